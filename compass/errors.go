@@ -1,0 +1,221 @@
+package compass
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/Khan/genqlient/graphql"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/oauth2"
+)
+
+// Error is a failure reported by the Director, the token endpoint or the
+// network. It wraps the ocsync sentinel that classifies it (ErrNotFound,
+// ErrConflict, ErrInvalidInput, ErrFatal or ErrRetryable; none for other
+// refusals such as InvalidOperation), so errors.Is works on it. It never
+// holds a secret.
+type Error struct {
+	// Operation is the GraphQL operation ("registerApplication", ...) or
+	// "token" for the token endpoint.
+	Operation string
+	// Code is the Director's extensions.error_code; 0 when absent.
+	Code int
+	// Name is the Director's extensions.error (for example "NotFound"),
+	// the OAuth2 error code (for example "invalid_client"), or one of
+	// "HTTPError", "NetworkError" and "Timeout".
+	Name string
+	// Message is the Director's or the token endpoint's message.
+	Message string
+	// StatusCode is the HTTP status when it was not 200; 0 otherwise.
+	StatusCode int
+
+	kind  error
+	cause error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("compass: ")
+	b.WriteString(e.Operation)
+	b.WriteString(": ")
+	if e.Name != "" {
+		b.WriteString(e.Name)
+		if e.Message != "" {
+			b.WriteString(": ")
+		}
+	}
+	b.WriteString(e.Message)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
+	}
+	return b.String()
+}
+
+// Unwrap returns the classifying ocsync sentinel and the underlying cause,
+// when there are any.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.kind != nil {
+		errs = append(errs, e.kind)
+	}
+	if e.cause != nil {
+		errs = append(errs, e.cause)
+	}
+	return errs
+}
+
+// Kind returns the ocsync sentinel the error is classified as, or nil.
+func (e *Error) Kind() error { return e.kind }
+
+// kindOf maps the Director's error name and the HTTP status to a sentinel,
+// following the fact sheet: names first, then the status, then
+// InternalError as retryable.
+func kindOf(name string, status int) error {
+	switch name {
+	case "NotFound":
+		return ocsync.ErrNotFound
+	case "NotUniqueName", "NotUnique":
+		return ocsync.ErrConflict
+	case "InvalidData":
+		return ocsync.ErrInvalidInput
+	case "InsufficientScopes", "Unauthorized", "TenantRequired", "TenantNotFound":
+		return ocsync.ErrFatal
+	case "ConcurrentOperation":
+		return ocsync.ErrRetryable
+	}
+	switch {
+	case status == http.StatusUnprocessableEntity:
+		return ocsync.ErrInvalidInput
+	case status == http.StatusBadRequest, status == http.StatusUnauthorized, status == http.StatusForbidden:
+		return ocsync.ErrFatal
+	case status == http.StatusTooManyRequests, status >= 500:
+		return ocsync.ErrRetryable
+	case status != 0 && status != http.StatusOK:
+		return ocsync.ErrFatal
+	}
+	if name == "InternalError" {
+		return ocsync.ErrRetryable
+	}
+	return nil
+}
+
+// classify turns an error of one request into an *Error. parent is the
+// caller's context: when it is done, its error is returned as is, because
+// the run was cancelled and nothing should be retried.
+func classify(parent context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if perr := parent.Err(); perr != nil {
+		return fmt.Errorf("compass: %s: %w", op, perr)
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	var he *graphql.HTTPError
+	if errors.As(err, &he) {
+		e := fromGQLErrors(op, he.Response.Errors)
+		e.StatusCode = he.StatusCode
+		if e.Name == "" {
+			e.Name = "HTTPError"
+			e.Message = http.StatusText(he.StatusCode)
+		}
+		e.kind = kindOf(e.Name, he.StatusCode)
+		return e
+	}
+	var gl gqlerror.List
+	if errors.As(err, &gl) && len(gl) > 0 {
+		e := fromGQLErrors(op, gl)
+		e.kind = kindOf(e.Name, 0)
+		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Operation: op, Name: "Timeout", Message: "request timed out", kind: ocsync.ErrRetryable, cause: context.DeadlineExceeded}
+	}
+	return &Error{Operation: op, Name: "NetworkError", Message: err.Error(), kind: ocsync.ErrRetryable}
+}
+
+// fromGQLErrors reads the first error of a GraphQL error list.
+func fromGQLErrors(op string, list gqlerror.List) *Error {
+	e := &Error{Operation: op}
+	if len(list) == 0 {
+		return e
+	}
+	first := list[0]
+	e.Message = first.Message
+	if name, ok := first.Extensions["error"].(string); ok {
+		e.Name = name
+	}
+	switch code := first.Extensions["error_code"].(type) {
+	case float64:
+		e.Code = int(code)
+	case int:
+		e.Code = code
+	}
+	if len(list) > 1 {
+		e.Message += fmt.Sprintf(" (and %d more errors)", len(list)-1)
+	}
+	return e
+}
+
+// tokenError classifies a failure to get a token: a refusal by the token
+// endpoint (invalid_client, invalid_scope, ...) is fatal, rate limits,
+// server errors and network failures are retryable. The message holds the
+// OAuth2 error code and description only, never a credential.
+func tokenError(err error) *Error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		e := &Error{Operation: "token", Name: re.ErrorCode, StatusCode: status}
+		if e.Name == "" {
+			e.Name = "HTTPError"
+		}
+		e.Message = "token request refused"
+		if re.ErrorDescription != "" {
+			e.Message += ": " + re.ErrorDescription
+		}
+		switch {
+		case status == http.StatusTooManyRequests || status >= 500:
+			e.kind = ocsync.ErrRetryable
+		default:
+			e.kind = ocsync.ErrFatal
+		}
+		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Operation: "token", Name: "Timeout", Message: "token request timed out", kind: ocsync.ErrRetryable, cause: context.DeadlineExceeded}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &Error{Operation: "token", Name: "Canceled", Message: "token request cancelled", cause: context.Canceled}
+	}
+	return &Error{Operation: "token", Name: "NetworkError", Message: err.Error(), kind: ocsync.ErrRetryable}
+}
+
+// redact returns err with every occurrence of the given secrets in an
+// *Error's message replaced.
+func redact(err error, secrets ...string) error {
+	var ce *Error
+	if err == nil || !errors.As(err, &ce) {
+		return err
+	}
+	msg := ce.Message
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	if msg == ce.Message {
+		return err
+	}
+	cp := *ce
+	cp.Message = msg
+	return &cp
+}

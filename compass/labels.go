@@ -1,0 +1,133 @@
+package compass
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+)
+
+// Label keys written on every application the Registry registers.
+const (
+	// IdentityLabel holds the identity object: connectorInstanceContext,
+	// connectorInstanceID and, when an owner is configured, owner.
+	IdentityLabel = "open_connectors"
+	// StateLabel holds the JSON object of the ocsync.State last written.
+	StateLabel = "open_connectors_state"
+)
+
+// Identity is the value of the identity label.
+type Identity struct {
+	// Context is the Open Connectors host the instance lives on.
+	Context string `json:"connectorInstanceContext"`
+	// InstanceID is the Open Connectors instance id.
+	InstanceID string `json:"connectorInstanceID"`
+	// Owner is the configured sync owner; empty for the job without one.
+	Owner string `json:"owner,omitempty"`
+}
+
+// identityFilter is the label-filter query that selects the applications of
+// one context (and owner): a JSON object matched by containment.
+func identityFilter(context, owner, instanceID string) string {
+	q := struct {
+		Context    string `json:"connectorInstanceContext"`
+		InstanceID string `json:"connectorInstanceID,omitempty"`
+		Owner      string `json:"owner,omitempty"`
+	}{context, instanceID, owner}
+	return string(mustJSON(q))
+}
+
+// decodeIdentity reads an identity label value. ok is false when the value is
+// not an object with a string connectorInstanceContext. canonical is true when
+// the value holds exactly the keys the Registry writes, with string values.
+func decodeIdentity(raw json.RawMessage) (id Identity, ok, canonical bool) {
+	var m map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil || m == nil {
+		return Identity{}, false, false
+	}
+	canonical = true
+	str := func(key string) (string, bool) {
+		v, present := m[key]
+		if !present {
+			return "", false
+		}
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			return s, true
+		}
+		canonical = false
+		var n json.Number
+		d := json.NewDecoder(bytes.NewReader(v))
+		d.UseNumber()
+		if d.Decode(&n) == nil {
+			return n.String(), true
+		}
+		return "", false
+	}
+	var present bool
+	if id.Context, present = str("connectorInstanceContext"); !present {
+		return Identity{}, false, false
+	}
+	if id.InstanceID, present = str("connectorInstanceID"); !present {
+		canonical = false
+	}
+	if _, has := m["owner"]; has {
+		if id.Owner, present = str("owner"); !present || id.Owner == "" {
+			canonical = false
+		}
+	}
+	want := 2
+	if id.Owner != "" {
+		want = 3
+	}
+	if len(m) != want {
+		canonical = false
+	}
+	return id, true, canonical
+}
+
+// decodeState reads a state label value: a JSON object, or a JSON string
+// holding one. It returns nil when the value is absent or unreadable.
+func decodeState(raw json.RawMessage) *ocsync.State {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil
+		}
+		raw = []byte(s)
+	}
+	var st ocsync.State
+	if json.Unmarshal(raw, &st) != nil || len(st.Fields) == 0 {
+		return nil
+	}
+	return &st
+}
+
+// encodeHeaders renders the Authorization header as the Director's
+// HttpHeadersSerialized: a JSON object from header name to values.
+func encodeHeaders(credential string) string {
+	return string(mustJSON(map[string][]string{"Authorization": {credential}}))
+}
+
+// mustJSON encodes v without HTML escaping; v is always encodable here.
+func mustJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic("compass: encode " + strconv.Quote(err.Error()))
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// jsonString encodes s as a JSON string literal, as the name label filter
+// expects it.
+func jsonString(s string) string {
+	return strings.TrimSpace(string(mustJSON(s)))
+}
