@@ -1,0 +1,219 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+)
+
+// Defaults of the optional keys.
+const (
+	// DefaultPath is where ocjob looks for its configuration file.
+	DefaultPath = "/config/config.json"
+	// DefaultTimeout applies to each call to Compass or Open Connectors when
+	// timeoutMills is absent or 0.
+	DefaultTimeout = 5000 * time.Millisecond
+	// DefaultPageSize is the page size of both listings.
+	DefaultPageSize = 200
+	// MaxPageSize is the largest page size either API accepts.
+	MaxPageSize = 200
+	// DefaultMaxSpecBytes is the largest spec document accepted (16 MiB).
+	DefaultMaxSpecBytes = 16 << 20
+	// DefaultConcurrency is how many changes are applied at once.
+	DefaultConcurrency = ocsync.DefaultConcurrency
+	// MaxConcurrency is the largest accepted sync.concurrency.
+	MaxConcurrency = 64
+	// DefaultMaxDeletePercent is the deletion guard's threshold.
+	DefaultMaxDeletePercent = ocsync.DefaultMaxDeletePercent
+	// DefaultSpecRefreshInterval is how old a stored spec may get before it is
+	// fetched again.
+	DefaultSpecRefreshInterval = ocsync.DefaultSpecRefreshInterval
+)
+
+// LevelTrace is the level of the original job's "Trace": below slog.LevelDebug.
+const LevelTrace = slog.Level(-8)
+
+// Log formats.
+const (
+	// FormatAuto writes text to a terminal and JSON otherwise.
+	FormatAuto = "auto"
+	// FormatText is slog's text format.
+	FormatText = "text"
+	// FormatJSON is slog's JSON format.
+	FormatJSON = "json"
+)
+
+// Environment variables that override the file (non-empty values win).
+const (
+	EnvCompassClientID                  = "OCJOB_COMPASS_CLIENT_ID"
+	EnvCompassClientSecret              = "OCJOB_COMPASS_CLIENT_SECRET"
+	EnvOpenConnectorsOrganizationSecret = "OCJOB_OPENCONNECTORS_ORGANIZATION_SECRET"
+	EnvOpenConnectorsUserSecret         = "OCJOB_OPENCONNECTORS_USER_SECRET"
+)
+
+// ErrInvalid is wrapped by every error of Load and Parse: test for it with
+// errors.Is.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Error is one problem with one key of the configuration.
+type Error struct {
+	// Key is the key path, for example "compass.pageSize"; empty for the
+	// document as a whole.
+	Key string
+	// Problem says what is wrong. It never holds a configured value of a
+	// secret key.
+	Problem string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return "config: " + e.Problem
+	}
+	return "config: " + e.Key + ": " + e.Problem
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+// Config is a loaded and validated configuration with every default applied.
+type Config struct {
+	// LogLevel from logLevel (Trace, Debug, Info, Warn, Error; default Info).
+	LogLevel slog.Level
+	// LogFormat is FormatAuto, FormatText or FormatJSON.
+	LogFormat string
+	// Compass is the target.
+	Compass Compass
+	// OpenConnectors is the source.
+	OpenConnectors OpenConnectors
+	// Sync holds the reconciliation settings.
+	Sync Sync
+	// Metrics holds where run metrics go.
+	Metrics Metrics
+}
+
+// Compass is the compass section.
+type Compass struct {
+	// DirectorURL is the Director's GraphQL endpoint.
+	DirectorURL string
+	// TenantID is sent in the tenant header.
+	TenantID string
+	// TokenURL is the OAuth2 token endpoint (client credentials).
+	TokenURL string
+	// ClientID is the OAuth2 client id.
+	ClientID string
+	// ClientSecret is the OAuth2 client secret.
+	ClientSecret ocsync.Secret
+	// ApplicationPrefix starts every application name: <prefix>-<instance id>.
+	ApplicationPrefix string
+	// IntegrationSystemID, when set, is recorded on registered applications.
+	IntegrationSystemID string
+	// Timeout bounds each call.
+	Timeout time.Duration
+	// PageSize of the application listing, 1..200.
+	PageSize int
+}
+
+// OpenConnectors is the openConnectors section.
+type OpenConnectors struct {
+	// Hostname is the value as configured (a host or a URL).
+	Hostname string
+	// BaseURL is the scheme and authority, for example
+	// "https://api.openconnectors.ext.hanatrial.ondemand.com"; the client adds
+	// the API path.
+	BaseURL string
+	// Host is the host[:port] of BaseURL (the port only when it is not the
+	// scheme's default). It is the context recorded on every application.
+	Host string
+	// OrganizationSecret is the organization secret.
+	OrganizationSecret ocsync.Secret
+	// UserSecret is the user secret.
+	UserSecret ocsync.Secret
+	// Tags restricts the instances to those carrying the tags; empty means all.
+	Tags []string
+	// Timeout bounds each call.
+	Timeout time.Duration
+	// PageSize of the instance listing, 1..200.
+	PageSize int
+	// MaxSpecBytes is the largest spec document accepted.
+	MaxSpecBytes int64
+}
+
+// Sync is the sync section.
+type Sync struct {
+	// Owner, when set, distinguishes several jobs on one Open Connectors
+	// tenant; each only touches the applications carrying its owner.
+	Owner string
+	// Policy is sync, upsert-only or create-only.
+	Policy ocsync.Policy
+	// Concurrency is how many changes are applied at once.
+	Concurrency int
+	// MaxDeletePercent is the deletion guard's threshold, 1..100.
+	MaxDeletePercent int
+	// SpecRefreshInterval is how old a stored spec may get.
+	SpecRefreshInterval time.Duration
+}
+
+// Metrics is the metrics section.
+type Metrics struct {
+	// PushgatewayURL, when set, is where run metrics are pushed.
+	PushgatewayURL string
+}
+
+// Load reads the file at path and calls Parse. env looks up environment
+// variables (os.Getenv, or nil for none).
+func Load(path string, env func(string) string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Problem: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}
+	}
+	defer f.Close()
+	return Parse(f, env)
+}
+
+// Parse reads a configuration document, applies the environment overrides
+// and the defaults, and validates the result. The error joins one *Error per
+// problem found.
+func Parse(r io.Reader, env func(string) string) (*Config, error) {
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	var f file
+	errs := decode(r, &f)
+	if !onlyUnknownKeys(errs) {
+		// A value of the wrong type leaves its field empty: checking the
+		// values now would report it a second time as missing.
+		return nil, errors.Join(errs...)
+	}
+	applyEnv(&f, env)
+	cfg, valueErrs := f.resolve()
+	if errs = append(errs, valueErrs...); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+func onlyUnknownKeys(errs []error) bool {
+	for _, err := range errs {
+		if e, ok := err.(*Error); !ok || e.Problem != problemUnknownKey {
+			return false
+		}
+	}
+	return true
+}
+
+func applyEnv(f *file, env func(string) string) {
+	set := func(dst *string, name string) {
+		if v := env(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&f.Compass.ClientID, EnvCompassClientID)
+	set(&f.Compass.ClientSecret, EnvCompassClientSecret)
+	set(&f.OpenConnectors.OrganizationSecret, EnvOpenConnectorsOrganizationSecret)
+	set(&f.OpenConnectors.UserSecret, EnvOpenConnectorsUserSecret)
+}

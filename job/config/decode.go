@@ -1,0 +1,197 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// file mirrors the JSON document. Keys match like encoding/json does: the
+// exact tag first, then case-insensitively, as the original job accepted.
+type file struct {
+	LogLevel       string             `json:"logLevel"`
+	LogFormat      string             `json:"logFormat"`
+	Compass        compassFile        `json:"compass"`
+	OpenConnectors openConnectorsFile `json:"openConnectors"`
+	Sync           syncFile           `json:"sync"`
+	Metrics        metricsFile        `json:"metrics"`
+}
+
+type compassFile struct {
+	DirectorURL         string `json:"directorURL"`
+	TenantID            string `json:"tenantId"`
+	TokenURL            string `json:"tokenUrl"`
+	ClientID            string `json:"clientID"`
+	ClientSecret        string `json:"clientSecret"`
+	ApplicationPrefix   string `json:"applicationPrefix"`
+	TimeoutMills        int64  `json:"timeoutMills"`
+	IntegrationSystemID string `json:"integrationSystemID"`
+	PageSize            *int64 `json:"pageSize"`
+}
+
+type openConnectorsFile struct {
+	Hostname           string   `json:"hostname"`
+	OrganizationSecret string   `json:"organizationSecret"`
+	UserSecret         string   `json:"userSecret"`
+	TimeoutMills       int64    `json:"timeoutMills"`
+	Tags               []string `json:"tags"`
+	PageSize           *int64   `json:"pageSize"`
+	MaxSpecBytes       *int64   `json:"maxSpecBytes"`
+}
+
+type syncFile struct {
+	Owner               string `json:"owner"`
+	Policy              string `json:"policy"`
+	Concurrency         *int64 `json:"concurrency"`
+	MaxDeletePercent    *int64 `json:"maxDeletePercent"`
+	SpecRefreshInterval string `json:"specRefreshInterval"`
+}
+
+type metricsFile struct {
+	PushgatewayURL string `json:"pushgatewayURL"`
+}
+
+const problemUnknownKey = "unknown key"
+
+// decode reads one JSON object from r into dst, a pointer to a struct like
+// file, and reports every unknown key and every value of the wrong type by
+// key path. No error repeats a value from the document.
+func decode(r io.Reader, dst any) []error {
+	data, err := io.ReadAll(bufio.NewReader(r))
+	if err != nil {
+		return []error{&Error{Problem: "cannot read the document: " + err.Error()}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return []error{syntaxError(data, err)}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return []error{&Error{Problem: "unexpected data after the JSON document"}}
+	}
+	return decodeObject("", raw, reflect.ValueOf(dst).Elem())
+}
+
+// syntaxError describes a malformed document by position only: the message
+// of encoding/json quotes the offending character, which may belong to a
+// secret.
+func syntaxError(data []byte, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := position(data, se.Offset)
+		return &Error{Problem: fmt.Sprintf("not valid JSON: syntax error at line %d, column %d", line, col)}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &Error{Problem: "not valid JSON: the document is empty or truncated"}
+	}
+	return &Error{Problem: "not valid JSON"}
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(offset, int64(len(data)))
+	before := data[:offset]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, max(col, 1)
+}
+
+func joinKey(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// decodeObject decodes the JSON object raw into the struct v, field by field.
+func decodeObject(path string, raw json.RawMessage, v reflect.Value) []error {
+	if isNull(raw) {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return []error{wrongType(path, v.Type())}
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+
+	t := v.Type()
+	var errs []error
+	given := map[int]string{}
+	for _, key := range keys {
+		i := fieldIndex(t, key)
+		if i < 0 {
+			errs = append(errs, &Error{Key: joinKey(path, key), Problem: problemUnknownKey})
+			continue
+		}
+		name := joinKey(path, t.Field(i).Tag.Get("json"))
+		if other, dup := given[i]; dup {
+			errs = append(errs, &Error{Key: name, Problem: fmt.Sprintf("given twice, as %q and %q", other, key)})
+			continue
+		}
+		given[i] = key
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			errs = append(errs, decodeObject(name, obj[key], fv)...)
+			continue
+		}
+		if isNull(obj[key]) {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(obj[key]))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(fv.Addr().Interface()); err != nil {
+			errs = append(errs, wrongType(name, fv.Type()))
+		}
+	}
+	return errs
+}
+
+// fieldIndex finds the field for a JSON key: the exact tag, otherwise a
+// case-insensitive match; -1 when there is none.
+func fieldIndex(t reflect.Type, key string) int {
+	fold := -1
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag.Get("json")
+		if tag == key {
+			return i
+		}
+		if fold < 0 && strings.EqualFold(tag, key) {
+			fold = i
+		}
+	}
+	return fold
+}
+
+func isNull(raw json.RawMessage) bool {
+	return string(bytes.TrimSpace(raw)) == "null"
+}
+
+func wrongType(path string, t reflect.Type) error {
+	return &Error{Key: path, Problem: "wrong type: want " + describe(t)}
+}
+
+func describe(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return describe(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Slice:
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(describe(t.Elem()), "a "), "an ") + "s"
+	case reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}

@@ -1,0 +1,281 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+)
+
+// Limits of the values that are checked beyond their type.
+const (
+	// MaxPrefixLength leaves room in the Director's 100-rune name limit for
+	// "-" and the longest Open Connectors instance id (19 digits).
+	MaxPrefixLength = 100 - 1 - 19
+	maxTimeoutMills = 10 * 60 * 1000
+	maxSpecBytes    = 1 << 30
+)
+
+var (
+	prefixPattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	ownerPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+	uuidPattern   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+// problems collects the errors of resolve.
+type problems []error
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, &Error{Key: key, Problem: fmt.Sprintf(format, args...)})
+}
+
+// resolve validates f and turns it into a Config with defaults applied.
+func (f *file) resolve() (*Config, []error) {
+	var errs problems
+	cfg := &Config{}
+
+	cfg.LogLevel = parseLevel(&errs, f.LogLevel)
+	switch strings.ToLower(f.LogFormat) {
+	case "", FormatAuto:
+		cfg.LogFormat = FormatAuto
+	case FormatText, FormatJSON:
+		cfg.LogFormat = strings.ToLower(f.LogFormat)
+	default:
+		errs.add("logFormat", "want %q, %q or %q", FormatAuto, FormatText, FormatJSON)
+	}
+
+	c := &f.Compass
+	cfg.Compass = Compass{
+		DirectorURL:         serviceURL(&errs, "compass.directorURL", c.DirectorURL),
+		TenantID:            c.TenantID,
+		TokenURL:            serviceURL(&errs, "compass.tokenUrl", c.TokenURL),
+		ClientID:            c.ClientID,
+		ClientSecret:        ocsync.Secret(c.ClientSecret),
+		ApplicationPrefix:   c.ApplicationPrefix,
+		IntegrationSystemID: c.IntegrationSystemID,
+		Timeout:             timeout(&errs, "compass.timeoutMills", c.TimeoutMills),
+		PageSize:            int(intIn(&errs, "compass.pageSize", c.PageSize, DefaultPageSize, 1, MaxPageSize)),
+	}
+	switch {
+	case c.TenantID == "":
+		errs.add("compass.tenantId", "missing value")
+	case strings.IndexFunc(c.TenantID, unicode.IsSpace) >= 0:
+		errs.add("compass.tenantId", "must not contain white space")
+	}
+	requireSecret(&errs, "compass.clientID", c.ClientID, EnvCompassClientID)
+	requireSecret(&errs, "compass.clientSecret", c.ClientSecret, EnvCompassClientSecret)
+	switch p := c.ApplicationPrefix; {
+	case p == "":
+		errs.add("compass.applicationPrefix", "missing value")
+	case !prefixPattern.MatchString(p):
+		errs.add("compass.applicationPrefix", "invalid prefix: want a lower-case letter followed by lower-case letters, digits and hyphens (%s)", prefixPattern)
+	case len(p) > MaxPrefixLength:
+		errs.add("compass.applicationPrefix", "invalid prefix: longer than %d characters, names would exceed 100", MaxPrefixLength)
+	}
+	if id := c.IntegrationSystemID; id != "" && !uuidPattern.MatchString(id) {
+		errs.add("compass.integrationSystemID", "want a UUID")
+	}
+
+	o := &f.OpenConnectors
+	base, host := openConnectorsHost(&errs, o.Hostname)
+	cfg.OpenConnectors = OpenConnectors{
+		Hostname:           o.Hostname,
+		BaseURL:            base,
+		Host:               host,
+		OrganizationSecret: ocsync.Secret(o.OrganizationSecret),
+		UserSecret:         ocsync.Secret(o.UserSecret),
+		Tags:               o.Tags,
+		Timeout:            timeout(&errs, "openConnectors.timeoutMills", o.TimeoutMills),
+		PageSize:           int(intIn(&errs, "openConnectors.pageSize", o.PageSize, DefaultPageSize, 1, MaxPageSize)),
+		MaxSpecBytes:       intIn(&errs, "openConnectors.maxSpecBytes", o.MaxSpecBytes, DefaultMaxSpecBytes, 1, maxSpecBytes),
+	}
+	requireSecret(&errs, "openConnectors.organizationSecret", o.OrganizationSecret, EnvOpenConnectorsOrganizationSecret)
+	requireSecret(&errs, "openConnectors.userSecret", o.UserSecret, EnvOpenConnectorsUserSecret)
+	for i, tag := range o.Tags {
+		if strings.TrimSpace(tag) == "" {
+			errs.add(fmt.Sprintf("openConnectors.tags[%d]", i), "missing value: a tag must not be empty")
+		}
+	}
+
+	s := &f.Sync
+	policy, err := ocsync.ParsePolicy(s.Policy)
+	if err != nil {
+		errs.add("sync.policy", "want %q, %q or %q", ocsync.PolicySync, ocsync.PolicyUpsertOnly, ocsync.PolicyCreateOnly)
+	}
+	cfg.Sync = Sync{
+		Owner:               s.Owner,
+		Policy:              policy,
+		Concurrency:         int(intIn(&errs, "sync.concurrency", s.Concurrency, DefaultConcurrency, 1, MaxConcurrency)),
+		MaxDeletePercent:    int(intIn(&errs, "sync.maxDeletePercent", s.MaxDeletePercent, DefaultMaxDeletePercent, 1, 100)),
+		SpecRefreshInterval: DefaultSpecRefreshInterval,
+	}
+	if s.Owner != "" && !ownerPattern.MatchString(s.Owner) {
+		errs.add("sync.owner", "want 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	}
+	if s.SpecRefreshInterval != "" {
+		d, err := time.ParseDuration(s.SpecRefreshInterval)
+		switch {
+		case err != nil:
+			errs.add("sync.specRefreshInterval", "bad duration: want a Go duration such as 24h or 90m")
+		case d <= 0:
+			errs.add("sync.specRefreshInterval", "value out of range: want a positive duration")
+		default:
+			cfg.Sync.SpecRefreshInterval = d
+		}
+	}
+
+	if u := f.Metrics.PushgatewayURL; u != "" {
+		cfg.Metrics.PushgatewayURL = pushgatewayURL(&errs, "metrics.pushgatewayURL", u)
+	}
+
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+func parseLevel(errs *problems, s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "trace":
+		return LevelTrace
+	case "debug":
+		return slog.LevelDebug
+	case "", "info":
+		return slog.LevelInfo
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	errs.add("logLevel", "want Trace, Debug, Info, Warn or Error")
+	return slog.LevelInfo
+}
+
+func requireSecret(errs *problems, key, value, env string) {
+	if value == "" {
+		errs.add(key, "missing value: set it in the file or in %s", env)
+	}
+}
+
+func timeout(errs *problems, key string, ms int64) time.Duration {
+	switch {
+	case ms == 0:
+		return DefaultTimeout
+	case ms < 0 || ms > maxTimeoutMills:
+		errs.add(key, "value out of range: want 0 (the default, %d) to %d milliseconds", DefaultTimeout.Milliseconds(), maxTimeoutMills)
+		return DefaultTimeout
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+func intIn(errs *problems, key string, v *int64, def, lo, hi int64) int64 {
+	switch {
+	case v == nil:
+		return def
+	case *v < lo || *v > hi:
+		errs.add(key, "value out of range: want %d to %d", lo, hi)
+		return def
+	}
+	return *v
+}
+
+// isLoopback reports whether host names the local machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkURL parses an absolute http(s) URL. Plain http is accepted only when
+// plainHTTP allows the host. Problems never quote the value: a URL may carry
+// credentials.
+func checkURL(errs *problems, key, raw string, plainHTTP func(host string) bool) *url.URL {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		errs.add(key, "bad URL: cannot be parsed")
+	case u.Scheme != "https" && u.Scheme != "http":
+		errs.add(key, "bad URL: want an https:// URL")
+	case u.Hostname() == "":
+		errs.add(key, "bad URL: no host")
+	case u.User != nil:
+		errs.add(key, "bad URL: credentials in the URL are not accepted")
+	case u.Scheme == "http" && !plainHTTP(u.Hostname()):
+		errs.add(key, "bad URL: plain http:// is accepted for loopback addresses only, use https://")
+	case u.Port() != "" && !validPort(u.Port()):
+		errs.add(key, "bad URL: invalid port")
+	default:
+		return u
+	}
+	return nil
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 1<<16
+}
+
+func serviceURL(errs *problems, key, raw string) string {
+	if raw == "" {
+		errs.add(key, "missing value")
+		return ""
+	}
+	if u := checkURL(errs, key, raw, isLoopback); u != nil {
+		return u.String()
+	}
+	return ""
+}
+
+func pushgatewayURL(errs *problems, key, raw string) string {
+	// A Pushgateway is usually an in-cluster service reached over plain
+	// http; nothing secret is sent to it.
+	u := checkURL(errs, key, raw, func(string) bool { return true })
+	if u == nil {
+		return ""
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		errs.add(key, "bad URL: no query or fragment expected")
+		return ""
+	}
+	return strings.TrimSuffix(u.String(), "/")
+}
+
+// openConnectorsHost accepts a host[:port] (the original form) or an
+// https://host[:port] URL (http:// for loopback hosts only) and returns the
+// base URL and the host as recorded in identity labels.
+func openConnectorsHost(errs *problems, raw string) (base, host string) {
+	const key = "openConnectors.hostname"
+	if raw == "" {
+		errs.add(key, "missing value")
+		return "", ""
+	}
+	full := raw
+	if !strings.Contains(raw, "://") {
+		full = "https://" + raw
+	}
+	u := checkURL(errs, key, full, isLoopback)
+	if u == nil {
+		return "", ""
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		errs.add(key, "bad URL: want a host or a scheme://host[:port] URL without a path")
+		return "", ""
+	}
+	host = strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if p := u.Port(); p != "" && !(u.Scheme == "https" && p == "443") && !(u.Scheme == "http" && p == "80") {
+		host += ":" + p
+	}
+	return u.Scheme + "://" + host, host
+}
