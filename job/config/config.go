@@ -122,12 +122,13 @@ type Compass struct {
 type OpenConnectors struct {
 	// Hostname is the value as configured (a host or a URL).
 	Hostname string
-	// BaseURL is the scheme and authority, for example
-	// "https://api.openconnectors.ext.hanatrial.ondemand.com"; the client adds
-	// the API path.
+	// BaseURL is the scheme and Host, for example
+	// "https://api.openconnectors.ext.hanatrial.ondemand.com" (a bare host
+	// means https); the client adds the API path.
 	BaseURL string
-	// Host is the host[:port] of BaseURL (the port only when it is not the
-	// scheme's default). It is the context recorded on every application.
+	// Host is the host[:port] as written in the configuration. It is the
+	// context recorded in the identity label of every application, as the
+	// original job recorded it.
 	Host string
 	// OrganizationSecret is the organization secret.
 	OrganizationSecret ocsync.Secret

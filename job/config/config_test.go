@@ -141,8 +141,8 @@ func TestNewKeys(t *testing.T) {
 	assert.Equal(t, "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae", cfg.Compass.IntegrationSystemID)
 	assert.Equal(t, 50, cfg.Compass.PageSize)
 	assert.Equal(t, config.DefaultTimeout, cfg.Compass.Timeout)
-	assert.Equal(t, "https://api.example.org:8443", cfg.OpenConnectors.BaseURL)
-	assert.Equal(t, "api.example.org:8443", cfg.OpenConnectors.Host)
+	assert.Equal(t, "https://API.example.org:8443", cfg.OpenConnectors.BaseURL)
+	assert.Equal(t, "API.example.org:8443", cfg.OpenConnectors.Host)
 	assert.Equal(t, 7, cfg.OpenConnectors.PageSize)
 	assert.Equal(t, int64(1024), cfg.OpenConnectors.MaxSpecBytes)
 	assert.Equal(t, []string{"sync", "prod"}, cfg.OpenConnectors.Tags)
@@ -189,7 +189,8 @@ func TestHostnameForms(t *testing.T) {
 		{"api.example.org", "https://api.example.org", "api.example.org"},
 		{"api.example.org:8443", "https://api.example.org:8443", "api.example.org:8443"},
 		{"https://api.example.org", "https://api.example.org", "api.example.org"},
-		{"https://api.example.org:443/", "https://api.example.org", "api.example.org"},
+		{"https://api.example.org:443/", "https://api.example.org:443", "api.example.org:443"},
+		{"https://Api.Example.org/elements/api-v2", "https://Api.Example.org", "Api.Example.org"},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "127.0.0.1:8080"},
 		{"http://localhost:1234", "http://localhost:1234", "localhost:1234"},
 		{"http://[::1]:1234", "http://[::1]:1234", "[::1]:1234"},
@@ -277,6 +278,8 @@ func TestErrors(t *testing.T) {
 		{"missing hostname", func(d map[string]any) { delete(section(d, "openConnectors"), "hostname") }, "openConnectors.hostname", "missing value"},
 		{"missing director", func(d map[string]any) { delete(section(d, "compass"), "directorURL") }, "compass.directorURL", "missing value"},
 		{"invalid prefix upper", func(d map[string]any) { section(d, "compass")["applicationPrefix"] = "App" }, "compass.applicationPrefix", "invalid prefix"},
+		{"invalid prefix trailing hyphen", func(d map[string]any) { section(d, "compass")["applicationPrefix"] = "app-" }, "compass.applicationPrefix", "invalid prefix"},
+		{"invalid prefix double hyphen", func(d map[string]any) { section(d, "compass")["applicationPrefix"] = "a--b" }, "compass.applicationPrefix", "invalid prefix"},
 		{"invalid prefix digit", func(d map[string]any) { section(d, "compass")["applicationPrefix"] = "1app" }, "compass.applicationPrefix", "invalid prefix"},
 		{"invalid prefix long", func(d map[string]any) {
 			section(d, "compass")["applicationPrefix"] = strings.Repeat("a", config.MaxPrefixLength+1)

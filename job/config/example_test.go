@@ -52,6 +52,6 @@ func ExampleParse_errors() {
 	// config: logLevel: want Trace, Debug, Info, Warn or Error
 	// config: compass.directorURL: bad URL: plain http:// is accepted for loopback addresses only, use https://
 	// config: compass.pageSize: value out of range: want 1 to 200
-	// config: compass.applicationPrefix: invalid prefix: want a lower-case letter followed by lower-case letters, digits and hyphens (^[a-z][a-z0-9-]*$)
+	// config: compass.applicationPrefix: invalid prefix: want a lower-case letter followed by lower-case letters, digits and single hyphens, not ending in a hyphen
 	// config: openConnectors.userSecret: missing value: set it in the file or in OCJOB_OPENCONNECTORS_USER_SECRET
 }

@@ -21,6 +21,7 @@ const (
 	MaxPrefixLength = 100 - 1 - 19
 	maxTimeoutMills = 10 * 60 * 1000
 	maxSpecBytes    = 1 << 30
+	apiBasePath     = "/elements/api-v2"
 )
 
 var (
@@ -74,8 +75,8 @@ func (f *file) resolve() (*Config, []error) {
 	switch p := c.ApplicationPrefix; {
 	case p == "":
 		errs.add("compass.applicationPrefix", "missing value")
-	case !prefixPattern.MatchString(p):
-		errs.add("compass.applicationPrefix", "invalid prefix: want a lower-case letter followed by lower-case letters, digits and hyphens (%s)", prefixPattern)
+	case !prefixPattern.MatchString(p) || strings.HasSuffix(p, "-") || strings.Contains(p, "--"):
+		errs.add("compass.applicationPrefix", "invalid prefix: want a lower-case letter followed by lower-case letters, digits and single hyphens, not ending in a hyphen")
 	case len(p) > MaxPrefixLength:
 		errs.add("compass.applicationPrefix", "invalid prefix: longer than %d characters, names would exceed 100", MaxPrefixLength)
 	}
@@ -266,16 +267,18 @@ func openConnectorsHost(errs *problems, raw string) (base, host string) {
 	if u == nil {
 		return "", ""
 	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		errs.add(key, "bad URL: want a host or a scheme://host[:port] URL without a path")
+	switch strings.TrimSuffix(u.Path, "/") {
+	case "", apiBasePath:
+	default:
+		errs.add(key, "bad URL: want a host, or a scheme://host[:port] URL without a path other than %s", apiBasePath)
 		return "", ""
 	}
-	host = strings.ToLower(u.Hostname())
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+	if u.RawQuery != "" || u.Fragment != "" {
+		errs.add(key, "bad URL: no query or fragment expected")
+		return "", ""
 	}
-	if p := u.Port(); p != "" && !(u.Scheme == "https" && p == "443") && !(u.Scheme == "http" && p == "80") {
-		host += ":" + p
-	}
+	// The host is kept as written: it is the context recorded in identity
+	// labels, and the original job recorded the configured value.
+	host = u.Host
 	return u.Scheme + "://" + host, host
 }
