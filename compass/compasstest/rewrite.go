@@ -1,0 +1,76 @@
+package compasstest
+
+import (
+	"regexp"
+	"strings"
+)
+
+// The Director rewrites raw request bodies of clients from before bundles
+// replaced packages, without looking at their structure. These are the same
+// replacements, in the same order.
+
+var legacyRequestPairs = [][2]string{
+	{"packageByInstanceAuth", "bundleByInstanceAuth"},
+	{"packageInstanceAuth", "bundleInstanceAuth"},
+	{"addPackage", "addBundle"},
+	{"updatePackage", "updateBundle"},
+	{"deletePackage", "deleteBundle"},
+	{"addAPIDefinitionToPackage", "addAPIDefinitionToBundle"},
+	{"addEventDefinitionToPackage", "addEventDefinitionToBundle"},
+	{"addDocumentToPackage", "addDocumentToBundle"},
+	{"setPackageInstanceAuth", "setBundleInstanceAuth"},
+	{"deletePackageInstanceAuth", "deleteBundleInstanceAuth"},
+	{"requestPackageInstanceAuthCreation", "requestBundleInstanceAuthCreation"},
+	{"requestPackageInstanceAuthDeletion", "requestBundleInstanceAuthDeletion"},
+	{"packageID", "bundleID"},
+	{"PackageCreateInput", "BundleCreateInput"},
+	{"PackageInstanceAuthRequestInput", "BundleInstanceAuthRequestInput"},
+	{"PackageInstanceAuthSetInput", "BundleInstanceAuthSetInput"},
+	{"PackageInstanceAuthStatusInput", "BundleInstanceAuthStatusInput"},
+	{"PackageUpdateInput", "BundleUpdateInput"},
+}
+
+type regexRewrite struct {
+	pattern *regexp.Regexp
+	repl    string
+}
+
+// The character class [\s\\n] (whitespace, backslash or the letter n) is
+// the Director's own.
+var legacyRequestPatterns = []regexRewrite{
+	{regexp.MustCompile(`([\s\\n]*)packages([\s\\n]*:[\s\\n]*\[)`), "${1}bundles${2}"},
+	{regexp.MustCompile(`([\s\\n]*)packages([\s\\n]*\{)`), "${1}bundles${2}"},
+	{regexp.MustCompile(`([\s\\n]*)package([\s\\n]*\([\s\\n]*id[\s\\n]*:[\s\\n]*)`), "${1}bundle${2}"},
+	{regexp.MustCompile(`([\s\\n]*)mode([\s\\n]*):([\s\\n]*)PACKAGE([\s\\n]*)`), "${1}mode${2}:${3}BUNDLE${4}"},
+}
+
+var legacyResponsePatterns = []regexRewrite{
+	{regexp.MustCompile(`([\s\\n]*\")bundles(\"[\s\\n]*:[\s\\n]*\{)`), "${1}packages${2}"},
+	{regexp.MustCompile(`([\s\\n]*\")bundle(\"[\s\\n]*:[\s\\n]*\{)`), "${1}package${2}"},
+	{regexp.MustCompile(`([\s\\n]*\")mode(\"[\s\\n]*):([\s\\n]*\")BUNDLE(\"[\s\\n]*)`), "${1}mode${2}:${3}PACKAGE${4}"},
+}
+
+// rewriteLegacyRequest applies the Director's legacy rewrite to a raw
+// request body and reports whether anything changed.
+func rewriteLegacyRequest(body string) (string, bool) {
+	out := body
+	for _, p := range legacyRequestPairs {
+		out = strings.ReplaceAll(out, p[0], p[1])
+	}
+	for _, p := range legacyRequestPatterns {
+		out = p.pattern.ReplaceAllString(out, p.repl)
+	}
+	return out, out != body
+}
+
+// rewriteLegacyResponse applies the Director's reverse rewrite to the
+// response of a rewritten request.
+func rewriteLegacyResponse(body string) string {
+	for _, p := range legacyRequestPairs[:12] {
+		body = strings.ReplaceAll(body, p[1], p[0])
+	}
+	for _, p := range legacyResponsePatterns {
+		body = p.pattern.ReplaceAllString(body, p.repl)
+	}
+	return body
+}

@@ -1,0 +1,360 @@
+package compasstest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/kyma-incubator/open-connectors-job/compass/compasstest/internal/graph"
+)
+
+// Defaults used when a Config field is left empty.
+const (
+	// DefaultTenant is the tenant the Director's seed data creates.
+	DefaultTenant = "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae"
+	// DefaultClientID is the client id of the default OAuth2 client.
+	DefaultClientID = "compasstest-client"
+	// DefaultClientSecret is the secret of the default OAuth2 client.
+	DefaultClientSecret = "compasstest-secret"
+	// DefaultIntegrationSystemID is the integration system the default
+	// client belongs to; it exists unless Config.IntegrationSystems says
+	// otherwise.
+	DefaultIntegrationSystemID = "6e6b3f1a-0c51-4b6e-9a3f-5a1f2c3d4e5f"
+	// DefaultTokenLifetime is how long an issued token stays valid.
+	DefaultTokenLifetime = time.Hour
+
+	// TokenPath is the path of the OAuth2 token endpoint.
+	TokenPath = "/oauth2/token"
+	// GraphQLPath is the path of the GraphQL endpoint.
+	GraphQLPath = "/director/graphql"
+	// TokenOperation names the token endpoint in Fault and Calls.
+	TokenOperation = "token"
+)
+
+// IntegrationSystemScopes are the scopes the Director grants to clients of
+// integration systems; the default client may request any of them.
+var IntegrationSystemScopes = []string{
+	"application:read", "application:write", "application.local_tenant_id:write",
+	"application.application_template:read", "application_template:read", "application_template:write",
+	"runtime:read", "runtime:write", "integration_system:read", "label_definition:read",
+	"label_definition:write", "automatic_scenario_assignment:read", "integration_system.auths:read",
+	"application_template.webhooks:read", "formation.state:write", "formation:write", "formation:read",
+	"internal_visibility:read", "application.auths:read", "webhook:write", "formation_template:read",
+	"formation_template.webhooks:read",
+}
+
+// Client is an OAuth2 client the token endpoint knows.
+type Client struct {
+	// ID and Secret are the client credentials.
+	ID, Secret string
+	// Scopes are the scopes the client may request; nil means
+	// IntegrationSystemScopes.
+	Scopes []string
+	// ConsumerID is what viewer returns as id, typically the integration
+	// system the client belongs to; empty means DefaultIntegrationSystemID.
+	ConsumerID string
+}
+
+// Config configures a Server. The zero value is ready to use.
+type Config struct {
+	// Tenants are the external tenant ids the Director knows; nil means
+	// DefaultTenant only.
+	Tenants []string
+	// Clients are the OAuth2 clients; nil means one client with
+	// DefaultClientID, DefaultClientSecret and IntegrationSystemScopes.
+	Clients []Client
+	// IntegrationSystems are the ids of the existing integration systems;
+	// nil means DefaultIntegrationSystemID only.
+	IntegrationSystems []string
+	// TokenLifetime is the lifetime of issued tokens; 0 means
+	// DefaultTokenLifetime.
+	TokenLifetime time.Duration
+	// Latency delays every HTTP request (see SetLatency).
+	Latency time.Duration
+}
+
+type tokenGrant struct {
+	client  Client
+	scopes  []string
+	expires time.Time
+}
+
+// Server is a fake Compass Director: an OAuth2 token endpoint and the
+// Director's GraphQL API over real HTTP on loopback. It is safe for
+// concurrent use.
+type Server struct {
+	// URL is the base URL of the server, e.g. http://127.0.0.1:41234.
+	URL string
+
+	srv      *httptest.Server
+	store    *store
+	lifetime time.Duration
+	clients  map[string]Client
+
+	mu       sync.Mutex
+	tokens   map[string]tokenGrant
+	faults   map[string][]*Fault
+	calls    map[string]int
+	requests int
+	latency  time.Duration
+}
+
+// NewServer starts a fake Director on a loopback port. Call Close when done.
+func NewServer(cfg Config) *Server {
+	tenants := cfg.Tenants
+	if tenants == nil {
+		tenants = []string{DefaultTenant}
+	}
+	intSys := cfg.IntegrationSystems
+	if intSys == nil {
+		intSys = []string{DefaultIntegrationSystemID}
+	}
+	clients := cfg.Clients
+	if clients == nil {
+		clients = []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}}
+	}
+	s := &Server{
+		store:    newStore(tenants, intSys),
+		lifetime: cfg.TokenLifetime,
+		clients:  map[string]Client{},
+		tokens:   map[string]tokenGrant{},
+		faults:   map[string][]*Fault{},
+		calls:    map[string]int{},
+		latency:  cfg.Latency,
+	}
+	if s.lifetime <= 0 {
+		s.lifetime = DefaultTokenLifetime
+	}
+	for _, c := range clients {
+		if c.Scopes == nil {
+			c.Scopes = IntegrationSystemScopes
+		}
+		if c.ConsumerID == "" {
+			c.ConsumerID = DefaultIntegrationSystemID
+		}
+		s.clients[c.ID] = c
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(TokenPath, s.serveToken)
+	mux.Handle(GraphQLPath, s.graphQLHandler())
+	s.srv = httptest.NewServer(s.countAndDelay(mux))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close shuts the server down and blocks until all requests are done.
+func (s *Server) Close() { s.srv.Close() }
+
+// TokenURL returns the URL of the OAuth2 token endpoint.
+func (s *Server) TokenURL() string { return s.URL + TokenPath }
+
+// GraphQLURL returns the URL of the GraphQL endpoint.
+func (s *Server) GraphQLURL() string { return s.URL + GraphQLPath }
+
+// HTTPClient returns an HTTP client for the server without authentication.
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+
+// countAndDelay counts every request and applies the configured latency.
+// The delay holds no lock and ends early when the request is cancelled.
+func (s *Server) countAndDelay(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests++
+		delay := s.latency
+		s.mu.Unlock()
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// caller is what the authentication layer learned about a GraphQL request.
+type caller struct {
+	tenant     string
+	consumerID string
+	scopes     []string
+	exchange   *exchange
+}
+
+func (c *caller) hasScope(scope string) bool { return slices.Contains(c.scopes, scope) }
+
+// exchange carries the HTTP status a fault imposes on a GraphQL response.
+type exchange struct {
+	mu     sync.Mutex
+	status int
+}
+
+type callerKey struct{}
+
+func callerFrom(ctx context.Context) *caller {
+	if c, ok := ctx.Value(callerKey{}).(*caller); ok {
+		return c
+	}
+	return &caller{exchange: &exchange{}}
+}
+
+// requireTenant returns the caller's tenant or TenantRequired.
+func requireTenant(ctx context.Context) (string, error) {
+	c := callerFrom(ctx)
+	if c.tenant == "" {
+		return "", errTenantRequired()
+	}
+	return c.tenant, nil
+}
+
+func (s *Server) graphQLHandler() http.Handler {
+	exec := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolver{s: s},
+		Directives: graph.DirectiveRoot{
+			HasScopes: hasScopes,
+			Sanitize:  sanitize,
+			Validate: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+				v, err := next(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if err := validateInput(v); err != nil {
+					return nil, err
+				}
+				return v, nil
+			},
+		},
+	}))
+	exec.AddTransport(transport.POST{})
+	exec.AddTransport(transport.GET{})
+	exec.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	exec.Use(extension.Introspection{})
+	exec.SetErrorPresenter(presentError)
+	exec.SetRecoverFunc(func(_ context.Context, v any) error { return errInternal("panic") })
+	exec.AroundRootFields(s.aroundRootField)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, status, err := s.authenticate(r)
+		if err != nil {
+			writeHTTPError(w, status, err)
+			return
+		}
+		if r.Body != nil {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				writeHTTPError(w, http.StatusInternalServerError, errInternal("while reading request body"))
+				return
+			}
+			if rewritten, changed := rewriteLegacyRequest(string(body)); changed {
+				serveRewritten(w, r, rewritten, exec, c)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		rec := &bufferedResponse{header: w.Header()}
+		exec.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+		rec.flush(w, c.exchange)
+	})
+}
+
+func serveRewritten(w http.ResponseWriter, r *http.Request, body string, exec http.Handler, c *caller) {
+	r.Body = io.NopCloser(strings.NewReader(body))
+	r.ContentLength = int64(len(body))
+	rec := &bufferedResponse{header: w.Header()}
+	exec.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	rec.body = *bytes.NewBufferString(rewriteLegacyResponse(rec.body.String()))
+	rec.flush(w, c.exchange)
+}
+
+// bufferedResponse holds a GraphQL response until a fault had its say.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (b *bufferedResponse) flush(w http.ResponseWriter, ex *exchange) {
+	ex.mu.Lock()
+	forced := ex.status
+	ex.mu.Unlock()
+	if forced != 0 {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Del("Content-Length")
+		w.WriteHeader(forced)
+		_, _ = io.WriteString(w, http.StatusText(forced)+"\n")
+		return
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}
+
+// authenticate checks the bearer token and the tenant header as the
+// Director's gateway and middleware do.
+func (s *Server) authenticate(r *http.Request) (*caller, int, error) {
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || token == "" {
+		return nil, http.StatusBadRequest, errUnauthorized("Invalid data: missing bearer token")
+	}
+	s.mu.Lock()
+	grant, known := s.tokens[token]
+	s.mu.Unlock()
+	if !known || time.Now().After(grant.expires) {
+		return nil, http.StatusUnauthorized, errUnauthorized("token is invalid or expired")
+	}
+	c := &caller{consumerID: grant.client.ConsumerID, scopes: grant.scopes, exchange: &exchange{}}
+	if tenant := r.Header.Get("tenant"); tenant != "" {
+		if !s.store.hasTenant(tenant) {
+			return nil, http.StatusBadRequest, errTenantNotFound(tenant)
+		}
+		c.tenant = tenant
+	}
+	return c, 0, nil
+}
+
+// aroundRootField counts each top-level field and applies faults.
+func (s *Server) aroundRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	name := graphql.GetRootFieldContext(ctx).Field.Name
+	if strings.HasPrefix(name, "__") {
+		return next(ctx)
+	}
+	f := s.takeFault(name)
+	if f == nil {
+		return next(ctx)
+	}
+	if f.AfterCommit {
+		// The operation runs and its changes stay; only the answer is lost.
+		_ = next(ctx)
+	}
+	if f.Status != 0 {
+		ex := callerFrom(ctx).exchange
+		ex.mu.Lock()
+		ex.status = f.Status
+		ex.mu.Unlock()
+		return graphql.Null
+	}
+	graphql.AddError(ctx, injectedError(f.Code, f.Message))
+	return graphql.Null
+}
