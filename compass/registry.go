@@ -67,7 +67,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		client: &http.Client{Transport: rt, CheckRedirect: base.CheckRedirect, Jar: base.Jar, Timeout: cfg.Timeout},
 	}
 	gql := &http.Client{
-		Transport: &legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant, next: &tokenTransport{src: tokens, next: rt}}},
+		Transport:     &legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant, next: &tokenTransport{src: tokens, next: rt}}},
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,

@@ -36,29 +36,40 @@ type tokenSource struct {
 	fetches int
 }
 
-func (s *tokenSource) token(ctx context.Context) (*oauth2.Token, error) {
+func (s *tokenSource) token(ctx context.Context) (tok *oauth2.Token, fresh bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tok.Valid() {
-		return s.tok, nil
+		return s.tok, false, nil
 	}
-	tok, err := s.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, s.client))
+	tok, err = s.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, s.client))
 	s.fetches++
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, false, tokenError(err)
 	}
 	s.tok = tok
-	return tok, nil
+	return tok, true, nil
 }
 
-// tokenTransport adds the bearer token to every request.
+// invalidate drops the cached token if it is still old.
+func (s *tokenSource) invalidate(old *oauth2.Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok == old {
+		s.tok = nil
+	}
+}
+
+// tokenTransport adds the bearer token to every request. When the Director
+// rejects a cached token (HTTP 401, for example after it was revoked), the
+// token is fetched again and the request sent once more.
 type tokenTransport struct {
 	src  *tokenSource
 	next http.RoundTripper
 }
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tok, err := t.src.token(req.Context())
+	tok, fresh, err := t.src.token(req.Context())
 	if err != nil {
 		if req.Body != nil {
 			_ = req.Body.Close()
@@ -66,6 +77,23 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	r := req.Clone(req.Context())
+	tok.SetAuthHeader(r)
+	resp, err := t.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || fresh || req.GetBody == nil && req.Body != nil {
+		return resp, err
+	}
+	t.src.invalidate(tok)
+	if tok, _, err = t.src.token(req.Context()); err != nil {
+		return resp, nil
+	}
+	r = req.Clone(req.Context())
+	if req.GetBody != nil {
+		if r.Body, err = req.GetBody(); err != nil {
+			return resp, nil
+		}
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
 	tok.SetAuthHeader(r)
 	return t.next.RoundTrip(r)
 }
