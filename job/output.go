@@ -1,0 +1,87 @@
+package job
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+)
+
+// WriteText writes a report for a person: a table of every change that is
+// not "unchanged" (action, application, instance, result, what changes or
+// why), the deletion guard's verdict when it tripped or was forced, and the
+// one-line summary. Nothing in a report holds a secret.
+func WriteText(w io.Writer, rep *ocsync.Report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	rows := 0
+	for i := range rep.Plan.Changes {
+		c := &rep.Plan.Changes[i]
+		if c.Kind == ocsync.KindUnchanged {
+			continue
+		}
+		if rows == 0 {
+			fmt.Fprintln(tw, "ACTION\tAPPLICATION\tINSTANCE\tRESULT\tDETAILS")
+		}
+		rows++
+		var r ocsync.Result
+		if i < len(rep.Results) {
+			r = rep.Results[i]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Kind, c.Name, dash(c.Key), dash(string(r.Outcome)), details(c, &r))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rows == 0 {
+		if _, err := fmt.Fprintln(w, "No changes."); err != nil {
+			return err
+		}
+	}
+	if g := rep.Plan.Guard; g.Tripped || g.Forced {
+		verdict := "withheld"
+		if g.Forced {
+			verdict = "applied (forced)"
+		}
+		if _, err := fmt.Fprintf(w, "Deletion guard: %d of %d owned applications to delete, limit %d%%: deletions %s.\n",
+			g.Deletes, g.Owned, g.MaxPercent, verdict); err != nil {
+			return err
+		}
+	}
+	prefix := "Summary"
+	if rep.DryRun {
+		prefix = "Dry run, nothing applied. Plan"
+	}
+	_, err := fmt.Fprintf(w, "%s: %s.\n", prefix, rep.Summary)
+	return err
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// details says what a change does, or why it failed or is left alone.
+func details(c *ocsync.Change, r *ocsync.Result) string {
+	var parts []string
+	if c.Kind == ocsync.KindUpdate && len(c.Fields) > 0 {
+		parts = append(parts, "changes "+strings.Join(c.Fields, ", "))
+	}
+	if c.Reason != "" {
+		parts = append(parts, c.Reason)
+	}
+	if r.Error != "" && r.Error != c.Reason {
+		parts = append(parts, oneLine(r.Error))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
