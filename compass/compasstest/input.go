@@ -281,4 +281,3 @@ func baseURLOf(target string) string {
 	}
 	return u.Scheme + "://" + u.Host
 }
-
