@@ -86,7 +86,7 @@ func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 		q.Add("tags[]", t)
 	}
 	q.Set("pageSize", strconv.Itoa(c.cfg.PageSize))
-	var out []Instance
+	out := []Instance{}
 	seenIDs := map[int64]bool{}
 	seenCursors := map[string]bool{}
 	for page := 1; ; page++ {

@@ -71,9 +71,9 @@ type wireInstance struct {
 	Name    *string         `json:"name"`
 	Token   *string         `json:"token"`
 	Element *struct {
-		ID  json.RawMessage `json:"id"`
-		Key *string         `json:"key"`
-		Name string         `json:"name"`
+		ID   json.RawMessage `json:"id"`
+		Key  *string         `json:"key"`
+		Name string          `json:"name"`
 	} `json:"element"`
 	Tags        []json.RawMessage `json:"tags"`
 	Disabled    *bool             `json:"disabled"`

@@ -1,0 +1,609 @@
+package openconnectors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
+)
+
+// recorder is a Backoff that never waits and records the Retry-After hints.
+type recorder struct {
+	mu    sync.Mutex
+	hints []time.Duration
+}
+
+func (r *recorder) backoff(_ int, retryAfter time.Duration) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hints = append(r.hints, retryAfter)
+	return 0
+}
+
+func (r *recorder) calls() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Duration(nil), r.hints...)
+}
+
+// logBuffer collects every log record as text.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+type fixture struct {
+	srv  *octest.Server
+	c    *Client
+	rec  *recorder
+	logs *logBuffer
+}
+
+// newFixture starts octest with opts and a client for it; mutate adjusts the
+// client's config.
+func newFixture(t *testing.T, mutate func(*Config), opts ...octest.Option) fixture {
+	t.Helper()
+	srv := octest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	rec := &recorder{}
+	logs := &logBuffer{}
+	cfg := Config{
+		Host:               srv.URL,
+		UserSecret:         ocsync.Secret(srv.UserSecret),
+		OrganizationSecret: ocsync.Secret(srv.OrganizationSecret),
+		Backoff:            rec.backoff,
+		Logger:             slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	c, err := NewClient(cfg)
+	require.NoError(t, err)
+	return fixture{srv: srv, c: c, rec: rec, logs: logs}
+}
+
+// instances makes n instances with ids 1..n.
+func instances(n int, tags ...string) []octest.Instance {
+	out := make([]octest.Instance, n)
+	for i := range out {
+		out[i] = octest.Instance{
+			ID: int64(i + 1), Name: fmt.Sprintf("instance %d", i+1), Token: fmt.Sprintf("tok/%d+x=", i+1),
+			Element: octest.Element{ID: 23, Key: "sfdc", Name: "Salesforce"}, Tags: tags,
+		}
+	}
+	return out
+}
+
+func ids(list []Instance) []int64 {
+	out := make([]int64, len(list))
+	for i, in := range list {
+		out[i] = in.ID
+	}
+	return out
+}
+
+func TestInstancesPaging(t *testing.T) {
+	tests := []struct {
+		name      string
+		count     int
+		pageSize  int
+		wantPages int
+	}{
+		{"none", 0, 0, 1},
+		{"one", 1, 0, 1},
+		{"exactly the default page size", 200, 0, 1},
+		{"default page size plus one", 201, 0, 2},
+		{"exactly a small page", 5, 5, 1},
+		{"many small pages", 23, 5, 5},
+		{"many full pages", 1000, 0, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.PageSize = tt.pageSize }, octest.WithInstances(instances(tt.count)...))
+			got, err := f.c.Instances(t.Context())
+			require.NoError(t, err)
+			require.Len(t, got, tt.count)
+			for i, in := range got {
+				assert.Equal(t, int64(i+1), in.ID)
+			}
+			assert.Equal(t, tt.wantPages, f.srv.Count(octest.EndpointInstances))
+			want := tt.pageSize
+			if want == 0 {
+				want = DefaultPageSize
+			}
+			assert.Equal(t, fmt.Sprint(want), f.srv.LastQuery(octest.EndpointInstances).Get("pageSize"))
+		})
+	}
+}
+
+func TestInstancesDecoding(t *testing.T) {
+	f := newFixture(t, nil)
+	f.srv.Put(octest.Instance{
+		ID: 7, Name: "Grüße aus Köln 日本", Token: "Ab3+xYz/0k9=", Element: octest.Element{ID: 23, Key: "sfdc", Name: "Salesforce"},
+		Tags: []string{"sync", "prod"}, Disabled: true, Invalid: true, UpdatedDate: 1700000000123,
+	})
+	f.srv.PutRaw(8, nil, []byte(`{"id":8,"name":"old","token":"t","element":{"id":"5","key":"k","name":"K"},
+		"tags":[{"id":1,"name":"legacy"},"plain",null,3],"updatedDate":"2020-01-15T10:04:05Z","extra":{"x":[1]}}`))
+	f.srv.PutRaw(9, nil, []byte(`{"id":9,"element":{"id":1}}`))
+	f.srv.PutRaw(10, nil, []byte(`{"name":"no id","token":"t","element":{"key":"k"}}`))
+	f.srv.PutRaw(11, nil, []byte(`"just a string"`))
+	f.srv.PutRaw(12, nil, []byte(`{"id":7,"name":"duplicate","token":"t","element":{"key":"k"}}`))
+
+	got, err := f.c.Instances(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []int64{7, 8, 9}, ids(got))
+
+	assert.Equal(t, Instance{
+		ID: 7, Name: "Grüße aus Köln 日本", Token: "Ab3+xYz/0k9=", Element: Element{ID: 23, Key: "sfdc", Name: "Salesforce"},
+		Tags: []string{"sync", "prod"}, Disabled: true, Valid: false, UpdatedDate: "1700000000123",
+	}, got[0])
+	assert.Equal(t, Instance{
+		ID: 8, Name: "old", Token: "t", Element: Element{ID: 5, Key: "k", Name: "K"},
+		Tags: []string{"legacy", "plain", "3"}, Valid: true, UpdatedDate: "2020-01-15T10:04:05Z",
+	}, got[1])
+	assert.Equal(t, []string{"name", "token", "element.key"}, got[2].Missing)
+	assert.True(t, got[2].Valid, "an instance without the valid field is taken as valid")
+
+	logs := f.logs.String()
+	assert.Contains(t, logs, "instance left out")
+	assert.Contains(t, logs, "duplicate instance left out")
+	assert.Contains(t, logs, "lacks required fields")
+}
+
+func TestInstancesTags(t *testing.T) {
+	seed := []octest.Instance{
+		{ID: 1, Name: "a", Token: "t", Element: octest.Element{Key: "k"}, Tags: []string{"a&b=c #1"}},
+		{ID: 2, Name: "b", Token: "t", Element: octest.Element{Key: "k"}, Tags: []string{"two"}},
+		{ID: 3, Name: "c", Token: "t", Element: octest.Element{Key: "k"}, Tags: []string{"two", "a&b=c #1"}},
+		{ID: 4, Name: "d", Token: "t", Element: octest.Element{Key: "k"}},
+	}
+	tests := []struct {
+		name string
+		tags []string
+		want []int64
+	}{
+		{"no tags lists everything", nil, []int64{1, 2, 3, 4}},
+		{"a tag with reserved characters", []string{"a&b=c #1"}, []int64{1, 3}},
+		{"several tags match any", []string{"two", "a&b=c #1"}, []int64{1, 2, 3}},
+		{"unknown tag", []string{"none"}, []int64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.Tags = tt.tags }, octest.WithInstances(seed...))
+			got, err := f.c.Instances(t.Context())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, ids(got))
+			if len(tt.tags) > 0 {
+				assert.Equal(t, tt.tags, f.srv.LastQuery(octest.EndpointInstances)["tags[]"])
+			}
+		})
+	}
+}
+
+func TestInstancesFilterOnClient(t *testing.T) {
+	// The server ignores tags here (a raw body replaces its answer); the client
+	// still keeps only instances with a configured tag.
+	f := newFixture(t, func(c *Config) { c.Tags = []string{"keep"} })
+	f.srv.AddFault(octest.EndpointInstances, octest.Fault{Body: []byte(`[
+		{"id":1,"name":"a","token":"t","element":{"key":"k"},"tags":["keep"]},
+		{"id":2,"name":"b","token":"t","element":{"key":"k"},"tags":["other"]}]`)})
+	got, err := f.c.Instances(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1}, ids(got))
+}
+
+func TestRepeatedCursorIsAnError(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.PageSize = 2 }, octest.WithInstances(instances(10)...))
+	f.srv.SetRepeatCursor(true)
+	_, err := f.c.Instances(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "repeated a page cursor")
+	assert.Equal(t, 2, f.srv.Count(octest.EndpointInstances))
+}
+
+func TestErrorsAndRetries(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     octest.Fault
+		retries   int
+		wantCalls int
+		wantErr   []error
+		notErr    []error
+		wantHints []time.Duration
+		recovers  bool
+	}{
+		{name: "401 is fatal, not retried", fault: octest.Fault{Status: 401}, wantCalls: 1,
+			wantErr: []error{ocsync.ErrFatal}, notErr: []error{ocsync.ErrRetryable}},
+		{name: "403 is fatal, not retried", fault: octest.Fault{Status: 403}, wantCalls: 1,
+			wantErr: []error{ocsync.ErrFatal}, notErr: []error{ocsync.ErrRetryable}},
+		{name: "400 is neither", fault: octest.Fault{Status: 400}, wantCalls: 1,
+			notErr: []error{ocsync.ErrFatal, ocsync.ErrRetryable}},
+		{name: "404", fault: octest.Fault{Status: 404}, wantCalls: 1,
+			wantErr: []error{ocsync.ErrNotFound}, notErr: []error{ocsync.ErrRetryable}},
+		{name: "429 retried until the limit", fault: octest.Fault{Status: 429, RetryAfter: "3"}, retries: 2, wantCalls: 3,
+			wantErr: []error{ocsync.ErrRetryable}, wantHints: []time.Duration{3 * time.Second, 3 * time.Second}},
+		{name: "503 retried until the default limit", fault: octest.Fault{Status: 503}, wantCalls: 1 + DefaultMaxRetries,
+			wantErr: []error{ocsync.ErrRetryable}, wantHints: []time.Duration{0, 0, 0, 0}},
+		{name: "retries disabled", fault: octest.Fault{Status: 500}, retries: -1, wantCalls: 1,
+			wantErr: []error{ocsync.ErrRetryable}},
+		{name: "two 502 then success", fault: octest.Fault{Status: 502, Times: 2}, wantCalls: 3, recovers: true,
+			wantHints: []time.Duration{0, 0}},
+		{name: "429 once then success", fault: octest.Fault{Status: 429, RetryAfter: "1", Times: 1}, wantCalls: 2, recovers: true,
+			wantHints: []time.Duration{time.Second}},
+	}
+	for _, tt := range tests {
+		for _, ep := range []octest.Endpoint{octest.EndpointInstances, octest.EndpointDocs} {
+			t.Run(tt.name+"/"+string(ep), func(t *testing.T) {
+				f := newFixture(t, func(c *Config) { c.MaxRetries = tt.retries }, octest.WithInstances(instances(3)...))
+				f.srv.AddFault(ep, tt.fault)
+				var err error
+				if ep == octest.EndpointDocs {
+					_, err = f.c.Docs(t.Context(), 2)
+				} else {
+					_, err = f.c.Instances(t.Context())
+				}
+				assert.Equal(t, tt.wantCalls, f.srv.Count(ep))
+				assert.Equal(t, tt.wantHints, f.rec.calls())
+				if tt.recovers {
+					require.NoError(t, err)
+					return
+				}
+				require.Error(t, err)
+				for _, want := range tt.wantErr {
+					assert.ErrorIs(t, err, want)
+				}
+				for _, not := range tt.notErr {
+					assert.NotErrorIs(t, err, not)
+				}
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tt.fault.Status, apiErr.StatusCode)
+				assert.Equal(t, http.MethodGet, apiErr.Method)
+				assert.Equal(t, tt.wantCalls, apiErr.Attempts)
+				assert.NotEmpty(t, apiErr.RequestID)
+				assert.Equal(t, fmt.Sprintf("injected status %d", tt.fault.Status), apiErr.Message)
+				assert.Contains(t, err.Error(), apiErr.RequestID)
+				if ep == octest.EndpointDocs {
+					assert.Equal(t, "/instances/2/docs", apiErr.Path)
+					assert.Contains(t, err.Error(), "instance 2")
+				} else {
+					assert.Equal(t, "/instances", apiErr.Path)
+				}
+			})
+		}
+	}
+}
+
+func TestWrongSecretsAreFatal(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.UserSecret = "wrong-user-secret" }, octest.WithInstances(instances(1)...))
+	_, err := f.c.Instances(t.Context())
+	require.ErrorIs(t, err, ocsync.ErrFatal)
+	assert.Equal(t, 1, f.srv.Requests())
+	assert.NotContains(t, err.Error(), "wrong-user-secret")
+	assert.NotContains(t, err.Error(), f.srv.OrganizationSecret)
+}
+
+func TestSecretsReachTheHeaderUnmodified(t *testing.T) {
+	const user, org = "u+/=ser//==", "o+r/g=="
+	f := newFixture(t, func(c *Config) { c.UserSecret, c.OrganizationSecret = user, org },
+		octest.WithSecrets(user, org), octest.WithInstances(instances(2)...))
+	got, err := f.c.Instances(t.Context())
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, ocsync.Secret("tok/1+x="), got[0].Token)
+	_, err = f.c.Docs(t.Context(), 1)
+	require.NoError(t, err)
+	logs := f.logs.String()
+	for _, secret := range []string{user, org, "tok/1+x="} {
+		assert.NotContains(t, logs, secret)
+		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", got, got, got), secret)
+	}
+}
+
+func TestTimeoutsAndCancellation(t *testing.T) {
+	t.Run("slow attempts time out and are retried", func(t *testing.T) {
+		f := newFixture(t, func(c *Config) { c.Timeout = 20 * time.Millisecond; c.MaxRetries = 1 },
+			octest.WithInstances(instances(1)...))
+		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Latency: 5 * time.Second})
+		_, err := f.c.Instances(t.Context())
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ocsync.ErrRetryable)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Contains(t, err.Error(), "GET /instances")
+		assert.Equal(t, 2, f.srv.Count(octest.EndpointInstances))
+	})
+	t.Run("one slow attempt then success", func(t *testing.T) {
+		f := newFixture(t, func(c *Config) { c.SpecTimeout = 20 * time.Millisecond },
+			octest.WithInstances(instances(1)...))
+		f.srv.AddFault(octest.EndpointDocs, octest.Fault{Latency: 5 * time.Second, Times: 1})
+		_, err := f.c.Docs(t.Context(), 1)
+		require.NoError(t, err)
+		assert.Equal(t, 2, f.srv.Count(octest.EndpointDocs))
+	})
+	t.Run("a cancelled context stops at once", func(t *testing.T) {
+		f := newFixture(t, nil, octest.WithInstances(instances(1)...))
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := f.c.Instances(ctx)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.NotErrorIs(t, err, ocsync.ErrRetryable)
+		assert.Zero(t, f.srv.Requests())
+	})
+	t.Run("cancellation during a request is not retried", func(t *testing.T) {
+		f := newFixture(t, nil, octest.WithInstances(instances(1)...))
+		ctx, cancel := context.WithCancel(t.Context())
+		f.srv.AddFault(octest.EndpointDocs, octest.Fault{Latency: 5 * time.Second})
+		go func() {
+			for f.srv.Count(octest.EndpointDocs) == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+		}()
+		_, err := f.c.Docs(ctx, 1)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 1, f.srv.Count(octest.EndpointDocs))
+	})
+	t.Run("cancellation during backoff", func(t *testing.T) {
+		f := newFixture(t, func(c *Config) { c.Backoff = nil; c.BackoffBase = time.Hour; c.BackoffMax = time.Hour },
+			octest.WithInstances(instances(1)...))
+		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Status: 503})
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() {
+			for !strings.Contains(f.logs.String(), "retrying") {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+		}()
+		_, err := f.c.Instances(ctx)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Contains(t, err.Error(), "503")
+		assert.Equal(t, 1, f.srv.Count(octest.EndpointInstances))
+	})
+}
+
+func TestListFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault octest.Fault
+		want  string
+	}{
+		{"not JSON", octest.Fault{Body: []byte("<html>oops</html>")}, "not a JSON array"},
+		{"an object", octest.Fault{Body: []byte(`{"id":1}`)}, "not a JSON array"},
+		{"truncated", octest.Fault{Body: []byte(`[{"id":1},`)}, "not a JSON array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.PageSize = 1 }, octest.WithInstances(instances(3)...))
+			tt.fault.Times = 1
+			f.srv.AddFault(octest.EndpointInstances, octest.Fault{Times: 1}) // page 1 fine
+			f.srv.AddFault(octest.EndpointInstances, tt.fault)               // page 2 broken
+			got, err := f.c.Instances(t.Context())
+			require.Error(t, err)
+			assert.Nil(t, got, "a partial list is never returned")
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), "page 2")
+			assert.NotErrorIs(t, err, ocsync.ErrRetryable)
+		})
+	}
+	t.Run("a failing later page fails the listing", func(t *testing.T) {
+		f := newFixture(t, func(c *Config) { c.PageSize = 1; c.MaxRetries = -1 }, octest.WithInstances(instances(3)...))
+		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Times: 2})
+		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Status: 500})
+		got, err := f.c.Instances(t.Context())
+		require.ErrorIs(t, err, ocsync.ErrRetryable)
+		assert.Nil(t, got)
+		assert.Contains(t, err.Error(), "page 3")
+	})
+}
+
+func TestDocs(t *testing.T) {
+	const limit = 4096
+	valid := octest.SwaggerDocument("sfdc", 2000)
+	minimal := []byte(`{"swagger":"2.0","info":{},"paths":{}}`)
+	exact := append(minimal, bytes.Repeat([]byte(" "), limit-len(minimal))...)
+	tests := []struct {
+		name    string
+		spec    []byte
+		wantErr string
+	}{
+		{"swagger 2.0", valid, ""},
+		{"exactly the limit", exact, ""},
+		{"openapi 3", []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{}}`), ""},
+		{"openapi 3.1 with webhooks only", []byte(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"webhooks":{}}`), ""},
+		{"oversized", octest.SwaggerDocument("x", limit+1), "larger than the limit of 4096 bytes"},
+		{"not JSON", []byte("<html>login</html>"), "not JSON"},
+		{"broken JSON", []byte(`{"swagger":"2.0",`), "not JSON"},
+		{"empty", nil, "empty document"},
+		{"JSON array", []byte(`[1,2]`), "not a JSON object"},
+		{"plain JSON object", []byte(`{"hello":"world"}`), "neither a Swagger 2.0 nor an OpenAPI 3 document"},
+		{"swagger 1.2", []byte(`{"swagger":"1.2","info":{},"paths":{}}`), `unsupported swagger version "1.2"`},
+		{"openapi 4", []byte(`{"openapi":"4.0.0","info":{},"paths":{}}`), `unsupported openapi version "4.0.0"`},
+		{"swagger without paths", []byte(`{"swagger":"2.0","info":{}}`), `without a "paths" object`},
+		{"openapi without info", []byte(`{"openapi":"3.0.0","paths":{}}`), `without an "info" object`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.MaxSpecBytes = limit }, octest.WithInstances(instances(1)...))
+			spec := tt.spec
+			f.srv.SetSpec(1, spec)
+			got, err := f.c.Docs(t.Context(), 1)
+			assert.Equal(t, "-1", f.srv.LastQuery(octest.EndpointDocs).Get("version"))
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				assert.Equal(t, spec, got, "served byte for byte")
+				return
+			}
+			require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+			assert.NotErrorIs(t, err, ocsync.ErrRetryable)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Contains(t, err.Error(), "instance 1")
+			var specErr *SpecError
+			require.ErrorAs(t, err, &specErr)
+			assert.Equal(t, int64(1), specErr.InstanceID)
+			assert.Equal(t, 1, f.srv.Count(octest.EndpointDocs), "spec failures are not retried")
+		})
+	}
+}
+
+func TestDocsOversizedWithoutContentLength(t *testing.T) {
+	// A chunked answer has no Content-Length; the cap still holds.
+	big := octest.SwaggerDocument("x", 1<<20)
+	hs := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fl := w.(http.Flusher)
+		for i := 0; i < len(big); i += 4096 {
+			_, _ = w.Write(big[i:min(i+4096, len(big))])
+			fl.Flush()
+		}
+	})
+	srv := httptest.NewServer(hs)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(Config{Host: srv.URL, UserSecret: "u", OrganizationSecret: "o", MaxSpecBytes: 10000})
+	require.NoError(t, err)
+	_, err = c.Docs(t.Context(), 1)
+	require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+	assert.Contains(t, err.Error(), "larger than the limit of 10000 bytes")
+}
+
+func TestDocsUnknownInstance(t *testing.T) {
+	f := newFixture(t, nil, octest.WithInstances(instances(1)...))
+	_, err := f.c.Docs(t.Context(), 99)
+	require.ErrorIs(t, err, ocsync.ErrNotFound)
+	assert.Contains(t, err.Error(), "No instance found with ID 99")
+	assert.Contains(t, err.Error(), "GET /instances/99/docs: 404 Not Found")
+}
+
+func TestNetworkErrorIsRetryable(t *testing.T) {
+	srv := octest.NewServer()
+	url := srv.URL
+	srv.Close()
+	c, err := NewClient(Config{Host: url, UserSecret: "u", OrganizationSecret: "o", MaxRetries: 2,
+		Backoff: func(int, time.Duration) time.Duration { return 0 }})
+	require.NoError(t, err)
+	_, err = c.Instances(t.Context())
+	require.ErrorIs(t, err, ocsync.ErrRetryable)
+	assert.Contains(t, err.Error(), "GET /instances")
+	assert.Contains(t, err.Error(), "after 3 attempts")
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"0", 0},
+		{"-5", 0},
+		{"12", 12 * time.Second},
+		{" 7 ", 7 * time.Second},
+		{"999999999", 24 * time.Hour},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+		{"soon", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			assert.Equal(t, tt.want, parseRetryAfter(tt.in, now))
+		})
+	}
+}
+
+func TestExponentialBackoff(t *testing.T) {
+	b := ExponentialBackoff(100*time.Millisecond, time.Second)
+	tests := []struct {
+		attempt    int
+		retryAfter time.Duration
+		lo, hi     time.Duration
+	}{
+		{1, 0, 50 * time.Millisecond, 100 * time.Millisecond},
+		{2, 0, 100 * time.Millisecond, 200 * time.Millisecond},
+		{4, 0, 400 * time.Millisecond, 800 * time.Millisecond},
+		{10, 0, 500 * time.Millisecond, time.Second},
+		{1, 300 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond},
+		{1, time.Hour, time.Second, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.attempt, tt.retryAfter), func(t *testing.T) {
+			for range 50 {
+				d := b(tt.attempt, tt.retryAfter)
+				assert.GreaterOrEqual(t, d, tt.lo)
+				assert.LessOrEqual(t, d, tt.hi)
+			}
+		})
+	}
+}
+
+func TestAPIErrorClassification(t *testing.T) {
+	tests := []struct {
+		status                     int
+		fatal, retryable, notFound bool
+	}{
+		{400, false, false, false},
+		{401, true, false, false},
+		{403, true, false, false},
+		{404, false, false, true},
+		{406, false, false, false},
+		{429, false, true, false},
+		{500, false, true, false},
+		{502, false, true, false},
+		{504, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			var err error = &APIError{Method: "GET", Path: "/instances", StatusCode: tt.status}
+			assert.Equal(t, tt.fatal, errors.Is(err, ocsync.ErrFatal))
+			assert.Equal(t, tt.retryable, errors.Is(err, ocsync.ErrRetryable))
+			assert.Equal(t, tt.notFound, errors.Is(err, ocsync.ErrNotFound))
+		})
+	}
+}
+
+func BenchmarkInstances10000(b *testing.B) {
+	srv := octest.NewServer(octest.WithInstances(instances(10000)...))
+	defer srv.Close()
+	c, err := NewClient(Config{Host: srv.URL, UserSecret: ocsync.Secret(srv.UserSecret), OrganizationSecret: ocsync.Secret(srv.OrganizationSecret)})
+	require.NoError(b, err)
+	for b.Loop() {
+		got, err := c.Instances(b.Context())
+		if err != nil || len(got) != 10000 {
+			b.Fatal(err, len(got))
+		}
+	}
+}
+
+func BenchmarkDocs100KB(b *testing.B) {
+	srv := octest.NewServer(octest.WithInstances(instances(1)...), octest.WithDefaultSpec(octest.SwaggerDocument("bench", 100<<10)))
+	defer srv.Close()
+	c, err := NewClient(Config{Host: srv.URL, UserSecret: ocsync.Secret(srv.UserSecret), OrganizationSecret: ocsync.Secret(srv.OrganizationSecret)})
+	require.NoError(b, err)
+	for b.Loop() {
+		if _, err := c.Docs(b.Context(), 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
