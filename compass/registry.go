@@ -83,13 +83,15 @@ func (r *Registry) TokenFetches() int {
 }
 
 // call runs one GraphQL request under its own timeout and classifies its
-// error. A retryable failure is tried again, up to MaxRetries times with
-// backoff, when retry is true.
-func (r *Registry) call(ctx context.Context, op string, timeout time.Duration, retry bool, fn func(context.Context) error) error {
+// error, with the client secret and the given secrets redacted from it. A
+// retryable failure is tried again, up to MaxRetries times with backoff,
+// when retry is true.
+func (r *Registry) call(ctx context.Context, op string, timeout time.Duration, retry bool, fn func(context.Context) error, secrets ...string) error {
+	secrets = append(secrets, r.cfg.ClientSecret.Reveal())
 	for attempt := 1; ; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, timeout)
 		start := time.Now()
-		err := classify(ctx, op, fn(rctx))
+		err := redact(classify(ctx, op, fn(rctx)), secrets...)
 		cancel()
 		r.logCall(ctx, op, attempt, time.Since(start), err)
 		if err == nil || !retry || !ocsync.Retryable(err) || attempt > r.cfg.MaxRetries {
@@ -274,8 +276,8 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 		err := r.call(ctx, "registerApplication", r.cfg.SpecTimeout, false, func(ctx context.Context) error {
 			_, err := director.RegisterApplication(ctx, r.client, in)
 			return err
-		})
-		return redact(err, app.Credential.Reveal())
+		}, app.Credential.Reveal())
+		return err
 	}
 	err = register()
 	uncertain := false
@@ -391,8 +393,8 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 		err = r.call(ctx, "addBundle", r.cfg.SpecTimeout, false, func(ctx context.Context) error {
 			_, err := director.AddBundle(ctx, r.client, cur.ID, in)
 			return err
-		})
-		if err = redact(err, secret); err != nil {
+		}, secret)
+		if err != nil {
 			return err
 		}
 	case ref.APIID == "":
@@ -477,11 +479,10 @@ func (r *Registry) refOf(ctx context.Context, cur ocsync.Registered) (Ref, error
 // Director clears what an update leaves out.
 func (r *Registry) updateBundle(ctx context.Context, bundleID string, app ocsync.Application) error {
 	in := director.BundleUpdateInput{Name: bundleName(app), DefaultInstanceAuth: authInput(app)}
-	err := r.call(ctx, "updateBundle", r.cfg.Timeout, true, func(ctx context.Context) error {
+	return r.call(ctx, "updateBundle", r.cfg.Timeout, true, func(ctx context.Context) error {
 		_, err := director.UpdateBundle(ctx, r.client, bundleID, in)
 		return err
-	})
-	return redact(err, app.Credential.Reveal())
+	}, app.Credential.Reveal())
 }
 
 func (r *Registry) setLabel(ctx context.Context, appID, key string, value any) error {

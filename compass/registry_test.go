@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -746,4 +748,63 @@ func TestRegistryViewer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, compasstest.DefaultIntegrationSystemID, id)
 	assert.Equal(t, "INTEGRATION_SYSTEM", typ)
+}
+
+// tokenRecorder keeps the token requests.
+type tokenRecorder struct {
+	mu    sync.Mutex
+	forms []string
+	auths []string
+	next  http.RoundTripper
+}
+
+func (r *tokenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, compasstest.TokenPath) {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		_ = req.Body.Close()
+		r.mu.Lock()
+		r.forms = append(r.forms, string(b))
+		r.auths = append(r.auths, req.Header.Get("Authorization"))
+		r.mu.Unlock()
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return r.next.RoundTrip(req)
+}
+
+func TestRegistryTokenRequestAndLogs(t *testing.T) {
+	srv := newServer(t, compasstest.Config{})
+	rec := &tokenRecorder{next: http.DefaultTransport}
+	var logs bytes.Buffer
+	cfg := testConfig(srv)
+	cfg.HTTPClient = &http.Client{Transport: rec}
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	reg := newRegistry(t, cfg)
+
+	app := desired("9")
+	spec := testSpec(`{}`)
+	require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
+	srv.InjectFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData, Message: "bad header " + app.Credential.Reveal()})
+	regs, err := reg.Applications(t.Context())
+	require.NoError(t, err)
+	err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: []string{ocsync.FieldCredential}, State: stateOf(app, spec)})
+	require.ErrorIs(t, err, ocsync.ErrInvalidInput)
+	assert.NotContains(t, err.Error(), app.Credential.Reveal(), "a secret echoed by the Director is redacted")
+	assert.Contains(t, err.Error(), "[redacted]")
+
+	require.Len(t, rec.forms, 1)
+	form, err := url.ParseQuery(rec.forms[0])
+	require.NoError(t, err)
+	assert.Equal(t, "client_credentials", form.Get("grant_type"))
+	assert.Equal(t, "application:read application:write", form.Get("scope"))
+	assert.Empty(t, form.Get("client_secret"), "credentials go in the Authorization header")
+	assert.True(t, strings.HasPrefix(rec.auths[0], "Basic "))
+
+	out := logs.String()
+	assert.Contains(t, out, "registerApplication")
+	for _, secret := range []string{compasstest.DefaultClientSecret, app.Credential.Reveal(), "u-secret"} {
+		assert.NotContains(t, out, secret)
+	}
 }
