@@ -12,8 +12,8 @@
 // stored Authorization header to an integration system.
 //
 // Requests authenticate with OAuth2 client credentials (scopes
-// application:read and application:write, one token per run, refreshed only
-// when it expires) and name the tenant in a "tenant" header. Every request
+// application:read and application:write, one token per run, fetched again only
+// when it expires or the Director answers HTTP 401) and name the tenant in a "tenant" header. Every request
 // has a timeout; queries and idempotent mutations are retried with capped,
 // jittered backoff. Errors are classified by the Director's
 // extensions.error and wrap the ocsync sentinels (ErrNotFound, ErrConflict,
