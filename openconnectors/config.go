@@ -1,7 +1,6 @@
 package openconnectors
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -99,43 +98,43 @@ type endpoint struct {
 func parseHost(host string) (endpoint, error) {
 	host = strings.TrimSpace(host)
 	if host == "" {
-		return endpoint{}, errors.New("Host is required")
+		return endpoint{}, fieldError("Host", "is required")
 	}
 	raw := host
 	if !strings.Contains(host, "://") {
 		if strings.ContainsAny(host, "/?#@") {
-			return endpoint{}, fmt.Errorf("Host %q: a bare host name must not contain a path, query or user", host)
+			return endpoint{}, fieldError("Host", "%q: a bare host name must not contain a path, query or user", host)
 		}
 		raw = "https://" + host
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return endpoint{}, fmt.Errorf("Host %q: %w", host, err)
+		return endpoint{}, fieldError("Host", "%q: %w", host, err)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return endpoint{}, fmt.Errorf("Host %q: no host name", host)
+		return endpoint{}, fieldError("Host", "%q: no host name", host)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return endpoint{}, fmt.Errorf("Host %q: must not carry a user, query or fragment", host)
+		return endpoint{}, fieldError("Host", "%q: must not carry a user, query or fragment", host)
 	}
 	switch strings.TrimSuffix(u.Path, "/") {
 	case "", BasePath:
 	default:
-		return endpoint{}, fmt.Errorf("Host %q: unexpected path %q (use the host, or a URL ending in %s)", host, u.Path, BasePath)
+		return endpoint{}, fieldError("Host", "%q: unexpected path %q (use the host, or a URL ending in %s)", host, u.Path, BasePath)
 	}
 	if port := u.Port(); port != "" {
 		if _, err := net.LookupPort("tcp", port); err != nil {
-			return endpoint{}, fmt.Errorf("Host %q: invalid port %q", host, port)
+			return endpoint{}, fieldError("Host", "%q: invalid port %q", host, port)
 		}
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return endpoint{}, fmt.Errorf("Host %q: plain http is only allowed for loopback hosts; use https", host)
+			return endpoint{}, fieldError("Host", "%q: plain http is only allowed for loopback hosts; use https", host)
 		}
 	default:
-		return endpoint{}, fmt.Errorf("Host %q: unsupported scheme %q", host, u.Scheme)
+		return endpoint{}, fieldError("Host", "%q: unsupported scheme %q", host, u.Scheme)
 	}
 	return endpoint{
 		base:    u.Scheme + "://" + u.Host + BasePath,
@@ -158,15 +157,15 @@ func isLoopback(host string) bool {
 func validSecret(field string, s ocsync.Secret) error {
 	v := s.Reveal()
 	if v == "" {
-		return fmt.Errorf("%s is required", field)
+		return fieldError(field, "is required")
 	}
 	for _, r := range v {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("%s contains a control character", field)
+			return fieldError(field, "contains a control character")
 		}
 	}
 	if strings.Contains(v, ",") {
-		return fmt.Errorf("%s contains a comma, which the Authorization header cannot carry", field)
+		return fieldError(field, "contains a comma, which the Authorization header cannot carry")
 	}
 	return nil
 }
@@ -185,20 +184,20 @@ func (c Config) withDefaults() (Config, endpoint, error) {
 	}
 	for i, t := range c.Tags {
 		if t == "" {
-			return c, ep, fmt.Errorf("Tags[%d] is empty", i)
+			return c, ep, fieldError(fmt.Sprintf("Tags[%d]", i), "is empty")
 		}
 	}
 	switch {
 	case c.PageSize == 0:
 		c.PageSize = DefaultPageSize
 	case c.PageSize < 1 || c.PageSize > MaxPageSize:
-		return c, ep, fmt.Errorf("PageSize %d is out of range 1..%d", c.PageSize, MaxPageSize)
+		return c, ep, fieldError("PageSize", "%d is out of range 1..%d", c.PageSize, MaxPageSize)
 	}
 	switch {
 	case c.MaxSpecBytes == 0:
 		c.MaxSpecBytes = DefaultMaxSpecBytes
 	case c.MaxSpecBytes < 0:
-		return c, ep, fmt.Errorf("MaxSpecBytes %d is negative", c.MaxSpecBytes)
+		return c, ep, fieldError("MaxSpecBytes", "%d is negative", c.MaxSpecBytes)
 	}
 	durations := []struct {
 		name string
@@ -215,11 +214,11 @@ func (c Config) withDefaults() (Config, endpoint, error) {
 		case *d.v == 0:
 			*d.v = d.def
 		case *d.v < 0:
-			return c, ep, fmt.Errorf("%s %v is negative", d.name, *d.v)
+			return c, ep, fieldError(d.name, "%v is negative", *d.v)
 		}
 	}
 	if c.BackoffBase > c.BackoffMax {
-		return c, ep, fmt.Errorf("BackoffBase %v is larger than BackoffMax %v", c.BackoffBase, c.BackoffMax)
+		return c, ep, fieldError("BackoffBase", "%v is larger than BackoffMax %v", c.BackoffBase, c.BackoffMax)
 	}
 	switch {
 	case c.MaxRetries == 0:
@@ -234,4 +233,9 @@ func (c Config) withDefaults() (Config, endpoint, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, ep, nil
+}
+
+// fieldError is a configuration error that starts with the field's name.
+func fieldError(field, format string, args ...any) error {
+	return fmt.Errorf("%s "+format, append([]any{field}, args...)...)
 }

@@ -159,8 +159,9 @@ func truncateRunes(s string, n int) string {
 // deterministically: letters with diacritics lose them (é → e), a few
 // letters are spelled out (ß → ss, æ → ae, ø → o, ł → l), whitespace and
 // control characters become single spaces, and each run of other characters
-// becomes one "_". Leading and trailing spaces are removed. When nothing
-// printable is left, fallback is used instead.
+// becomes one "_". Leading and trailing spaces are removed. When no ASCII
+// letter or digit is left, fallback is used instead (and "_" when the
+// fallback has none either).
 func PrintableASCII(s string, n int, fallback string) string {
 	var b strings.Builder
 	var last byte // class of what was written last: 0 nothing, ' ', '_' or 'c'
@@ -191,13 +192,17 @@ func PrintableASCII(s string, n int, fallback string) string {
 		out = out[:n]
 	}
 	out = strings.TrimSpace(out)
-	if out == "" {
+	if !strings.ContainsFunc(out, isASCIIAlnum) {
 		if fallback == "" {
 			return "_"
 		}
 		return PrintableASCII(fallback, n, "")
 	}
 	return out
+}
+
+func isASCIIAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
 // spelled transliterates letters that do not decompose.

@@ -44,17 +44,17 @@ func ValidateSpec(data []byte) error {
 	switch {
 	case swagger == "2.0":
 		if !isObject(doc.Info) {
-			return errors.New(`Swagger 2.0 document without an "info" object`)
+			return errors.New(`a Swagger 2.0 document without an "info" object`)
 		}
 		if !isObject(doc.Paths) {
-			return errors.New(`Swagger 2.0 document without a "paths" object`)
+			return errors.New(`a Swagger 2.0 document without a "paths" object`)
 		}
 	case openAPI3Version.MatchString(openapi):
 		if !isObject(doc.Info) {
-			return errors.New(`OpenAPI 3 document without an "info" object`)
+			return errors.New(`an OpenAPI 3 document without an "info" object`)
 		}
 		if !isObject(doc.Paths) && !isObject(doc.Webhooks) && !isObject(doc.Components) {
-			return errors.New(`OpenAPI 3 document without "paths", "webhooks" or "components"`)
+			return errors.New(`an OpenAPI 3 document without "paths", "webhooks" or "components"`)
 		}
 	case swagger != "":
 		return fmt.Errorf("unsupported swagger version %q", clip(swagger, 20))
