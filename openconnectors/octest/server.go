@@ -142,9 +142,11 @@ type fault struct {
 type Server struct {
 	// URL is the server's root, http://127.0.0.1:port, without the API path.
 	URL string
-	// UserSecret is the user secret the server accepts.
+	// UserSecret is the user secret the server accepts. Set it with
+	// WithSecrets; it must not change once the server runs.
 	UserSecret string
-	// OrganizationSecret is the organization secret the server accepts.
+	// OrganizationSecret is the organization secret the server accepts. Set
+	// it with WithSecrets; it must not change once the server runs.
 	OrganizationSecret string
 
 	ts          *httptest.Server
