@@ -73,8 +73,11 @@ func details(c *ocsync.Change, r *ocsync.Result) string {
 	if c.Reason != "" {
 		parts = append(parts, c.Reason)
 	}
-	if r.Error != "" && r.Error != c.Reason {
-		parts = append(parts, oneLine(r.Error))
+	if r.Error != "" && (c.Reason == "" || !strings.Contains(r.Error, c.Reason)) {
+		// The item error starts with "<kind> <name>: ", which the
+		// columns already show.
+		msg := strings.TrimPrefix(r.Error, fmt.Sprintf("%s %s: ", c.Kind, c.Name))
+		parts = append(parts, oneLine(msg))
 	}
 	if len(parts) == 0 {
 		return "-"
