@@ -475,3 +475,40 @@ func TestMetricsPush(t *testing.T) {
 		})
 	}
 }
+
+func TestAdoptsOriginalApplicationsAndReportsConflicts(t *testing.T) {
+	f := newFixture(t, 3)
+	host := strings.TrimPrefix(f.oc.URL, "http://")
+	// An application of the original job: identity label without owner, no
+	// state label, no bundle yet.
+	_, err := f.cp.Seed(compasstest.DefaultTenant, compasstest.Application{
+		Name: "oc-4700",
+		Labels: map[string]any{"open_connectors": map[string]any{
+			"connectorInstanceContext": host, "connectorInstanceID": "4700",
+		}},
+	})
+	require.NoError(t, err)
+	// An application of someone else whose name clashes.
+	_, err = f.cp.Seed(compasstest.DefaultTenant, compasstest.Application{Name: "OC-4702", Description: "not ours"})
+	require.NoError(t, err)
+
+	r := f.run(t, nil, "-output", "json")
+	require.Equal(t, job.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
+	doc := decodeDocument(t, r.stdout)
+	assert.Equal(t, 1, doc.Summary.Created)
+	assert.Equal(t, 1, doc.Summary.Updated)
+	assert.Equal(t, 1, doc.Summary.Conflicts)
+	assert.ElementsMatch(t, []string{"oc-4700", "oc-4701", "OC-4702"}, f.appNames())
+	adopted, ok := f.cp.Application(compasstest.DefaultTenant, "oc-4700")
+	require.True(t, ok)
+	require.Len(t, adopted.Bundles, 1, "the adopted application is repaired")
+	foreign, ok := f.cp.Application(compasstest.DefaultTenant, "OC-4702")
+	require.True(t, ok)
+	assert.Equal(t, "not ours", foreign.Description)
+	assertNoSecrets(t, r, 3)
+
+	// The next run changes nothing and reports the conflict again.
+	r = f.run(t, nil)
+	assert.Equal(t, job.ExitItemsFailed, r.code)
+	assert.Contains(t, r.stdout, "0 created, 0 updated, 0 deleted, 2 unchanged, 0 skipped, 1 conflicts")
+}

@@ -1,0 +1,53 @@
+package job_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/kyma-incubator/open-connectors-job/job"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+)
+
+// RunEngine runs any Source and Registry the way ocjob runs Open Connectors
+// and Compass; here the in-memory ones of ocsynctest.
+func ExampleRunEngine() {
+	src := ocsynctest.NewSource(
+		ocsync.Application{Name: "oc-1", Key: "1", Attributes: ocsync.Attributes{Status: ocsync.StatusConnected}},
+		ocsync.Application{Name: "oc-2", Key: "2", Attributes: ocsync.Attributes{Status: ocsync.StatusConnected}},
+	)
+	reg := ocsynctest.NewRegistry()
+	engine := &ocsync.Engine{Source: src, Registry: reg, DryRun: true}
+
+	rep, err := job.RunEngine(context.Background(), engine)
+	if err := job.WriteText(os.Stdout, rep); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("exit code", job.ExitCode(rep, err))
+	// Output:
+	// ACTION  APPLICATION  INSTANCE  RESULT   DETAILS
+	// create  oc-1         1         planned  -
+	// create  oc-2         2         planned  -
+	// Dry run, nothing applied. Plan: 2 created, 0 updated, 0 deleted, 0 unchanged, 0 skipped, 0 conflicts, 0 failed, 0 withheld, 0 not started.
+	// exit code 0
+}
+
+func ExampleExitCode() {
+	rep := &ocsync.Report{}
+	item := &ocsync.ItemError{Name: "oc-1", Kind: ocsync.KindCreate, Err: ocsync.ErrInvalidSpec}
+	guard := &ocsync.GuardError{Deletes: 5, Owned: 10, MaxPercent: 30}
+
+	fmt.Println(job.ExitCode(rep, nil))
+	fmt.Println(job.ExitCode(nil, &ocsync.ListError{Side: "source", Err: errors.New("401")}))
+	fmt.Println(job.ExitCode(rep, errors.Join(item)))
+	fmt.Println(job.ExitCode(rep, errors.Join(guard)))
+	fmt.Println(job.ExitCode(rep, errors.Join(item, guard)))
+	// Output:
+	// 0
+	// 1
+	// 3
+	// 4
+	// 3
+}
