@@ -130,16 +130,18 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	return code
 }
 
-// document is the -output json document: the report's fields, the exit code
-// and the errors of the run.
+// document is the -output json document: the version, the report's fields
+// (dryRun, plan, results, summary; absent when no plan was made), the exit
+// code and the errors of the run.
 type document struct {
+	Version string `json:"version"`
 	*ocsync.Report
 	ExitCode int      `json:"exitCode"`
 	Errors   []string `json:"errors,omitempty"`
 }
 
 func writeJSON(stdout, stderr io.Writer, rep *ocsync.Report, err error, code int) {
-	doc := document{Report: rep, ExitCode: code}
+	doc := document{Version: buildVersion(), Report: rep, ExitCode: code}
 	for _, e := range flatten(err) {
 		doc.Errors = append(doc.Errors, e.Error())
 	}

@@ -290,6 +290,7 @@ func TestJSONOutput(t *testing.T) {
 	require.Equal(t, job.ExitOK, r.code, "stderr: %s", r.stderr)
 	doc := decodeDocument(t, r.stdout)
 	assert.True(t, doc.DryRun)
+	assert.NotEmpty(t, doc.Version)
 	require.NotNil(t, doc.Plan)
 	require.Len(t, doc.Plan.Changes, 3)
 	assert.Equal(t, ocsync.KindCreate, doc.Plan.Changes[0].Kind)
