@@ -12,8 +12,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/kyma-incubator/open-connectors-job/job"
-	"github.com/kyma-incubator/open-connectors-job/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/kyma-incubator/open-connectors-job/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 )
 
 // The structs below mirror the fields of the Kubernetes types that the

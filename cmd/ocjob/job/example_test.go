@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/kyma-incubator/open-connectors-job/job"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
 )
