@@ -1,0 +1,48 @@
+// Package ocsync is a reconciliation engine that keeps the applications of a
+// target registry in line with a source of desired applications. It knows
+// nothing of Open Connectors or Compass: packages openconnectors and compass
+// implement its two interfaces, and any program can bring its own.
+//
+// A Source lists the desired applications ([Application]) and loads each one's
+// spec document lazily. A Registry lists the applications in scope
+// ([Registered]), tells which of them this job owns, and creates, updates and
+// deletes one at a time. The [Engine] is the [Reconciler]: Plan lists both
+// sides concurrently and calls [Calculate], a pure and deterministic function
+// that turns the two listings into a [Plan] of changes sorted by application
+// name (create, update with the changed fields and old and new values,
+// delete, unchanged, conflict, skipped). Apply carries the plan out with
+// bounded concurrency and returns a [Report] with one [Result] per change.
+//
+// The rules:
+//   - A listing failure on either side aborts the run before any change
+//     ([ErrListFailed]); a partial list is never taken for the whole.
+//   - Only owned applications are updated or deleted. A desired application
+//     whose name is taken by one the job does not own is a conflict, found at
+//     plan time when the Registry lists it (see [PlanOptions].NameKey for
+//     targets that compare names normalised) and otherwise when the Registry
+//     refuses the create ([ErrConflict]).
+//   - The [Policy] limits the kinds of change: [PolicySync],
+//     [PolicyUpsertOnly], [PolicyCreateOnly].
+//   - The mass-deletion guard withholds every deletion when the job owns at
+//     least 10 applications and the plan deletes more than MaxDeletePercent
+//     (default 30) of them, or when the source is empty while the job owns
+//     applications. Everything else is applied and Apply returns a
+//     [*GuardError] ([ErrGuardTripped]). Force lifts the guard.
+//   - Drift is detected from the [State] the Registry stores with each
+//     application: a hash per synchronised field (the credential included, never
+//     in clear), the spec's SHA-256 and when it was fetched. Specs are loaded
+//     only for creates, for updates, and when the stored spec is older than
+//     SpecRefreshInterval (default 24h), so a run with nothing to do costs
+//     the two listings only. An update sends the spec only when its hash changed.
+//   - Applications whose source is disabled or invalid ([StatusFailed]) are
+//     kept and marked failed, and never created.
+//   - One failing item never stops the others: Apply keeps going and returns
+//     every item error joined with errors.Join, each an [*ItemError]
+//     ([ErrItemFailed]). Once the context is cancelled, or an item fails with an
+//     error marked [ErrFatal], no new item starts.
+//   - Dry run is decided in one place, [Engine].DryRun: Apply then reports the
+//     plan and calls neither the Registry's mutations nor the Source's Spec.
+//
+// Secrets travel as [Secret], which prints, logs and marshals redacted.
+// Package ocsynctest has an in-memory Source and Registry for tests.
+package ocsync
