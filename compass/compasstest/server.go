@@ -110,6 +110,8 @@ type Server struct {
 	calls    map[string]int
 	requests int
 	latency  time.Duration
+	closed   chan struct{}
+	once     sync.Once
 }
 
 // NewServer starts a fake Director on a loopback port. Call Close when done.
@@ -134,6 +136,7 @@ func NewServer(cfg Config) *Server {
 		faults:   map[string][]*Fault{},
 		calls:    map[string]int{},
 		latency:  cfg.Latency,
+		closed:   make(chan struct{}),
 	}
 	if s.lifetime <= 0 {
 		s.lifetime = DefaultTokenLifetime
@@ -156,7 +159,10 @@ func NewServer(cfg Config) *Server {
 }
 
 // Close shuts the server down and blocks until all requests are done.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.closed) })
+	s.srv.Close()
+}
 
 // TokenURL returns the URL of the OAuth2 token endpoint.
 func (s *Server) TokenURL() string { return s.URL + TokenPath }
@@ -168,7 +174,8 @@ func (s *Server) GraphQLURL() string { return s.URL + GraphQLPath }
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
 // countAndDelay counts every request and applies the configured latency.
-// The delay holds no lock and ends early when the request is cancelled.
+// The delay holds no lock and ends early when the request is cancelled or
+// the server closes.
 func (s *Server) countAndDelay(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -181,6 +188,10 @@ func (s *Server) countAndDelay(next http.Handler) http.Handler {
 			case <-t.C:
 			case <-r.Context().Done():
 				t.Stop()
+				return
+			case <-s.closed:
+				t.Stop()
+				http.Error(w, "server closed", http.StatusServiceUnavailable)
 				return
 			}
 		}
