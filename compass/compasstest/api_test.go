@@ -419,3 +419,28 @@ func TestLegacyRewrite(t *testing.T) {
 		assert.Contains(t, r.Raw, `"bundles":{`)
 	})
 }
+
+func TestLegacyRewriteOfValues(t *testing.T) {
+	s := compasstest.NewServer(compasstest.Config{})
+	defer s.Close()
+	tests := []struct{ sent, stored string }{
+		{"packageID", "bundleID"},
+		{"addPackage here", "addBundle here"},
+		{"packages: [1]", "bundles: [1]"},
+		{"x packages {", "x bundles {"},
+		{"mode: PACKAGE", "mode: BUNDLE"},
+		{"package( id: 1", "bundle( id: 1"},
+		{"a package of things", "a package of things"},
+		{"Packages: [", "Packages: ["},
+	}
+	for i, tt := range tests {
+		t.Run(tt.sent, func(t *testing.T) {
+			name := fmt.Sprintf("v-%d", i)
+			do(t, s, `mutation($in: ApplicationRegisterInput!) { registerApplication(in: $in) { id } }`,
+				map[string]any{"in": map[string]any{"name": name, "description": tt.sent}})
+			stored, ok := s.Application(compasstest.DefaultTenant, name)
+			require.True(t, ok)
+			assert.Equal(t, tt.stored, stored.Description)
+		})
+	}
+}

@@ -33,14 +33,14 @@ type gqlResponse struct {
 }
 
 // call sends one GraphQL request with the given token and tenant header.
-func call(t *testing.T, s *compasstest.Server, token, tenant, query string, vars map[string]any) gqlResponse {
+func call(t testing.TB, s *compasstest.Server, token, tenant, query string, vars map[string]any) gqlResponse {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	require.NoError(t, err)
 	return callRaw(t, s, token, tenant, string(body))
 }
 
-func callRaw(t *testing.T, s *compasstest.Server, token, tenant, body string) gqlResponse {
+func callRaw(t testing.TB, s *compasstest.Server, token, tenant, body string) gqlResponse {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.GraphQLURL(), strings.NewReader(body))
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func do(t *testing.T, s *compasstest.Server, query string, vars map[string]any) 
 	return r.Data
 }
 
-func decode[T any](t *testing.T, raw json.RawMessage) T {
+func decode[T any](t testing.TB, raw json.RawMessage) T {
 	t.Helper()
 	var v T
 	require.NoError(t, json.Unmarshal(raw, &v), string(raw))

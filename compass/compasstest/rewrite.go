@@ -31,23 +31,31 @@ var legacyRequestPairs = [][2]string{
 }
 
 type regexRewrite struct {
+	literal string // the pattern cannot match without it
 	pattern *regexp.Regexp
 	repl    string
+}
+
+func (p regexRewrite) apply(s string) string {
+	if !strings.Contains(s, p.literal) {
+		return s
+	}
+	return p.pattern.ReplaceAllString(s, p.repl)
 }
 
 // The character class [\s\\n] (whitespace, backslash or the letter n) is
 // the Director's own.
 var legacyRequestPatterns = []regexRewrite{
-	{regexp.MustCompile(`([\s\\n]*)packages([\s\\n]*:[\s\\n]*\[)`), "${1}bundles${2}"},
-	{regexp.MustCompile(`([\s\\n]*)packages([\s\\n]*\{)`), "${1}bundles${2}"},
-	{regexp.MustCompile(`([\s\\n]*)package([\s\\n]*\([\s\\n]*id[\s\\n]*:[\s\\n]*)`), "${1}bundle${2}"},
-	{regexp.MustCompile(`([\s\\n]*)mode([\s\\n]*):([\s\\n]*)PACKAGE([\s\\n]*)`), "${1}mode${2}:${3}BUNDLE${4}"},
+	{"packages", regexp.MustCompile(`([\s\\n]*)packages([\s\\n]*:[\s\\n]*\[)`), "${1}bundles${2}"},
+	{"packages", regexp.MustCompile(`([\s\\n]*)packages([\s\\n]*\{)`), "${1}bundles${2}"},
+	{"package", regexp.MustCompile(`([\s\\n]*)package([\s\\n]*\([\s\\n]*id[\s\\n]*:[\s\\n]*)`), "${1}bundle${2}"},
+	{"PACKAGE", regexp.MustCompile(`([\s\\n]*)mode([\s\\n]*):([\s\\n]*)PACKAGE([\s\\n]*)`), "${1}mode${2}:${3}BUNDLE${4}"},
 }
 
 var legacyResponsePatterns = []regexRewrite{
-	{regexp.MustCompile(`([\s\\n]*\")bundles(\"[\s\\n]*:[\s\\n]*\{)`), "${1}packages${2}"},
-	{regexp.MustCompile(`([\s\\n]*\")bundle(\"[\s\\n]*:[\s\\n]*\{)`), "${1}package${2}"},
-	{regexp.MustCompile(`([\s\\n]*\")mode(\"[\s\\n]*):([\s\\n]*\")BUNDLE(\"[\s\\n]*)`), "${1}mode${2}:${3}PACKAGE${4}"},
+	{`"bundles"`, regexp.MustCompile(`([\s\\n]*\")bundles(\"[\s\\n]*:[\s\\n]*\{)`), "${1}packages${2}"},
+	{`"bundle"`, regexp.MustCompile(`([\s\\n]*\")bundle(\"[\s\\n]*:[\s\\n]*\{)`), "${1}package${2}"},
+	{"BUNDLE", regexp.MustCompile(`([\s\\n]*\")mode(\"[\s\\n]*):([\s\\n]*\")BUNDLE(\"[\s\\n]*)`), "${1}mode${2}:${3}PACKAGE${4}"},
 }
 
 // rewriteLegacyRequest applies the Director's legacy rewrite to a raw
@@ -58,7 +66,7 @@ func rewriteLegacyRequest(body string) (string, bool) {
 		out = strings.ReplaceAll(out, p[0], p[1])
 	}
 	for _, p := range legacyRequestPatterns {
-		out = p.pattern.ReplaceAllString(out, p.repl)
+		out = p.apply(out)
 	}
 	return out, out != body
 }
@@ -70,7 +78,7 @@ func rewriteLegacyResponse(body string) string {
 		body = strings.ReplaceAll(body, p[1], p[0])
 	}
 	for _, p := range legacyResponsePatterns {
-		body = p.pattern.ReplaceAllString(body, p.repl)
+		body = p.apply(body)
 	}
 	return body
 }

@@ -112,12 +112,6 @@ func (s *store) hasTenant(tenant string) bool {
 	return ok
 }
 
-func (s *store) hasIntegrationSystem(id string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.intSys[id]
-}
-
 func (s *store) addIntegrationSystem(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
