@@ -21,8 +21,10 @@
 //     defaults to 200; larger values are served as 200.
 //   - Several tags[] values select instances carrying ANY of them (the
 //     platform does not document its rule).
-//   - An instance without a spec of its own is served a small generated
-//     Swagger 2.0 document, or the document set with WithDefaultSpec.
+//   - An instance without a spec of its own is served the document its
+//     generator makes (WithSpecFunc, SetSpecFunc: large documents made on
+//     each request instead of held in memory), else the document set with
+//     WithDefaultSpec, else a small generated Swagger 2.0 document.
 //   - Unknown ids get 404 with an error body; ids that are not integers 400.
 //
 // Tests change the platform at run time (Put, Update, Remove, SetSpec,

@@ -157,6 +157,7 @@ type Server struct {
 	entries      map[int64]*entry
 	order        []int64 // sorted ids; nil when it must be rebuilt
 	specs        map[int64][]byte
+	specFunc     func(id int64) []byte
 	repeatCursor bool
 
 	faultMu sync.Mutex
@@ -185,6 +186,12 @@ func WithInstances(instances ...Instance) Option {
 // their own. The server keeps data; do not modify it afterwards.
 func WithDefaultSpec(data []byte) Option {
 	return func(s *Server) { s.defaultSpec = data }
+}
+
+// WithSpecFunc makes the server generate the document of every instance
+// without a spec of its own (see SetSpecFunc).
+func WithSpecFunc(f func(id int64) []byte) Option {
+	return func(s *Server) { s.specFunc = f }
 }
 
 // NewServer starts a fake platform on a loopback address. Call Close when
@@ -298,6 +305,19 @@ func (s *Server) SetSpec(id int64, data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.specs[id] = data
+}
+
+// SetSpecFunc makes the server answer GET /instances/{id}/docs for every
+// instance without a spec of its own with f(id), computed on each request
+// and not kept, so that many large documents cost no memory while the server
+// is idle. f must be deterministic (the same id gives the same bytes until
+// the test changes it on purpose) and safe for concurrent use. A spec set
+// with SetSpec still wins; nil turns the generator off, so the document set
+// with WithDefaultSpec or the small generated one is served again.
+func (s *Server) SetSpecFunc(f func(id int64) []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.specFunc = f
 }
 
 // RemoveSpec makes instance id be served the default document again.
@@ -652,6 +672,7 @@ func (s *Server) serveDocs(w http.ResponseWriter, id int64, override []byte) {
 	s.mu.RLock()
 	e, ok := s.entries[id]
 	spec, hasSpec := s.specs[id]
+	gen := s.specFunc
 	s.mu.RUnlock()
 	if !ok {
 		s.writeError(w, http.StatusNotFound, fmt.Sprintf("No instance found with ID %d", id))
@@ -661,6 +682,8 @@ func (s *Server) serveDocs(w http.ResponseWriter, id int64, override []byte) {
 	case override != nil:
 		spec = override
 	case hasSpec:
+	case gen != nil:
+		spec = gen(id)
 	case s.defaultSpec != nil:
 		spec = s.defaultSpec
 	default:
