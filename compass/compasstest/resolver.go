@@ -253,6 +253,7 @@ func (r mutationResolver) RegisterApplication(ctx context.Context, in graph.Appl
 		if err != nil {
 			return nil, err
 		}
+		r.s.specs.compactBundle(b)
 		app.bundles = withBundle(app.bundles, b)
 	}
 	if err := r.s.store.insert(tenant, app); err != nil {
@@ -389,6 +390,7 @@ func (r mutationResolver) AddBundle(ctx context.Context, applicationID string, i
 	if err != nil {
 		return nil, err
 	}
+	r.s.specs.compactBundle(b)
 	_, err = r.s.store.mutate(tenant, applicationID, func(app *appRecord) error {
 		app.bundles = withBundle(app.bundles, b)
 		if app.baseURL == nil && len(b.apis) > 0 {
@@ -455,6 +457,7 @@ func (r mutationResolver) AddAPIDefinitionToBundle(ctx context.Context, bundleID
 		return nil, err
 	}
 	api := toAPI(newID(), bundleID, &in, nil, time.Now().UTC())
+	r.s.specs.compactAPI(api)
 	err = r.s.changeBundle(tenant, bundleID, func(app *appRecord, old *bundleRecord) error {
 		b := *old
 		b.apis = withAPI(b.apis, api)
@@ -484,6 +487,7 @@ func (r mutationResolver) UpdateAPIDefinition(ctx context.Context, id string, in
 	var updated *apiRecord
 	err = r.s.changeAPI(tenant, id, func(b *bundleRecord, old *apiRecord) {
 		updated = toAPI(id, b.id, &in, old, time.Now().UTC())
+		r.s.specs.compactAPI(updated)
 		b.apis = withAPI(b.apis, updated)
 	})
 	if err != nil {

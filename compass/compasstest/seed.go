@@ -45,8 +45,14 @@ type API struct {
 	// SpecType and SpecFormat are e.g. OPEN_API and JSON; empty without a
 	// spec.
 	SpecType, SpecFormat string
-	// Spec is the stored spec document exactly as received.
+	// Spec is the stored spec document exactly as received; empty when
+	// Config.DiscardSpecs is set.
 	Spec string
+	// SpecSHA256 is the hex SHA-256 of the spec document as received and
+	// SpecLength its length in bytes, set on read whether or not the
+	// document was kept; ignored by Seed.
+	SpecSHA256 string
+	SpecLength int
 	// Version is the version value, empty without a version.
 	Version string
 }
@@ -116,6 +122,7 @@ func (s *Server) Seed(tenant string, app Application) (string, error) {
 			if a.SpecType != "" || a.Spec != "" {
 				spec := a.Spec
 				ar.spec = &specRecord{id: newID(), typ: a.SpecType, format: a.SpecFormat, data: &spec}
+				s.specs.compactAPI(ar)
 			}
 			if a.Version != "" {
 				ar.version = &versionRecord{value: a.Version}
@@ -136,7 +143,9 @@ func (s *Server) Application(tenant, name string) (Application, bool) {
 	if rec == nil {
 		return Application{}, false
 	}
-	return publicApp(rec), true
+	app := publicApp(rec)
+	s.specs.describeSpecs(&app, rec)
+	return app, true
 }
 
 // Applications returns all applications of a tenant, ordered by id.
@@ -145,6 +154,7 @@ func (s *Server) Applications(tenant string) []Application {
 	out := make([]Application, len(recs))
 	for i, rec := range recs {
 		out[i] = publicApp(rec)
+		s.specs.describeSpecs(&out[i], rec)
 	}
 	return out
 }

@@ -84,6 +84,12 @@ type Config struct {
 	TokenLifetime time.Duration
 	// Latency delays every HTTP request (see SetLatency).
 	Latency time.Duration
+	// DiscardSpecs makes the server keep only the SHA-256 and the length of
+	// each spec document it receives, not the document, so that many large
+	// specs cost no memory. The Director's API then reads specs back as
+	// null and Application shows them empty, with API.SpecSHA256 and
+	// API.SpecLength still set. Requests are parsed and checked as usual.
+	DiscardSpecs bool
 }
 
 type tokenGrant struct {
@@ -101,6 +107,7 @@ type Server struct {
 
 	srv      *httptest.Server
 	store    *store
+	specs    *specStore
 	lifetime time.Duration
 	clients  map[string]Client
 
@@ -130,6 +137,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{
 		store:    newStore(tenants, intSys),
+		specs:    newSpecStore(cfg.DiscardSpecs),
 		lifetime: cfg.TokenLifetime,
 		clients:  map[string]Client{},
 		tokens:   map[string]tokenGrant{},
