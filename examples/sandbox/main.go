@@ -123,6 +123,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"  go run ./cmd/ocjob -config %[1]s -dry-run\n"+
 			"  go run ./cmd/ocjob -config %[1]s\n"+
 			"  go run ./cmd/ocjob -config %[1]s -output json\n", path)
+		if o.configPath == "" && !o.keepConfig {
+			fmt.Fprintln(stdout, "The configuration file is removed when the sandbox stops (-keep-config keeps it).")
+		}
 		<-ctx.Done()
 		fmt.Fprintln(stdout, "Stopped.")
 	}
