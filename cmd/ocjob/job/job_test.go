@@ -249,6 +249,13 @@ func TestWriteText(t *testing.T) {
 		require.NoError(t, job.WriteText(&buf, rep))
 		assert.Equal(t, "No changes.\nSummary: "+rep.Summary.String()+".\n", buf.String())
 	})
+	t.Run("spec replaced", func(t *testing.T) {
+		plan := &ocsync.Plan{Changes: []ocsync.Change{{Kind: ocsync.KindUpdate, Name: "oc-1", Key: "1", Fields: []string{ocsync.FieldRevision}}}}
+		rep := &ocsync.Report{Plan: plan, Results: []ocsync.Result{{Kind: ocsync.KindUpdate, Name: "oc-1", Outcome: ocsync.OutcomeApplied, SpecReplaced: true}}}
+		var buf bytes.Buffer
+		require.NoError(t, job.WriteText(&buf, rep))
+		assert.Contains(t, buf.String(), "changes revision; spec replaced")
+	})
 	t.Run("write error", func(t *testing.T) {
 		rep, _ := guardReport(t, false)
 		assert.Error(t, job.WriteText(failingWriter{}, rep))

@@ -70,6 +70,9 @@ func details(c *ocsync.Change, r *ocsync.Result) string {
 	if c.Kind == ocsync.KindUpdate && len(c.Fields) > 0 {
 		parts = append(parts, "changes "+strings.Join(c.Fields, ", "))
 	}
+	if c.Kind == ocsync.KindUpdate && r.SpecReplaced {
+		parts = append(parts, "spec replaced")
+	}
 	if c.Reason != "" {
 		parts = append(parts, c.Reason)
 	}
