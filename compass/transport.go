@@ -112,7 +112,7 @@ func (t *legacyEscapeTransport) RoundTrip(req *http.Request) (*http.Response, er
 	if req.Body == nil || req.Body == http.NoBody {
 		return t.next.RoundTrip(req)
 	}
-	body, err := io.ReadAll(req.Body)
+	body, err := readBody(req.Body, req.ContentLength)
 	_ = req.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)
@@ -123,6 +123,27 @@ func (t *legacyEscapeTransport) RoundTrip(req *http.Request) (*http.Response, er
 	r.ContentLength = int64(len(body))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	return t.next.RoundTrip(r)
+}
+
+// readBody reads a request body of the announced length (-1 or 0 when
+// unknown) into one buffer of that size, so that a large spec is not copied
+// again each time the buffer grows.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	// One byte more than announced, so reading the end needs no growth.
+	buf := make([]byte, 0, max(length, 0)+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // EscapeLegacyStrings returns the JSON document doc with the first letter of

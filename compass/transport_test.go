@@ -2,8 +2,12 @@ package compass
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,4 +44,17 @@ func TestEscapeLegacyStrings(t *testing.T) {
 func TestEscapeLegacyStringsUnchanged(t *testing.T) {
 	doc := []byte(`{"query":"query { applications { data { id } } }","variables":{"a":"\u001a b"}}`)
 	assert.Equal(t, string(doc), string(EscapeLegacyStrings(doc)))
+}
+
+func TestReadBody(t *testing.T) {
+	body := strings.Repeat("0123456789", 1000)
+	for _, length := range []int64{-1, 0, 10, int64(len(body)), int64(len(body)) + 7} {
+		t.Run(fmt.Sprint(length), func(t *testing.T) {
+			got, err := readBody(iotest.OneByteReader(strings.NewReader(body)), length)
+			require.NoError(t, err)
+			assert.Equal(t, body, string(got))
+		})
+	}
+	_, err := readBody(iotest.ErrReader(errors.New("broken")), 10)
+	assert.EqualError(t, err, "broken")
 }
