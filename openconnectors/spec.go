@@ -26,12 +26,12 @@ func ValidateSpec(data []byte) error {
 		return errors.New("not a JSON object")
 	}
 	var doc struct {
-		Swagger    json.RawMessage `json:"swagger"`
-		OpenAPI    json.RawMessage `json:"openapi"`
-		Info       json.RawMessage `json:"info"`
-		Paths      json.RawMessage `json:"paths"`
-		Webhooks   json.RawMessage `json:"webhooks"`
-		Components json.RawMessage `json:"components"`
+		Swagger    member `json:"swagger"`
+		OpenAPI    member `json:"openapi"`
+		Info       member `json:"info"`
+		Paths      member `json:"paths"`
+		Webhooks   member `json:"webhooks"`
+		Components member `json:"components"`
 	}
 	if err := json.Unmarshal(trimmed, &doc); err != nil {
 		var syn *json.SyntaxError
@@ -40,20 +40,20 @@ func ValidateSpec(data []byte) error {
 		}
 		return fmt.Errorf("not JSON: %v", err)
 	}
-	swagger, openapi := jsonString(doc.Swagger), jsonString(doc.OpenAPI)
+	swagger, openapi := doc.Swagger.text, doc.OpenAPI.text
 	switch {
 	case swagger == "2.0":
-		if !isObject(doc.Info) {
+		if !doc.Info.isObject() {
 			return errors.New(`a Swagger 2.0 document without an "info" object`)
 		}
-		if !isObject(doc.Paths) {
+		if !doc.Paths.isObject() {
 			return errors.New(`a Swagger 2.0 document without a "paths" object`)
 		}
 	case openAPI3Version.MatchString(openapi):
-		if !isObject(doc.Info) {
+		if !doc.Info.isObject() {
 			return errors.New(`an OpenAPI 3 document without an "info" object`)
 		}
-		if !isObject(doc.Paths) && !isObject(doc.Webhooks) && !isObject(doc.Components) {
+		if !doc.Paths.isObject() && !doc.Webhooks.isObject() && !doc.Components.isObject() {
 			return errors.New(`an OpenAPI 3 document without "paths", "webhooks" or "components"`)
 		}
 	case swagger != "":
@@ -66,15 +66,23 @@ func ValidateSpec(data []byte) error {
 	return nil
 }
 
-func jsonString(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
+// member is one top-level value of a spec document as ValidateSpec needs
+// it: whether it is an object, and its text when it is a string. Unlike a
+// json.RawMessage it keeps no copy of the value, which for "paths" is
+// nearly the whole document.
+type member struct {
+	object bool
+	text   string
 }
 
-func isObject(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && raw[0] == '{'
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *member) UnmarshalJSON(value []byte) error {
+	*m = member{object: len(value) > 0 && value[0] == '{'}
+	if len(value) > 0 && value[0] == '"' {
+		// A string that does not decode leaves the text empty, as before.
+		_ = json.Unmarshal(value, &m.text)
+	}
+	return nil
 }
+
+func (m member) isObject() bool { return m.object }
