@@ -54,7 +54,11 @@ func NewRegistry(cfg Config) (*Registry, error) {
 	}
 	rt := base.Transport
 	if rt == nil {
-		rt = http.DefaultTransport
+		// Enough idle connections per host for parallel mutations, so that
+		// connections (and TLS sessions) are reused.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		rt = t
 	}
 	tokens := &tokenSource{
 		cfg: clientcredentials.Config{

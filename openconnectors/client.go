@@ -37,13 +37,14 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openconnectors: config: %w", err)
 	}
-	var rc *resty.Client
+	hc := http.Client{}
 	if cfg.HTTPClient != nil {
-		hc := *cfg.HTTPClient
-		rc = resty.NewWithClient(&hc)
-	} else {
-		rc = resty.NewWithClient(&http.Client{})
+		hc = *cfg.HTTPClient
 	}
+	if hc.Transport == nil {
+		hc.Transport = pooledTransport()
+	}
+	rc := resty.NewWithClient(&hc)
 	rc.SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetDebug(false).
@@ -345,3 +346,12 @@ func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
 
 var _ resty.Logger = discardLogger{}
+
+// pooledTransport is the default transport with enough idle connections per
+// host for parallel spec downloads, so that connections (and TLS sessions)
+// are reused instead of opened for most requests.
+func pooledTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
