@@ -61,6 +61,11 @@ var legacyResponsePatterns = []regexRewrite{
 // rewriteLegacyRequest applies the Director's legacy rewrite to a raw
 // request body and reports whether anything changed.
 func rewriteLegacyRequest(body string) (string, bool) {
+	// Every replacement needs "ackage" (package, Package) or "PACKAGE":
+	// two scans instead of one per replacement for the usual body.
+	if !strings.Contains(body, "ackage") && !strings.Contains(body, "PACKAGE") {
+		return body, false
+	}
 	out := body
 	for _, p := range legacyRequestPairs {
 		out = strings.ReplaceAll(out, p[0], p[1])
