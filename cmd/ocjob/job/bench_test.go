@@ -12,6 +12,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,8 @@ type platform struct {
 	oc       *octest.Server
 	director *compasstest.Server
 	cfg      *config.Config
+	// registryCalls counts the engine's Registry mutations of the last sync.
+	registryCalls atomic.Int64
 }
 
 // instanceSpec is the document of instance id: a Swagger document of about
@@ -119,11 +122,35 @@ func (p *platform) sync(b *testing.B) *ocsync.Report {
 	if err != nil {
 		b.Fatal(err)
 	}
+	p.registryCalls.Store(0)
+	engine.Registry = countingRegistry{Registry: engine.Registry, calls: &p.registryCalls}
 	rep, err := job.RunEngine(context.Background(), engine)
 	if err != nil {
 		b.Fatalf("sync: exit code %d: %v", job.ExitCode(rep, err), err)
 	}
 	return rep
+}
+
+// countingRegistry counts the application mutations (Create, Update and
+// Delete calls) the engine makes, successful or not.
+type countingRegistry struct {
+	ocsync.Registry
+	calls *atomic.Int64
+}
+
+func (r countingRegistry) Create(ctx context.Context, app ocsync.Application, spec ocsync.Spec, st ocsync.State) error {
+	r.calls.Add(1)
+	return r.Registry.Create(ctx, app, spec, st)
+}
+
+func (r countingRegistry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
+	r.calls.Add(1)
+	return r.Registry.Update(ctx, cur, app, u)
+}
+
+func (r countingRegistry) Delete(ctx context.Context, cur ocsync.Registered) error {
+	r.calls.Add(1)
+	return r.Registry.Delete(ctx, cur)
 }
 
 // snapshot is the Director's state by application name.
@@ -160,7 +187,8 @@ type measured struct {
 	ocPages      int
 	directorList int // applications pages (and lookups)
 	tokens       int
-	mutations    int // Director mutation operations
+	mutations    int // application mutations: Registry create, update and delete calls
+	directorOps  int // Director mutation operations (GraphQL)
 	specFetches  int
 	appsChanged  int
 	peakHeap     uint64
@@ -250,9 +278,10 @@ func (p *platform) timedSync(b *testing.B) measured {
 		tokens:       p.director.Calls(compasstest.TokenOperation),
 		specFetches:  p.oc.Count(octest.EndpointDocs),
 	}
+	m.mutations = int(p.registryCalls.Load())
 	for op, n := range p.director.CallCounts() {
 		if !directorQueries[op] {
-			m.mutations += n
+			m.directorOps += n
 		}
 	}
 	m.appsChanged = changedApps(before, p.snapshot())
@@ -264,6 +293,7 @@ type totals struct {
 	runs                                                    int
 	wall, bound                                             time.Duration
 	httpCalls, mutations, specFetches, appsChanged, changes int
+	directorOps                                             int
 	peakHeap, peakLive, baseHeap                            uint64
 }
 
@@ -273,6 +303,7 @@ func (t *totals) add(m measured, bound time.Duration) {
 	t.bound += bound
 	t.httpCalls += m.httpCalls
 	t.mutations += m.mutations
+	t.directorOps += m.directorOps
 	t.specFetches += m.specFetches
 	t.appsChanged += m.appsChanged
 	t.changes += m.report.Plan.Mutations()
@@ -287,6 +318,7 @@ func (t *totals) report(b *testing.B) {
 	n := float64(t.runs)
 	b.ReportMetric(float64(t.httpCalls)/n, "http-calls/op")
 	b.ReportMetric(float64(t.mutations)/n, "mutations/op")
+	b.ReportMetric(float64(t.directorOps)/n, "director-mutations/op")
 	b.ReportMetric(float64(t.changes)/n, "changes/op")
 	b.ReportMetric(float64(t.appsChanged)/n, "apps-changed/op")
 	b.ReportMetric(float64(t.specFetches)/n, "spec-fetches/op")
@@ -378,8 +410,8 @@ func BenchmarkNoopSync(b *testing.B) {
 		for range b.N {
 			m := p.timedSync(b)
 			expectPlan(b, m.report, 0, 0, 0, n)
-			if m.mutations != 0 || m.specFetches != 0 || m.appsChanged != 0 {
-				b.Fatalf("no-op sync: %d mutations, %d spec fetches, %d applications changed", m.mutations, m.specFetches, m.appsChanged)
+			if m.mutations != 0 || m.directorOps != 0 || m.specFetches != 0 || m.appsChanged != 0 {
+				b.Fatalf("no-op sync: %d mutations (%d Director operations), %d spec fetches, %d applications changed", m.mutations, m.directorOps, m.specFetches, m.appsChanged)
 			}
 			t.add(m, bound)
 		}
@@ -448,14 +480,14 @@ func BenchmarkDriftSync(b *testing.B) {
 
 			updates := renames + rotations
 			expectPlan(b, m.report, adds, updates, removes, n-renames-removes-rotations)
-			wantMutations := adds + 3*renames + 2*rotations + removes
+			wantDirectorOps := adds + 3*renames + 2*rotations + removes
 			wantFetches := adds + updates
 			changes := adds + updates + removes
-			if m.mutations != wantMutations || m.specFetches != wantFetches || m.appsChanged != changes || m.report.Plan.Mutations() != changes {
-				b.Fatalf("drift sync: %d mutations (want %d), %d spec fetches (want %d), %d applications changed and %d planned (want %d)",
-					m.mutations, wantMutations, m.specFetches, wantFetches, m.appsChanged, m.report.Plan.Mutations(), changes)
+			if m.mutations != changes || m.directorOps != wantDirectorOps || m.specFetches != wantFetches || m.appsChanged != changes || m.report.Plan.Mutations() != changes {
+				b.Fatalf("drift sync: %d mutations (want %d), %d Director operations (want %d), %d spec fetches (want %d), %d applications changed and %d planned (want %d)",
+					m.mutations, changes, m.directorOps, wantDirectorOps, m.specFetches, wantFetches, m.appsChanged, m.report.Plan.Mutations(), changes)
 			}
-			items := wantFetches + wantMutations
+			items := wantFetches + wantDirectorOps
 			bound := roundTrips(ceilDiv(n, benchPageSize) + 1 + ceilDiv(n-removes+adds, benchPageSize) + ceilDiv(items, benchConcurrency))
 			t.add(m, bound)
 		}
