@@ -129,21 +129,12 @@ func (t *legacyEscapeTransport) RoundTrip(req *http.Request) (*http.Response, er
 // unknown) into one buffer of that size, so that a large spec is not copied
 // again each time the buffer grows.
 func readBody(r io.Reader, length int64) ([]byte, error) {
-	// One byte more than announced, so reading the end needs no growth.
-	buf := make([]byte, 0, max(length, 0)+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	// bytes.MinRead spare bytes let ReadFrom reach the end without growing.
+	buf := bytes.NewBuffer(make([]byte, 0, max(length, 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
 	}
+	return buf.Bytes(), nil
 }
 
 // EscapeLegacyStrings returns the JSON document doc with the first letter of

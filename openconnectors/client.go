@@ -1,6 +1,7 @@
 package openconnectors
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -228,11 +229,13 @@ func (c *Client) attempt(ctx context.Context, method, path string, query url.Val
 	if resp.RawResponse.ContentLength > limit {
 		return nil, nil, 0, &tooLargeError{limit: limit}
 	}
-	buf := make([]byte, 0, max(min(resp.RawResponse.ContentLength, limit), 512))
-	data, err := readAllInto(buf, io.LimitReader(body, limit+1))
-	if err != nil {
+	// One buffer of the announced size; bytes.MinRead spare bytes let
+	// ReadFrom reach the end without growing it.
+	buf := bytes.NewBuffer(make([]byte, 0, max(min(resp.RawResponse.ContentLength, limit), 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(body, limit+1)); err != nil {
 		return nil, nil, 0, c.transportFailure(ctx, method, path, timeout, err)
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > limit {
 		return nil, nil, 0, &tooLargeError{limit: limit}
 	}
@@ -254,23 +257,6 @@ func (c *Client) transportFailure(ctx context.Context, method, path string, time
 		err = fmt.Errorf("no complete response within %v: %w", timeout, context.DeadlineExceeded)
 	}
 	return &transportError{method: method, path: path, err: err}
-}
-
-// readAllInto reads r to its end, appending to buf.
-func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
 
 // sleep waits d or until ctx ends.
