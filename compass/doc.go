@@ -15,7 +15,8 @@
 // application:read and application:write, one token per run, fetched again only
 // when it expires or the Director answers HTTP 401) and name the tenant in a "tenant" header. Every request
 // has a timeout; queries and idempotent mutations are retried with capped,
-// jittered backoff. Errors are classified by the Director's
+// jittered backoff, waiting at least what a Retry-After header on HTTP 429 or
+// 503 asks for (up to MaxRetryAfter). Errors are classified by the Director's
 // extensions.error and wrap the ocsync sentinels (ErrNotFound, ErrConflict,
 // ErrInvalidInput, ErrFatal, ErrRetryable), so callers use errors.Is and
 // errors.As with *Error.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/Khan/genqlient/graphql"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
@@ -32,6 +33,9 @@ type Error struct {
 	Message string
 	// StatusCode is the HTTP status when it was not 200; 0 otherwise.
 	StatusCode int
+	// RetryAfter is the wait the Director or its gateway asked for with a
+	// Retry-After header on HTTP 429 or 503; 0 when it named none.
+	RetryAfter time.Duration
 
 	kind  error
 	cause error
@@ -116,6 +120,11 @@ func classify(parent context.Context, op string, err error) error {
 	var ce *Error
 	if errors.As(err, &ce) {
 		return ce
+	}
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		return &Error{Operation: op, Name: "HTTPError", Message: http.StatusText(ra.status), StatusCode: ra.status,
+			RetryAfter: ra.wait, kind: ocsync.ErrRetryable}
 	}
 	var he *graphql.HTTPError
 	if errors.As(err, &he) {

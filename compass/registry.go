@@ -71,7 +71,8 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		client: &http.Client{Transport: rt, CheckRedirect: base.CheckRedirect, Jar: base.Jar, Timeout: cfg.Timeout},
 	}
 	gql := &http.Client{
-		Transport:     &legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant, next: &tokenTransport{src: tokens, next: rt}}},
+		Transport: &legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant,
+			next: &tokenTransport{src: tokens, next: &retryAfterTransport{next: rt, now: time.Now}}}},
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
@@ -101,7 +102,12 @@ func (r *Registry) call(ctx context.Context, op string, timeout time.Duration, r
 		if err == nil || !retry || !ocsync.Retryable(err) || attempt > r.cfg.MaxRetries {
 			return err
 		}
-		if werr := sleep(ctx, r.cfg.Backoff(attempt)); werr != nil {
+		wait := r.cfg.Backoff(attempt)
+		var ce *Error
+		if errors.As(err, &ce) && ce.RetryAfter > wait {
+			wait = ce.RetryAfter
+		}
+		if werr := sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("compass: %s: %w (last failure: %v)", op, werr, err)
 		}
 	}
@@ -304,7 +310,12 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 		if found {
 			return nil
 		}
-		if werr := sleep(ctx, r.cfg.Backoff(attempt)); werr != nil {
+		wait := r.cfg.Backoff(attempt)
+		var ce *Error
+		if errors.As(err, &ce) && ce.RetryAfter > wait {
+			wait = ce.RetryAfter
+		}
+		if werr := sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("compass: registerApplication: %w (last failure: %v)", werr, err)
 		}
 		err = register()

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -192,4 +195,60 @@ func containsFold(b []byte, s string) bool {
 		}
 	}
 	return false
+}
+
+// MaxRetryAfter caps the wait a Retry-After header can impose on one retry.
+const MaxRetryAfter = 30 * time.Second
+
+// retryAfterError reports an HTTP 429 or 503 answer that named a wait in a
+// Retry-After header. genqlient keeps no response headers, so the
+// transport turns such an answer into this error for the retry loop.
+type retryAfterError struct {
+	status int
+	wait   time.Duration
+}
+
+func (e *retryAfterError) Error() string {
+	return fmt.Sprintf("HTTP %d, retry after %v", e.status, e.wait)
+}
+
+// retryAfterTransport reads Retry-After on HTTP 429 and 503 answers.
+type retryAfterTransport struct {
+	next http.RoundTripper
+	now  func() time.Time
+}
+
+func (t *retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+		return resp, err
+	}
+	wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now())
+	if !ok {
+		return resp, nil
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	return nil, &retryAfterError{status: resp.StatusCode, wait: wait}
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date,
+// capped at MaxRetryAfter.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	var wait time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		wait = time.Duration(min(secs, int64(MaxRetryAfter/time.Second))) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		wait = max(at.Sub(now), 0)
+	} else {
+		return 0, false
+	}
+	return min(wait, MaxRetryAfter), true
 }

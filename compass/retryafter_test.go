@@ -1,0 +1,96 @@
+package compass
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"soon", 0, false},
+		{"-1", 0, false},
+		{"0", 0, true},
+		{" 3 ", 3 * time.Second, true},
+		{"3600", MaxRetryAfter, true},
+		{now.Add(7 * time.Second).Format(http.TimeFormat), 7 * time.Second, true},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{now.Add(time.Hour).Format(http.TimeFormat), MaxRetryAfter, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := parseRetryAfter(tt.in, now)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// rateLimiter answers the first n GraphQL requests with HTTP 429 and a
+// Retry-After header, as the gateway's rate limit would.
+type rateLimiter struct {
+	n, seen    atomic.Int32
+	retryAfter string
+}
+
+func (l *rateLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, compasstest.GraphQLPath) && l.seen.Add(1) <= l.n.Load() {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		h := http.Header{}
+		h.Set("Retry-After", l.retryAfter)
+		return &http.Response{StatusCode: http.StatusTooManyRequests, Header: h, Request: req,
+			Body: io.NopCloser(strings.NewReader("local_rate_limited"))}, nil
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestRegistryHonoursRetryAfter(t *testing.T) {
+	srv := newServer(t, compasstest.Config{})
+	limiter := &rateLimiter{retryAfter: "1"}
+
+	t.Run("the error carries the wait", func(t *testing.T) {
+		limiter.n.Store(1)
+		limiter.seen.Store(0)
+		cfg := testConfig(srv)
+		cfg.HTTPClient = &http.Client{Transport: limiter}
+		cfg.MaxRetries = -1
+		_, err := newRegistry(t, cfg).Applications(context.Background())
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ocsync.ErrRetryable)
+		var ce *Error
+		require.True(t, errors.As(err, &ce))
+		assert.Equal(t, http.StatusTooManyRequests, ce.StatusCode)
+		assert.Equal(t, time.Second, ce.RetryAfter)
+	})
+
+	t.Run("the retry waits at least that long", func(t *testing.T) {
+		limiter.n.Store(1)
+		limiter.seen.Store(0)
+		cfg := testConfig(srv) // its own backoff is a millisecond
+		cfg.HTTPClient = &http.Client{Transport: limiter}
+		start := time.Now()
+		_, err := newRegistry(t, cfg).Applications(context.Background())
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, time.Since(start), time.Second, "a lower bound, never an upper one")
+		assert.Equal(t, int32(2), limiter.seen.Load())
+	})
+}
