@@ -41,6 +41,7 @@ type Error struct {
 	cause error
 }
 
+// Error renders the operation, the Director's error name and its message.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("compass: ")

@@ -43,6 +43,7 @@ type ListError struct {
 	Err error
 }
 
+// Error names the side and the cause.
 func (e *ListError) Error() string { return fmt.Sprintf("list %s: %v", e.Side, e.Err) }
 
 // Unwrap returns the cause.
@@ -61,6 +62,7 @@ type ItemError struct {
 	Err error
 }
 
+// Error names the change and the cause.
 func (e *ItemError) Error() string { return fmt.Sprintf("%s %s: %v", e.Kind, e.Name, e.Err) }
 
 // Unwrap returns the cause.
@@ -79,6 +81,7 @@ type GuardError struct {
 	MaxPercent int
 }
 
+// Error says how many deletions were withheld and how to apply them.
 func (e *GuardError) Error() string {
 	return fmt.Sprintf("deletion guard: %d of %d owned applications would be deleted (limit %d%%); deletions withheld, run with force to apply them",
 		e.Deletes, e.Owned, e.MaxPercent)

@@ -198,14 +198,23 @@ func (r *Result) Err() error { return r.err }
 
 // Summary counts the results of a run.
 type Summary struct {
-	Created    int `json:"created"`
-	Updated    int `json:"updated"`
-	Deleted    int `json:"deleted"`
-	Unchanged  int `json:"unchanged"`
-	Skipped    int `json:"skipped"`
-	Conflicts  int `json:"conflicts"`
-	Failed     int `json:"failed"`
-	Withheld   int `json:"withheld"`
+	// Created, Updated and Deleted count the changes applied (in a dry run,
+	// planned) of each kind.
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+	Deleted int `json:"deleted"`
+	// Unchanged counts applications already in sync.
+	Unchanged int `json:"unchanged"`
+	// Skipped counts items left alone by policy, status or unusable input.
+	Skipped int `json:"skipped"`
+	// Conflicts counts name clashes with applications not owned.
+	Conflicts int `json:"conflicts"`
+	// Failed counts changes that were tried and failed.
+	Failed int `json:"failed"`
+	// Withheld counts deletions held back by the deletion guard.
+	Withheld int `json:"withheld"`
+	// NotStarted counts changes not started after a cancellation or a
+	// fatal error.
 	NotStarted int `json:"notStarted"`
 	// SpecFetches is how many spec documents were loaded from the Source.
 	SpecFetches int `json:"specFetches"`
@@ -277,6 +286,7 @@ type ConflictError struct {
 	Reason string
 }
 
+// Error names the application and the reason.
 func (e *ConflictError) Error() string { return fmt.Sprintf("conflict on %s: %s", e.Name, e.Reason) }
 
 // Is makes errors.Is(err, ErrConflict) true.

@@ -11,7 +11,8 @@ import (
 // seeding and inspecting from Go. Empty strings stand for absent values.
 type Application struct {
 	// ID is the application id; Seed generates one when empty.
-	ID   string
+	ID string
+	// Name is the application name.
 	Name string
 	// Description, ProviderName, BaseURL and IntegrationSystemID are the
 	// optional attributes.
@@ -30,6 +31,7 @@ type Application struct {
 
 // Bundle is a stored bundle.
 type Bundle struct {
+	// ID, Name and Description are the bundle's attributes.
 	ID, Name, Description string
 	// AuthHeaders are the default instance auth's additional headers, as
 	// parsed from additionalHeadersSerialized; nil without an auth. They can
@@ -41,6 +43,7 @@ type Bundle struct {
 
 // API is a stored API definition.
 type API struct {
+	// ID, Name, Description, TargetURL and Group are the API's attributes.
 	ID, Name, Description, TargetURL, Group string
 	// SpecType and SpecFormat are e.g. OPEN_API and JSON; empty without a
 	// spec.
@@ -52,6 +55,7 @@ type API struct {
 	// SpecLength its length in bytes, set on read whether or not the
 	// document was kept; ignored by Seed.
 	SpecSHA256 string
+	// SpecLength is the length of the spec document in bytes.
 	SpecLength int
 	// Version is the version value, empty without a version.
 	Version string

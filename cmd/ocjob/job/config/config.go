@@ -70,6 +70,7 @@ type Error struct {
 	Problem string
 }
 
+// Error renders the key and the problem.
 func (e *Error) Error() string {
 	if e.Key == "" {
 		return "config: " + e.Problem
