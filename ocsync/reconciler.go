@@ -198,10 +198,11 @@ func (r *Result) Err() error { return r.err }
 
 // Summary counts the results of a run.
 type Summary struct {
-	// Created, Updated and Deleted count the changes applied (in a dry run,
-	// planned) of each kind.
+	// Created counts the creates applied (in a dry run, planned).
 	Created int `json:"created"`
+	// Updated counts the updates applied (in a dry run, planned).
 	Updated int `json:"updated"`
+	// Deleted counts the deletions applied (in a dry run, planned).
 	Deleted int `json:"deleted"`
 	// Unchanged counts applications already in sync.
 	Unchanged int `json:"unchanged"`
