@@ -254,28 +254,39 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan) (*Report, error) {
 		c := &plan.Changes[i]
 		rep.Results[i] = Result{Kind: c.Kind, Name: c.Name, Outcome: OutcomeNone}
 	}
-	var errs []error
+	var (
+		errs    []error
+		fetches int
+	)
 	if e.DryRun {
 		for i := range plan.Changes {
-			c := &plan.Changes[i]
-			r := &rep.Results[i]
-			switch {
-			case c.Kind == KindConflict:
-				r.Outcome = OutcomeConflict
-			case c.Withheld:
-				r.Outcome = OutcomeWithheld
-			case c.mutates():
-				r.Outcome = OutcomePlanned
+			if settle(&plan.Changes[i], &rep.Results[i]) {
+				rep.Results[i].Outcome = OutcomePlanned
 			}
 		}
 	} else {
-		errs = e.apply(ctx, plan, rep)
+		errs, fetches = e.apply(ctx, plan, rep)
 	}
 	if plan.Guard.Tripped {
 		errs = append(errs, &GuardError{Deletes: plan.Guard.Deletes, Owned: plan.Guard.Owned, MaxPercent: plan.Guard.MaxPercent})
 	}
-	rep.Summary = summarise(plan, rep.Results, rep.Summary.SpecFetches)
+	rep.Summary = summarise(plan, rep.Results)
+	rep.Summary.SpecFetches = fetches
 	return rep, errors.Join(errs...)
+}
+
+// settle gives a change that calls no Registry method its outcome (conflict,
+// withheld or none) and reports whether the change mutates instead.
+func settle(c *Change, r *Result) bool {
+	switch {
+	case c.Kind == KindConflict:
+		r.Outcome = OutcomeConflict
+	case c.Withheld:
+		r.Outcome = OutcomeWithheld
+	default:
+		return c.mutates()
+	}
+	return false
 }
 
 // ConflictError reports a desired application whose name is taken by an
@@ -293,7 +304,9 @@ func (e *ConflictError) Error() string { return fmt.Sprintf("conflict on %s: %s"
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
-func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) []error {
+// apply carries out the mutating changes and returns the item errors in plan
+// order and how many specs were loaded.
+func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) ([]error, int) {
 	limit := e.Concurrency
 	if limit <= 0 {
 		limit = DefaultConcurrency
@@ -319,16 +332,11 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) []error {
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		r := &rep.Results[i]
-		switch {
-		case c.Kind == KindConflict:
-			r.Outcome = OutcomeConflict
-			r.err = &ItemError{Name: c.Name, Kind: c.Kind, Err: &ConflictError{Name: c.Name, Reason: c.Reason}}
-			r.Error = r.err.Error()
-			continue
-		case c.Withheld:
-			r.Outcome = OutcomeWithheld
-			continue
-		case !c.mutates():
+		if !settle(c, r) {
+			if c.Kind == KindConflict {
+				r.err = &ItemError{Name: c.Name, Kind: c.Kind, Err: &ConflictError{Name: c.Name, Reason: c.Reason}}
+				r.Error = r.err.Error()
+			}
 			continue
 		}
 		acquired := false
@@ -374,7 +382,6 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) []error {
 		}()
 	}
 	wg.Wait()
-	rep.Summary.SpecFetches = fetches
 	// Item errors in plan order, so the joined error is deterministic.
 	var ordered []error
 	for i := range rep.Results {
@@ -385,7 +392,7 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) []error {
 	if err := ctx.Err(); err != nil {
 		ordered = append(ordered, fmt.Errorf("apply interrupted: %w", err))
 	}
-	return ordered
+	return ordered, fetches
 }
 
 // applyOne carries out one change and reports whether a spec was fetched.
@@ -423,8 +430,8 @@ func (e *Engine) applyOne(ctx context.Context, c *Change, r *Result) (bool, erro
 	return false, nil
 }
 
-func summarise(plan *Plan, results []Result, fetches int) Summary {
-	s := Summary{SpecFetches: fetches}
+func summarise(plan *Plan, results []Result) Summary {
+	var s Summary
 	for i := range results {
 		r := &results[i]
 		switch r.Outcome {
