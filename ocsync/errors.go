@@ -27,6 +27,18 @@ var (
 	// ErrRetryable marks a failure that may succeed when tried again (network
 	// errors, rate limits, server errors).
 	ErrRetryable = errors.New("retryable")
+	// ErrUnusable reports a source object that cannot be mapped to an
+	// application; its registered application, if any, is left as it is.
+	ErrUnusable = errors.New("unusable source object")
+	// ErrScopeMismatch reports a Source and a Registry that name different
+	// scopes (see Scope).
+	ErrScopeMismatch = errors.New("source and registry scopes differ")
+	// ErrPlanInvalid reports a plan that Apply cannot carry out, for
+	// example one decoded from JSON instead of made by Plan or Calculate.
+	ErrPlanInvalid = errors.New("plan cannot be applied")
+	// ErrDeadline reports that the run's deadline passed: no new change
+	// was started after it.
+	ErrDeadline = errors.New("run deadline passed")
 	// ErrFatal marks a failure that affects the whole run, such as rejected
 	// credentials or an unknown tenant. Apply starts no new item after one.
 	ErrFatal = errors.New("fatal")
@@ -89,3 +101,34 @@ func (e *GuardError) Error() string {
 
 // Is makes errors.Is(err, ErrGuardTripped) true.
 func (e *GuardError) Is(target error) bool { return target == ErrGuardTripped }
+
+// UnusableError reports a desired application whose source object cannot be
+// mapped. It wraps ErrUnusable.
+type UnusableError struct {
+	// Name is the application name.
+	Name string
+	// Reason says what is wrong with the source object.
+	Reason string
+}
+
+// Error names the application and the reason.
+func (e *UnusableError) Error() string {
+	return fmt.Sprintf("%s: source object unusable, application left as it is: %s", e.Name, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrUnusable) true.
+func (e *UnusableError) Is(target error) bool { return target == ErrUnusable }
+
+// FieldError is one invalid field of a library configuration (a Config or an
+// options struct). Field is the Go field name, with an index for slices
+// ("Tags[2]"); Problem never holds a secret value. Configuration layers map
+// Field to their own key names with errors.As.
+type FieldError struct {
+	// Field names the field.
+	Field string
+	// Problem says what is wrong.
+	Problem string
+}
+
+// Error renders the field and the problem.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }

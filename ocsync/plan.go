@@ -159,6 +159,12 @@ const DefaultMaxDeletePercent = 30
 // fetched again, when no interval is set.
 const DefaultSpecRefreshInterval = 24 * time.Hour
 
+// MaxApplications is the most applications (or source objects) one listing
+// may hold. Clients derive their page ceiling from it (MaxApplications
+// divided by the page size): a listing that would go on past it fails
+// instead of running forever.
+const MaxApplications = 100_000
+
 // guardFloor is the number of owned applications below which the percentage
 // rule of the guard does not apply.
 const guardFloor = 10

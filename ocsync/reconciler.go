@@ -38,14 +38,44 @@ type Registry interface {
 	Delete(ctx context.Context, cur Registered) error
 }
 
-// Update is what Registry.Update is asked to write.
+// Update is what Registry.Update is asked to write. A Registry writes
+// Pending (when set) before anything else, then the changed fields and the
+// spec, and State last, so that an update interrupted anywhere leaves a
+// stored state that claims nothing that was not written: the next run then
+// brings every stored part back to the source's value.
 type Update struct {
-	// Fields are the changed fields, as in Change.Fields.
+	// Fields are the fields to write, as in Change.Fields. A field whose
+	// write depends on a spec that could not be loaded is left out.
 	Fields []string
-	// Spec is the new spec document, or nil when the stored one is current.
+	// Spec is the new spec document, or nil when the stored one is kept.
 	Spec *Spec
+	// Pending, when not nil, is the state to record first: the stored
+	// state without the hashes of Fields (and without the spec hash when
+	// Spec is set), marked Pending. Nil when the stored state claims
+	// nothing that the update changes.
+	Pending *State
 	// State is the state to record once everything else is written.
 	State State
+}
+
+// NameKeyer is implemented by a Registry whose target compares application
+// names under a normalisation (the Director lower-cases and rewrites them).
+// NewEngine takes Engine.NameKey from it, so name clashes with applications
+// the sync does not own are found at plan time.
+type NameKeyer interface {
+	// NameKey maps a name to the key the target compares.
+	NameKey(name string) string
+}
+
+// NameChecker is implemented by a Registry that can look up, by name,
+// applications that Applications does not list (those the sync does not
+// own). Plan calls Taken with the names it would create and turns every name
+// taken into a conflict, so a known clash costs no download and no refused
+// create. A failed lookup fails the plan like a failed listing.
+type NameChecker interface {
+	// Taken returns the registered applications whose names clash (under
+	// the target's name rule) with any of names.
+	Taken(ctx context.Context, names []string) ([]Registered, error)
 }
 
 // Reconciler plans and applies.

@@ -75,6 +75,13 @@ type Application struct {
 	// Credential is the secret the target must hold for the application, for
 	// example an Authorization header value. It is compared by hash only.
 	Credential Secret `json:"-"`
+	// Unusable, when not empty, says why the source object cannot be mapped
+	// to an application (an empty name, a missing token, a token that would
+	// corrupt a header, ...). The engine leaves an existing application
+	// exactly as it is (no update, no status change, no delete), never
+	// creates one, and reports the item as skipped and unusable, which makes
+	// Apply return an *ItemError wrapping ErrUnusable.
+	Unusable string `json:"unusable,omitempty"`
 }
 
 // Field names used in Change.Fields and State.Fields.
@@ -136,6 +143,27 @@ type State struct {
 	SpecSHA256 string `json:"specSHA256,omitempty"`
 	// SpecFetchedAt is when the stored spec was last fetched from the source.
 	SpecFetchedAt time.Time `json:"specFetchedAt,omitzero"`
+	// Pending is true while an update is being written: the state then
+	// claims only the fields the update does not touch (see Update.Pending).
+	Pending bool `json:"pending,omitempty"`
+}
+
+// Scope names the applications one sync owns in a registry: those that come
+// from one source context and carry one owner. A Source and a Registry that
+// both know their scope must agree on it (NewEngine checks).
+type Scope struct {
+	// Context is the source system the applications come from, for
+	// example an Open Connectors host.
+	Context string `json:"context"`
+	// Owner tells several syncs of one context apart; empty for the sync
+	// without an owner.
+	Owner string `json:"owner,omitempty"`
+}
+
+// Scoped is implemented by a Source or a Registry that knows its Scope.
+type Scoped interface {
+	// Scope returns the scope; it never changes.
+	Scope() Scope
 }
 
 // Spec is an API document, loaded lazily from a Source.
