@@ -91,12 +91,22 @@ type GuardError struct {
 	Owned int
 	// MaxPercent is the configured threshold.
 	MaxPercent int
+	// Digest is the plan's DeletionsDigest: approving it applies exactly
+	// these deletions.
+	Digest string
+	// Refused is the digest that was offered for approval and did not
+	// match; empty when none was offered.
+	Refused string
 }
 
 // Error says how many deletions were withheld and how to apply them.
 func (e *GuardError) Error() string {
-	return fmt.Sprintf("deletion guard: %d of %d owned applications would be deleted (limit %d%%); deletions withheld, run with force to apply them",
-		e.Deletes, e.Owned, e.MaxPercent)
+	if e.Refused != "" {
+		return fmt.Sprintf("deletion guard: approval %s does not match the plan's deletions (%d of %d owned applications, digest %s); deletions withheld",
+			e.Refused, e.Deletes, e.Owned, e.Digest)
+	}
+	return fmt.Sprintf("deletion guard: %d of %d owned applications would be deleted (limit %d%%); deletions withheld, approve digest %s (or force) to apply them",
+		e.Deletes, e.Owned, e.MaxPercent, e.Digest)
 }
 
 // Is makes errors.Is(err, ErrGuardTripped) true.

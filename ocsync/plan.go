@@ -1,6 +1,8 @@
 package ocsync
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,8 +101,16 @@ func (c *Change) Current() *Registered { return c.current }
 type Guard struct {
 	// Tripped is true when deletions are withheld.
 	Tripped bool `json:"tripped"`
-	// Forced is true when the guard would have tripped but was lifted.
+	// Forced is true when the guard would have tripped but was lifted by
+	// PlanOptions.Force.
 	Forced bool `json:"forced,omitempty"`
+	// Approved is true when the guard would have tripped but was lifted
+	// because PlanOptions.ApproveDigest equals the plan's DeletionsDigest.
+	Approved bool `json:"approved,omitempty"`
+	// Refused holds the digest that was offered for approval when it did
+	// not match the plan's deletions; the guard then trips whatever the
+	// percentage (see PlanOptions.ApproveDigest).
+	Refused string `json:"refused,omitempty"`
 	// Owned is how many applications the job owns.
 	Owned int `json:"owned"`
 	// Deletes is how many deletions the plan holds.
@@ -117,6 +127,33 @@ type Plan struct {
 	Changes []Change `json:"changes"`
 	// Guard is the deletion guard's verdict.
 	Guard Guard `json:"guard"`
+	// DeletionsDigest identifies the set of deletions the plan holds (see
+	// DeletionsDigest); empty when it holds none. An operator who reviewed a
+	// dry run approves exactly those deletions with it.
+	DeletionsDigest string `json:"deletionsDigest,omitempty"`
+}
+
+// DeletionsDigest returns a short digest of the deletions among changes: the
+// names and registry ids of the applications a plan deletes (withheld ones
+// included), in name order. Two plans that delete the same applications have
+// the same digest, whatever else they do; "" when there are none.
+func DeletionsDigest(changes []Change) string {
+	var dels []string
+	for i := range changes {
+		if c := &changes[i]; c.Kind == KindDelete {
+			dels = append(dels, c.Name+"\x00"+c.ID)
+		}
+	}
+	if len(dels) == 0 {
+		return ""
+	}
+	slices.Sort(dels)
+	h := sha256.New()
+	for _, d := range dels {
+		h.Write([]byte(d))
+		h.Write([]byte{'\n'})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Count returns how many changes of kind k the plan holds.
@@ -178,6 +215,11 @@ type PlanOptions struct {
 	MaxDeletePercent int
 	// Force lifts the deletion guard.
 	Force bool
+	// ApproveDigest, when set, lifts the deletion guard only if it equals
+	// the plan's DeletionsDigest: the deletions an operator reviewed in a
+	// dry run are applied, and any other set of deletions is withheld
+	// (Guard.Refused), even one the percentage rule would let through.
+	ApproveDigest string
 	// SpecRefreshInterval; 0 means DefaultSpecRefreshInterval.
 	SpecRefreshInterval time.Duration
 	// Now is the time the spec ages are measured against.
@@ -259,19 +301,30 @@ func Calculate(desired []Application, registered []Registered, opts PlanOptions)
 
 	deletes := plan.Count(KindDelete)
 	plan.Guard = Guard{Owned: ownedCount, Deletes: deletes, MaxPercent: maxPct}
+	plan.DeletionsDigest = DeletionsDigest(plan.Changes)
 	trips := deletes > 0 && ((len(desired) == 0 && ownedCount > 0) ||
 		(ownedCount >= guardFloor && deletes*100 > maxPct*ownedCount))
+	approved := opts.ApproveDigest != "" && opts.ApproveDigest == plan.DeletionsDigest
+	refused := opts.ApproveDigest != "" && !approved && deletes > 0
 	switch {
-	case trips && opts.Force:
-		plan.Guard.Forced = true
-	case trips:
+	case refused:
+		plan.Guard.Refused = opts.ApproveDigest
+		fallthrough
+	case trips && !approved && !opts.Force:
 		plan.Guard.Tripped = true
 		for i := range plan.Changes {
 			if c := &plan.Changes[i]; c.Kind == KindDelete {
 				c.Withheld = true
 				c.Reason = "withheld by the deletion guard"
+				if refused {
+					c.Reason = "withheld: the approved digest does not match the plan's deletions"
+				}
 			}
 		}
+	case trips && approved:
+		plan.Guard.Approved = true
+	case trips:
+		plan.Guard.Forced = true
 	}
 
 	slices.SortStableFunc(plan.Changes, func(a, b Change) int {

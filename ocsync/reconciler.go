@@ -109,6 +109,8 @@ type Engine struct {
 	MaxDeletePercent int
 	// Force lifts the deletion guard.
 	Force bool
+	// ApproveDigest is passed to Calculate (see PlanOptions.ApproveDigest).
+	ApproveDigest string
 	// SpecRefreshInterval; 0 means DefaultSpecRefreshInterval.
 	SpecRefreshInterval time.Duration
 	// DryRun makes Apply report the plan without calling the Registry or
@@ -177,6 +179,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		Policy:              e.Policy,
 		MaxDeletePercent:    e.MaxDeletePercent,
 		Force:               e.Force,
+		ApproveDigest:       e.ApproveDigest,
 		SpecRefreshInterval: e.SpecRefreshInterval,
 		Now:                 e.now(),
 		NameKey:             e.NameKey,
@@ -298,7 +301,8 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan) (*Report, error) {
 		errs, fetches = e.apply(ctx, plan, rep)
 	}
 	if plan.Guard.Tripped {
-		errs = append(errs, &GuardError{Deletes: plan.Guard.Deletes, Owned: plan.Guard.Owned, MaxPercent: plan.Guard.MaxPercent})
+		errs = append(errs, &GuardError{Deletes: plan.Guard.Deletes, Owned: plan.Guard.Owned, MaxPercent: plan.Guard.MaxPercent,
+			Digest: plan.DeletionsDigest, Refused: plan.Guard.Refused})
 	}
 	rep.Summary = summarise(plan, rep.Results)
 	rep.Summary.SpecFetches = fetches

@@ -236,7 +236,8 @@ func TestEngineGuardWithholdsDeletesOnly(t *testing.T) {
 	assert.NotErrorIs(t, err, ocsync.ErrItemFailed)
 	var ge *ocsync.GuardError
 	require.ErrorAs(t, err, &ge)
-	assert.Equal(t, ocsync.GuardError{Deletes: 7, Owned: 12, MaxPercent: 30}, *ge)
+	assert.Equal(t, ocsync.GuardError{Deletes: 7, Owned: 12, MaxPercent: 30, Digest: rep.Plan.DeletionsDigest}, *ge)
+	assert.Regexp(t, `^sha256:[0-9a-f]{32}$`, ge.Digest)
 	assert.Equal(t, ocsync.Summary{Created: 1, Unchanged: 5, Withheld: 7, SpecFetches: 1}, rep.Summary)
 	assert.Len(t, reg.Names(), 13)
 
