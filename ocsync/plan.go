@@ -85,6 +85,10 @@ type Change struct {
 	Reason string `json:"reason,omitempty"`
 	// Withheld is true for a deletion the guard held back.
 	Withheld bool `json:"withheld,omitempty"`
+	// Unusable is true for a skipped item whose source object cannot be
+	// mapped (see Application.Unusable): its registered application, if
+	// any, is left exactly as it is.
+	Unusable bool `json:"unusable,omitempty"`
 
 	desired *Application
 	current *Registered
@@ -277,6 +281,15 @@ func Calculate(desired []Application, registered []Registered, opts PlanOptions)
 		case seen[d.Name]:
 			c.Kind, c.Reason = KindSkipped, "duplicate desired application name"
 			c.desired = nil
+		case d.Unusable != "":
+			// Seen, so that its application is not deleted; never created
+			// or changed either.
+			seen[d.Name] = true
+			c.Kind, c.Unusable, c.Reason, c.desired = KindSkipped, true, "unusable: "+d.Unusable, nil
+			if own := owned[d.Name]; own != nil {
+				old := own.Attributes
+				c.ID, c.Old = own.ID, &old
+			}
 		default:
 			seen[d.Name] = true
 			c = planDesired(d, owned[d.Name], foreign[nameKey(d.Name)], opts.Now, refresh)
@@ -379,10 +392,52 @@ func changedFields(d *Application, r *Registered, now time.Time, refresh time.Du
 			fields = append(fields, name)
 		}
 	}
-	if r.State == nil || r.State.SpecSHA256 == "" || r.State.SpecFetchedAt.IsZero() ||
-		now.Sub(r.State.SpecFetchedAt) >= refresh {
+	if specDue(r.State, d.Name, now, refresh) {
 		fields = append(fields, FieldSpec)
 	}
 	slices.Sort(fields)
 	return fields
+}
+
+// specDue reports whether the stored spec of the application named name is
+// due for its refresh. A spec without a hash or fetch time is always due.
+// Otherwise refreshes are spread evenly over the interval: each application
+// has its own phase within the interval (derived from its name), and its spec
+// is due once per interval, when a run is the first past the application's
+// next refresh time (phase + k·refresh since the Unix epoch) after the last
+// fetch. Applications created together thus have their first refresh spread
+// over the following interval instead of all in one run, and no stored spec
+// gets older than the interval plus one run period. A fetch time in the
+// future by more than an interval (a clock that was wrong) is due too.
+func specDue(st *State, name string, now time.Time, refresh time.Duration) bool {
+	if st == nil || st.SpecSHA256 == "" || st.SpecFetchedAt.IsZero() {
+		return true
+	}
+	age := now.Sub(st.SpecFetchedAt)
+	if age >= refresh || age < -refresh {
+		return true
+	}
+	phase := refreshPhase(name, refresh)
+	return refreshSlot(now, phase, refresh) > refreshSlot(st.SpecFetchedAt, phase, refresh)
+}
+
+// refreshPhase is the application's offset within the refresh interval.
+func refreshPhase(name string, refresh time.Duration) int64 {
+	sum := sha256.Sum256([]byte(name))
+	var v uint64
+	for _, b := range sum[:8] {
+		v = v<<8 | uint64(b)
+	}
+	return int64(v % uint64(refresh))
+}
+
+// refreshSlot numbers the refresh periods of one application: the slot
+// changes at phase + k·refresh nanoseconds since the Unix epoch.
+func refreshSlot(t time.Time, phase int64, refresh time.Duration) int64 {
+	n := t.UnixNano() - phase
+	q := n / int64(refresh)
+	if n%int64(refresh) < 0 {
+		q-- // floor division for times before the epoch
+	}
+	return q
 }

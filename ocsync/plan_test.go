@@ -42,7 +42,7 @@ func desired(i int) ocsync.Application {
 func synced(a ocsync.Application) ocsync.Registered {
 	return ocsync.Registered{
 		ID: "id-" + a.Name, Name: a.Name, Key: a.Key, Owned: true, Attributes: a.Attributes,
-		State: &ocsync.State{Fields: a.Fingerprint(), SpecSHA256: ocsync.SpecSHA256([]byte("spec")), SpecFetchedAt: now.Add(-time.Hour)},
+		State: &ocsync.State{Fields: a.Fingerprint(), SpecSHA256: ocsync.SpecSHA256([]byte("spec")), SpecFetchedAt: now},
 	}
 }
 

@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Source provides the desired applications.
@@ -93,7 +98,8 @@ var _ Reconciler = (*Engine)(nil)
 const DefaultConcurrency = 8
 
 // Engine is the Reconciler. Its zero values are documented defaults; Source
-// and Registry are required.
+// and Registry are required. NewEngine builds one and checks that the two
+// sides fit together.
 type Engine struct {
 	// Source provides the desired applications.
 	Source Source
@@ -116,12 +122,49 @@ type Engine struct {
 	// DryRun makes Apply report the plan without calling the Registry or
 	// fetching specs. It is the only place where dry run is decided.
 	DryRun bool
-	// NameKey is passed to Calculate (see PlanOptions.NameKey).
+	// NameKey is passed to Calculate (see PlanOptions.NameKey). NewEngine
+	// takes it from a Registry that implements NameKeyer.
 	NameKey func(string) string
-	// Logger receives one record per applied change; nil discards.
+	// Deadline, when not zero, is the end of the run: Plan lists under it,
+	// and Apply starts no change after it (such changes are not started,
+	// and Apply's error wraps ErrDeadline). Changes already running finish
+	// under their own request timeouts.
+	Deadline time.Time
+	// ProgressInterval is how often Apply logs a "progress" record (done,
+	// total, failed, rate, eta) at Info while it runs; 0 means
+	// DefaultProgressInterval, a negative value turns it off. A run
+	// shorter than the interval logs none.
+	ProgressInterval time.Duration
+	// Logger receives one record per applied change and the progress
+	// records; nil discards.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+}
+
+// DefaultProgressInterval is how often Apply logs its progress when
+// Engine.ProgressInterval is not set.
+const DefaultProgressInterval = 10 * time.Second
+
+// NewEngine returns an Engine for source and registry with the defaults of
+// every other field. It checks what an embedder could otherwise get wrong:
+// both sides are given, and when both know their Scope they name the same one
+// (an error wrapping ErrScopeMismatch otherwise). When the Registry
+// implements NameKeyer, its name rule becomes Engine.NameKey.
+func NewEngine(source Source, registry Registry) (*Engine, error) {
+	if source == nil || registry == nil {
+		return nil, errors.New("ocsync: NewEngine needs a Source and a Registry")
+	}
+	if s, ok := source.(Scoped); ok {
+		if r, ok := registry.(Scoped); ok && s.Scope() != r.Scope() {
+			return nil, fmt.Errorf("%w: source %+v, registry %+v", ErrScopeMismatch, s.Scope(), r.Scope())
+		}
+	}
+	e := &Engine{Source: source, Registry: registry}
+	if k, ok := registry.(NameKeyer); ok {
+		e.NameKey = k.NameKey
+	}
+	return e, nil
 }
 
 func (e *Engine) now() time.Time {
@@ -140,42 +183,41 @@ func (e *Engine) logger() *slog.Logger {
 
 // Plan lists the source and the registry concurrently and computes the plan.
 // If either listing fails, it returns a *ListError (ErrListFailed) and no plan.
+// When the Registry implements NameChecker, the names the plan would create
+// are looked up, and those taken become conflicts; a failed look-up fails the
+// plan like a listing.
 func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	if e.Source == nil || e.Registry == nil {
 		return nil, errors.New("ocsync: Engine needs a Source and a Registry")
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	if !e.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, e.Deadline)
+		defer cancel()
+	}
 	var (
-		wg         sync.WaitGroup
 		desired    []Application
 		registered []Registered
-		srcErr     error
-		regErr     error
 	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if desired, srcErr = e.Source.Applications(ctx); srcErr != nil {
-			cancel()
+	// The first side to fail cancels the other; its error is the one
+	// returned, so the cancellation it caused is never taken for the cause.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if desired, err = e.Source.Applications(gctx); err != nil {
+			return &ListError{Side: "source", Err: err}
 		}
-	}()
-	go func() {
-		defer wg.Done()
-		if registered, regErr = e.Registry.Applications(ctx); regErr != nil {
-			cancel()
+		return nil
+	})
+	g.Go(func() (err error) {
+		if registered, err = e.Registry.Applications(gctx); err != nil {
+			return &ListError{Side: "registry", Err: err}
 		}
-	}()
-	wg.Wait()
-	// Report the side that failed first; a cancellation caused by the other
-	// side's failure is not the cause.
-	switch {
-	case srcErr != nil && (regErr == nil || !errors.Is(srcErr, context.Canceled)):
-		return nil, &ListError{Side: "source", Err: srcErr}
-	case regErr != nil:
-		return nil, &ListError{Side: "registry", Err: regErr}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	plan := Calculate(desired, registered, PlanOptions{
+	opts := PlanOptions{
 		Policy:              e.Policy,
 		MaxDeletePercent:    e.MaxDeletePercent,
 		Force:               e.Force,
@@ -183,8 +225,41 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		SpecRefreshInterval: e.SpecRefreshInterval,
 		Now:                 e.now(),
 		NameKey:             e.NameKey,
-	})
-	return plan, nil
+	}
+	plan := Calculate(desired, registered, opts)
+	checker, ok := e.Registry.(NameChecker)
+	if !ok {
+		return plan, nil
+	}
+	var names []string
+	for i := range plan.Changes {
+		if c := &plan.Changes[i]; c.Kind == KindCreate {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return plan, nil
+	}
+	taken, err := checker.Taken(ctx, names)
+	if err != nil {
+		return nil, &ListError{Side: "registry", Err: fmt.Errorf("look up the names to create: %w", err)}
+	}
+	listed := make(map[string]bool, len(registered))
+	for i := range registered {
+		listed[registered[i].ID] = true
+	}
+	extra := 0
+	for _, t := range taken {
+		if t.Owned || (t.ID != "" && listed[t.ID]) {
+			continue // listed already; only applications not owned are added
+		}
+		registered = append(registered, t)
+		extra++
+	}
+	if extra == 0 {
+		return plan, nil
+	}
+	return Calculate(desired, registered, opts), nil
 }
 
 // Outcome is what happened to one change.
@@ -194,19 +269,23 @@ type Outcome string
 const (
 	// OutcomeApplied: the change was carried out.
 	OutcomeApplied Outcome = "applied"
-	// OutcomeFailed: the change was tried and failed.
+	// OutcomeFailed: the change was tried and failed (in part: an update
+	// whose spec could not be loaded still writes its other fields).
 	OutcomeFailed Outcome = "failed"
 	// OutcomeConflict: the create was refused because the name is taken, or
 	// the plan found the clash.
 	OutcomeConflict Outcome = "conflict"
 	// OutcomeWithheld: a deletion held back by the guard.
 	OutcomeWithheld Outcome = "withheld"
+	// OutcomeUnusable: the source object cannot be mapped; its application
+	// was left as it is.
+	OutcomeUnusable Outcome = "unusable"
 	// OutcomeNone: nothing to do (unchanged or skipped).
 	OutcomeNone Outcome = "none"
 	// OutcomePlanned: a dry run; the change was not carried out.
 	OutcomePlanned Outcome = "planned"
-	// OutcomeNotStarted: the run was cancelled or aborted before the change
-	// started.
+	// OutcomeNotStarted: the run was cancelled, aborted or past its
+	// deadline before the change started.
 	OutcomeNotStarted Outcome = "not-started"
 )
 
@@ -220,7 +299,8 @@ type Result struct {
 	Outcome Outcome `json:"outcome"`
 	// SpecReplaced is true when a create or update wrote a spec document.
 	SpecReplaced bool `json:"specReplaced,omitempty"`
-	// Error is the failure, when Outcome is failed, conflict or not-started.
+	// Error is the failure, when Outcome is failed, conflict, unusable or
+	// not-started.
 	Error string `json:"error,omitempty"`
 
 	err error
@@ -239,25 +319,33 @@ type Summary struct {
 	Deleted int `json:"deleted"`
 	// Unchanged counts applications already in sync.
 	Unchanged int `json:"unchanged"`
-	// Skipped counts items left alone by policy, status or unusable input.
+	// Skipped counts items left alone by policy or status.
 	Skipped int `json:"skipped"`
+	// Unusable counts source objects that cannot be mapped; their
+	// applications were left as they are.
+	Unusable int `json:"unusable"`
 	// Conflicts counts name clashes with applications not owned.
 	Conflicts int `json:"conflicts"`
 	// Failed counts changes that were tried and failed.
 	Failed int `json:"failed"`
 	// Withheld counts deletions held back by the deletion guard.
 	Withheld int `json:"withheld"`
-	// NotStarted counts changes not started after a cancellation or a
-	// fatal error.
+	// NotStarted counts changes not started after a cancellation, a
+	// fatal error or the deadline.
 	NotStarted int `json:"notStarted"`
 	// SpecFetches is how many spec documents were loaded from the Source.
 	SpecFetches int `json:"specFetches"`
 }
 
-// String renders the summary as one line.
+// String renders the summary as one line; the unusable count is shown only
+// when there are any.
 func (s Summary) String() string {
-	return fmt.Sprintf("%d created, %d updated, %d deleted, %d unchanged, %d skipped, %d conflicts, %d failed, %d withheld, %d not started",
-		s.Created, s.Updated, s.Deleted, s.Unchanged, s.Skipped, s.Conflicts, s.Failed, s.Withheld, s.NotStarted)
+	unusable := ""
+	if s.Unusable > 0 {
+		unusable = fmt.Sprintf(", %d unusable", s.Unusable)
+	}
+	return fmt.Sprintf("%d created, %d updated, %d deleted, %d unchanged, %d skipped%s, %d conflicts, %d failed, %d withheld, %d not started",
+		s.Created, s.Updated, s.Deleted, s.Unchanged, s.Skipped, unusable, s.Conflicts, s.Failed, s.Withheld, s.NotStarted)
 }
 
 // Report is the outcome of Apply.
@@ -272,15 +360,82 @@ type Report struct {
 	Summary Summary `json:"summary"`
 }
 
+// PlanError reports a plan that Apply refuses before any change: one it did
+// not make (a plan decoded from JSON carries no applications, only their
+// description) or one that was altered. It wraps ErrPlanInvalid.
+type PlanError struct {
+	// Index is the position of the first unusable change; -1 for the plan
+	// as a whole.
+	Index int
+	// Name is that change's application name.
+	Name string
+	// Problem says what is wrong.
+	Problem string
+}
+
+// Error names the change and the problem.
+func (e *PlanError) Error() string {
+	if e.Index < 0 {
+		return "ocsync: plan cannot be applied: " + e.Problem
+	}
+	return fmt.Sprintf("ocsync: plan cannot be applied: change %d (%s): %s", e.Index, e.Name, e.Problem)
+}
+
+// Is makes errors.Is(err, ErrPlanInvalid) true.
+func (e *PlanError) Is(target error) bool { return target == ErrPlanInvalid }
+
+// check reports the first change Apply could not carry out. A Plan holds the
+// desired and registered applications of its changes only in memory: a plan
+// that went through JSON (to be reviewed, say) describes the changes but can
+// no longer be applied, because the credentials and registry references it
+// would need were never serialised.
+func (p *Plan) check() error {
+	if p == nil {
+		return &PlanError{Index: -1, Problem: "no plan"}
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		bad := func(problem string) error { return &PlanError{Index: i, Name: c.Name, Problem: problem} }
+		switch c.Kind {
+		case KindCreate:
+			if c.desired == nil {
+				return bad("a create without its desired application (was the plan decoded from JSON?)")
+			}
+		case KindUpdate:
+			if c.desired == nil || c.current == nil {
+				return bad("an update without its desired and registered applications (was the plan decoded from JSON?)")
+			}
+		case KindDelete:
+			if c.current == nil {
+				return bad("a delete without its registered application (was the plan decoded from JSON?)")
+			}
+		case KindUnchanged, KindConflict, KindSkipped:
+			continue
+		default:
+			return bad(fmt.Sprintf("unknown kind %q", c.Kind))
+		}
+		if c.desired != nil && c.desired.Name != c.Name || c.current != nil && c.current.Name != c.Name {
+			return bad("the change's name does not match its application")
+		}
+		if c.current != nil && !c.current.Owned {
+			return bad("the registered application is not owned")
+		}
+	}
+	return nil
+}
+
 // Apply carries out the plan with at most Concurrency changes at once and
-// returns a result per change. The error joins every item error (*ItemError,
-// with *ConflictError causes for conflicts), a *GuardError when deletions were
-// withheld, and the context's error when the run was cancelled; after a
-// cancellation or an error marked ErrFatal no new change starts. In a dry run
-// Apply calls neither the Registry nor the Source.
+// returns a result per change. A plan that Plan or Calculate did not make
+// (see PlanError) is refused before any change. The error joins every item
+// error (*ItemError, with *ConflictError causes for conflicts and
+// *UnusableError causes for unusable source objects), a *GuardError when
+// deletions were withheld, and the context's error when the run was
+// cancelled; after a cancellation, an error marked ErrFatal or the Deadline
+// no new change starts. In a dry run Apply calls neither the Registry nor the
+// Source.
 func (e *Engine) Apply(ctx context.Context, plan *Plan) (*Report, error) {
-	if plan == nil {
-		return nil, errors.New("ocsync: Apply needs a plan")
+	if err := plan.check(); err != nil {
+		return nil, err
 	}
 	rep := &Report{DryRun: e.DryRun, Plan: plan, Results: make([]Result, len(plan.Changes))}
 	for i := range plan.Changes {
@@ -310,11 +465,14 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan) (*Report, error) {
 }
 
 // settle gives a change that calls no Registry method its outcome (conflict,
-// withheld or none) and reports whether the change mutates instead.
+// withheld, unusable or none) and reports whether the change mutates
+// instead.
 func settle(c *Change, r *Result) bool {
 	switch {
 	case c.Kind == KindConflict:
 		r.Outcome = OutcomeConflict
+	case c.Unusable:
+		r.Outcome = OutcomeUnusable
 	case c.Withheld:
 		r.Outcome = OutcomeWithheld
 	default:
@@ -346,11 +504,15 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) ([]error, i
 		limit = DefaultConcurrency
 	}
 	var (
-		mu      sync.Mutex
-		fatal   error
-		fetches int
-		wg      sync.WaitGroup
+		mu       sync.Mutex
+		fatal    error
+		fetches  int
+		wg       sync.WaitGroup
+		late     bool
+		progress = newProgress(plan.Mutations(), e.now())
 	)
+	stopProgress := e.logProgress(ctx, progress)
+	defer stopProgress()
 	sem := make(chan struct{}, limit)
 	stopped := func() error {
 		mu.Lock()
@@ -361,14 +523,23 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) ([]error, i
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if !e.Deadline.IsZero() && !e.now().Before(e.Deadline) {
+			late = true
+			return fmt.Errorf("not started: %w at %s", ErrDeadline, e.Deadline.UTC().Format(time.RFC3339))
+		}
 		return nil
 	}
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		r := &rep.Results[i]
 		if !settle(c, r) {
-			if c.Kind == KindConflict {
+			switch {
+			case c.Kind == KindConflict:
 				r.err = &ItemError{Name: c.Name, Kind: c.Kind, Err: &ConflictError{Name: c.Name, Reason: c.Reason}}
+			case c.Unusable:
+				r.err = &ItemError{Name: c.Name, Kind: c.Kind, Err: &UnusableError{Name: c.Name, Reason: strings.TrimPrefix(c.Reason, "unusable: ")}}
+			}
+			if r.err != nil {
 				r.Error = r.err.Error()
 			}
 			continue
@@ -384,6 +555,7 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) ([]error, i
 				<-sem
 			}
 			r.Outcome, r.Error = OutcomeNotStarted, err.Error()
+			progress.done(false)
 			continue
 		}
 		wg.Add(1)
@@ -391,6 +563,7 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) ([]error, i
 			defer wg.Done()
 			defer func() { <-sem }()
 			fetched, err := e.applyOne(ctx, c, r)
+			progress.done(err != nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if fetched {
@@ -426,7 +599,81 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rep *Report) ([]error, i
 	if err := ctx.Err(); err != nil {
 		ordered = append(ordered, fmt.Errorf("apply interrupted: %w", err))
 	}
+	if late {
+		ordered = append(ordered, fmt.Errorf("apply stopped: %w (%s); the changes not started are retried by the next run",
+			ErrDeadline, e.Deadline.UTC().Format(time.RFC3339)))
+	}
 	return ordered, fetches
+}
+
+// progress counts the mutating changes of one Apply as they end.
+type progress struct {
+	mu           sync.Mutex
+	total, count int
+	failed       int
+	start        time.Time
+}
+
+func newProgress(total int, start time.Time) *progress { return &progress{total: total, start: start} }
+
+func (p *progress) done(failed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.count++
+	if failed {
+		p.failed++
+	}
+}
+
+// attrs describes the progress at now: changes done, total, failed, the
+// rate in changes per second and the estimated time left.
+func (p *progress) attrs(now time.Time) []slog.Attr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	elapsed := now.Sub(p.start)
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(p.count) / elapsed.Seconds()
+	}
+	eta := time.Duration(0)
+	if rate > 0 {
+		eta = time.Duration(float64(p.total-p.count) / rate * float64(time.Second)).Round(time.Second)
+	}
+	return []slog.Attr{slog.Int("done", p.count), slog.Int("total", p.total), slog.Int("failed", p.failed),
+		slog.Float64("rate", float64(int(rate*100))/100), slog.Duration("eta", eta)}
+}
+
+// logProgress logs the progress every ProgressInterval until the returned
+// function is called.
+func (e *Engine) logProgress(ctx context.Context, p *progress) (stop func()) {
+	every := e.ProgressInterval
+	if every == 0 {
+		every = DefaultProgressInterval
+	}
+	if every < 0 || p.total == 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				e.logger().LogAttrs(ctx, slog.LevelInfo, "progress", p.attrs(e.now())...)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // applyOne carries out one change and reports whether a spec was fetched.
@@ -444,24 +691,109 @@ func (e *Engine) applyOne(ctx context.Context, c *Change, r *Result) (bool, erro
 		r.SpecReplaced = true
 		return true, nil
 	case KindUpdate:
-		spec, err := e.Source.Spec(ctx, *c.desired)
-		if err != nil {
-			return true, fmt.Errorf("load spec: %w", err)
-		}
-		sum := SpecSHA256(spec.Data)
-		u := Update{Fields: c.Fields, State: State{Fields: c.desired.Fingerprint(), SpecSHA256: sum, SpecFetchedAt: e.now().UTC()}}
-		if c.current.State == nil || c.current.State.SpecSHA256 != sum || c.current.Incomplete {
-			u.Spec = &spec
-		}
-		if err := e.Registry.Update(ctx, *c.current, *c.desired, u); err != nil {
-			return true, err
-		}
-		r.SpecReplaced = u.Spec != nil
-		return true, nil
+		return e.update(ctx, c, r)
 	case KindDelete:
 		return false, e.Registry.Delete(ctx, *c.current)
 	}
 	return false, nil
+}
+
+// specFields are the fields whose change makes an update load the spec: the
+// spec is due, the source object's revision changed (its document may have
+// too), or a missing bundle or API must be added again with the document.
+var specFields = []string{FieldSpec, FieldRevision, FieldStructure}
+
+// update carries out one update. The spec is loaded only when the update
+// needs it (see specFields), and then sent only when its hash changed. When
+// it cannot be loaded, every other field is still written, the stored spec
+// and its revision stay as they are (so the spec is due again on the next
+// run), and the error is returned as the item's failure.
+func (e *Engine) update(ctx context.Context, c *Change, r *Result) (bool, error) {
+	cur, d := c.current, c.desired
+	old := cur.State
+	fetched := slices.ContainsFunc(c.Fields, func(f string) bool { return slices.Contains(specFields, f) }) || old == nil
+	var (
+		spec    *Spec
+		specErr error
+	)
+	if fetched {
+		s, err := e.Source.Spec(ctx, *d)
+		if err != nil {
+			specErr = fmt.Errorf("load spec: %w", err)
+		} else {
+			spec = &s
+		}
+	}
+
+	u := Update{Fields: c.Fields, State: State{Fields: d.Fingerprint()}}
+	switch {
+	case spec != nil:
+		sum := SpecSHA256(spec.Data)
+		u.State.SpecSHA256, u.State.SpecFetchedAt = sum, e.now().UTC()
+		if old == nil || old.SpecSHA256 != sum || cur.Incomplete {
+			u.Spec = spec
+		}
+	case old != nil:
+		u.State.SpecSHA256, u.State.SpecFetchedAt = old.SpecSHA256, old.SpecFetchedAt
+	}
+	if specErr != nil {
+		// The revision tells that the document may have changed: keep the
+		// stored hash, so the spec stays due until it is loaded.
+		if h, ok := old.fieldHash(FieldRevision); ok {
+			u.State.Fields[FieldRevision] = h
+		} else {
+			delete(u.State.Fields, FieldRevision)
+		}
+		u.Fields = slices.DeleteFunc(slices.Clone(c.Fields), func(f string) bool { return f == FieldSpec || f == FieldRevision })
+		if len(u.Fields) == 0 {
+			return true, specErr
+		}
+	}
+	u.Pending = pendingState(old, u)
+
+	if err := e.Registry.Update(ctx, *cur, *d, u); err != nil {
+		return fetched, errors.Join(err, specErr)
+	}
+	r.SpecReplaced = u.Spec != nil
+	if specErr != nil {
+		return fetched, fmt.Errorf("fields %s written, spec not refreshed: %w", strings.Join(u.Fields, ", "), specErr)
+	}
+	return fetched, nil
+}
+
+// pendingState is the state to record before an update writes anything: the
+// stored state without the hashes of what u writes (every field when it
+// repairs the structure; the spec hash when it sends a spec), marked
+// Pending. Nil when the stored state claims nothing the update changes: no
+// stored state, or an update that only records a new fetch time.
+func pendingState(old *State, u Update) *State {
+	if old == nil || len(old.Fields) == 0 {
+		return nil
+	}
+	writes := u.Spec != nil || slices.ContainsFunc(u.Fields, func(f string) bool { return f != FieldSpec })
+	if !writes {
+		return nil
+	}
+	p := &State{Fields: maps.Clone(old.Fields), SpecSHA256: old.SpecSHA256, SpecFetchedAt: old.SpecFetchedAt, Pending: true}
+	if slices.Contains(u.Fields, FieldStructure) {
+		clear(p.Fields)
+	}
+	for _, f := range u.Fields {
+		delete(p.Fields, f)
+	}
+	if u.Spec != nil {
+		p.SpecSHA256, p.SpecFetchedAt = "", time.Time{}
+	}
+	return p
+}
+
+// fieldHash returns the stored hash of field, if any.
+func (s *State) fieldHash(field string) (string, bool) {
+	if s == nil {
+		return "", false
+	}
+	h, ok := s.Fields[field]
+	return h, ok
 }
 
 func summarise(plan *Plan, results []Result) Summary {
@@ -480,6 +812,9 @@ func summarise(plan *Plan, results []Result) Summary {
 			continue
 		case OutcomeNotStarted:
 			s.NotStarted++
+			continue
+		case OutcomeUnusable:
+			s.Unusable++
 			continue
 		}
 		switch plan.Changes[i].Kind {

@@ -261,7 +261,11 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 	return nil
 }
 
-// Update implements ocsync.Registry. It refuses applications not owned.
+// Update implements ocsync.Registry as a target of several steps would: it
+// records u.Pending first (when set), then writes only the fields u.Fields
+// names (every field when the application had no state) and the spec when
+// u.Spec is set, and records u.State last. It refuses applications not
+// owned.
 func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
 	if err := r.hook(ctx, OpUpdate, cur.Name); err != nil {
 		return err
@@ -275,10 +279,42 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	case !e.Owned:
 		return fmt.Errorf("update %s: not owned: %w", cur.Name, ocsync.ErrConflict)
 	}
-	e.Attributes = app.Attributes
+	if u.Pending != nil {
+		p := *u.Pending
+		e.State = &p
+	}
+	all := cur.State == nil
+	write := func(field string) bool { return all || slices.Contains(u.Fields, field) }
+	a := &e.Attributes
+	for _, f := range []struct {
+		name string
+		dst  *string
+		src  string
+	}{
+		{ocsync.FieldDescription, &a.Description, app.Description},
+		{ocsync.FieldProviderName, &a.ProviderName, app.ProviderName},
+		{ocsync.FieldBundle, &a.Bundle, app.Bundle},
+		{ocsync.FieldAPI, &a.API, app.API},
+		{ocsync.FieldTargetURL, &a.TargetURL, app.TargetURL},
+		{ocsync.FieldRevision, &a.Revision, app.Revision},
+	} {
+		if write(f.name) {
+			*f.dst = f.src
+		}
+	}
+	if write(ocsync.FieldStatus) {
+		a.Status = app.Status
+	}
+	if write(ocsync.FieldCredential) {
+		e.Credential = app.Credential
+	}
 	e.Key = app.Key
-	e.Credential = app.Credential
-	e.Incomplete = false
+	if e.Incomplete {
+		if u.Spec == nil {
+			return fmt.Errorf("update %s: the application lacks parts and no spec was given to add them: %w", cur.Name, ocsync.ErrInvalidInput)
+		}
+		e.Incomplete = false
+	}
 	if u.Spec != nil {
 		e.Spec = *u.Spec
 	}

@@ -66,7 +66,9 @@ func TestRegistry(t *testing.T) {
 
 	spec := ocsync.Spec{Data: []byte("new")}
 	app.Description = "changed"
-	require.NoError(t, reg.Update(ctx, list[1], app, ocsync.Update{Spec: &spec, State: ocsync.State{SpecSHA256: "y"}}))
+	require.NoError(t, reg.Update(ctx, list[1], app, ocsync.Update{Fields: []string{ocsync.FieldDescription}, Spec: &spec, State: ocsync.State{SpecSHA256: "y"}}))
+	got, _ := reg.Get("mine")
+	assert.Equal(t, "secret", got.Credential.Reveal(), "a field the update does not name is kept")
 	got, ok := reg.Get("mine")
 	require.True(t, ok)
 	assert.Equal(t, "changed", got.Attributes.Description)
