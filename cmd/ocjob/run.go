@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 
 	start := time.Now()
-	cfg, err := config.Load(f.config, env)
+	cfg, err := config.Load(ctx, f.config, env)
 	if err != nil {
 		for _, e := range flatten(err) {
 			fmt.Fprintln(stderr, "ocjob:", e)

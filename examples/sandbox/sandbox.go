@@ -122,7 +122,7 @@ func (s *sandbox) writeConfig() error {
 // the engine, plan and apply, map the outcome to an exit code. The report is
 // nil when no plan was made.
 func (s *sandbox) sync(ctx context.Context) (*ocsync.Report, int, error) {
-	cfg, err := config.Load(s.configPath, nil)
+	cfg, err := config.Load(ctx, s.configPath, nil)
 	if err != nil {
 		return nil, job.ExitFailed, err
 	}

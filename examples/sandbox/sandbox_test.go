@@ -260,7 +260,7 @@ func TestRun(t *testing.T) {
 			if path != given {
 				t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(path)) })
 			}
-			cfg, err := config.Load(path, nil)
+			cfg, err := config.Load(context.Background(), path, nil)
 			require.NoError(t, err)
 			assert.Equal(t, applicationPrefix, cfg.Compass.ApplicationPrefix)
 			assert.Equal(t, ocsync.Secret(userSecret), cfg.OpenConnectors.UserSecret)
@@ -295,7 +295,7 @@ func TestServe(t *testing.T) {
 	require.NotEmpty(t, path)
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 
-	cfg, err := config.Load(path, nil)
+	cfg, err := config.Load(context.Background(), path, nil)
 	require.NoError(t, err)
 	rep, err := job.Run(t.Context(), cfg, job.Options{DryRun: true})
 	require.NoError(t, err)

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -33,6 +36,13 @@ const (
 	// DefaultSpecRefreshInterval is how old a stored spec may get before it is
 	// fetched again.
 	DefaultSpecRefreshInterval = ocsync.DefaultSpecRefreshInterval
+	// DefaultRunTimeout is the overall deadline of one run.
+	DefaultRunTimeout = 20 * time.Minute
+	// MaxRunTimeout is the longest accepted sync.runTimeout.
+	MaxRunTimeout = 24 * time.Hour
+	// MaxFileBytes is the largest configuration document accepted (1 MiB).
+	// A larger one is an error; it is never read whole.
+	MaxFileBytes = 1 << 20
 )
 
 // LevelTrace is the level of the original job's "Trace": below slog.LevelDebug.
@@ -68,6 +78,11 @@ type Error struct {
 	// Problem says what is wrong. It never holds a configured value of a
 	// secret key.
 	Problem string
+	// Err is the underlying error, if any: a library's validation error
+	// (such as an *ocsync.FieldError), a file error or the cancellation of
+	// Load. Problem already says what it says; Err is there for errors.Is
+	// and errors.As.
+	Err error
 }
 
 // Error renders the key and the problem.
@@ -80,6 +95,9 @@ func (e *Error) Error() string {
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Config is a loaded and validated configuration with every default applied.
 type Config struct {
@@ -117,6 +135,11 @@ type Compass struct {
 	Timeout time.Duration
 	// PageSize of the application listing, 1..200.
 	PageSize int
+	// CAFile is the configured PEM bundle (compass.caFile); empty for none.
+	CAFile string
+	// RootCAs is the system pool plus the certificates of CAFile; nil (the
+	// system pool) when there is no CAFile.
+	RootCAs *x509.CertPool
 }
 
 // OpenConnectors is the openConnectors section.
@@ -143,6 +166,12 @@ type OpenConnectors struct {
 	PageSize int
 	// MaxSpecBytes is the largest spec document accepted.
 	MaxSpecBytes int64
+	// CAFile is the configured PEM bundle (openConnectors.caFile); empty for
+	// none.
+	CAFile string
+	// RootCAs is the system pool plus the certificates of CAFile; nil (the
+	// system pool) when there is no CAFile.
+	RootCAs *x509.CertPool
 }
 
 // Sync is the sync section.
@@ -158,6 +187,9 @@ type Sync struct {
 	MaxDeletePercent int
 	// SpecRefreshInterval is how old a stored spec may get.
 	SpecRefreshInterval time.Duration
+	// RunTimeout is the overall deadline of one run, after which no new
+	// change starts; positive, at most MaxRunTimeout.
+	RunTimeout time.Duration
 }
 
 // Metrics is the metrics section.
@@ -167,25 +199,35 @@ type Metrics struct {
 }
 
 // Load reads the file at path and calls Parse. env looks up environment
-// variables (os.Getenv, or nil for none).
-func Load(path string, env func(string) string) (*Config, error) {
-	f, err := os.Open(path)
+// variables (os.Getenv, or nil for none). Reading stops when ctx is done,
+// even while the path is a FIFO nobody writes to; the error then wraps the
+// context's error. A file larger than MaxFileBytes is an error, found
+// without reading it.
+func Load(ctx context.Context, path string, env func(string) string) (*Config, error) {
+	data, err := readFile(ctx, path)
 	if err != nil {
-		return nil, &Error{Problem: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))}
+		return nil, err
 	}
-	defer f.Close()
-	return Parse(f, env)
+	return parse(data, env)
 }
 
-// Parse reads a configuration document, applies the environment overrides
-// and the defaults, and validates the result. The error joins one *Error per
-// problem found.
+// Parse reads a configuration document of at most MaxFileBytes, applies the
+// environment overrides and the defaults, and validates the result. The
+// error joins one *Error per problem found.
 func Parse(r io.Reader, env func(string) string) (*Config, error) {
+	data, err := readDocument(r)
+	if err != nil {
+		return nil, &Error{Problem: "cannot read the document: " + err.Error(), Err: err}
+	}
+	return parse(data, env)
+}
+
+func parse(data []byte, env func(string) string) (*Config, error) {
 	if env == nil {
 		env = func(string) string { return "" }
 	}
 	var f file
-	errs := decode(r, &f)
+	errs := decode(data, &f)
 	if !onlyUnknownKeys(errs) {
 		// A value of the wrong type leaves its field empty: checking the
 		// values now would report it a second time as missing.
@@ -197,6 +239,84 @@ func Parse(r io.Reader, env func(string) string) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// errTooLarge is the error of a document over MaxFileBytes.
+var errTooLarge = fmt.Errorf("larger than the limit of %d bytes (1 MiB)", MaxFileBytes)
+
+// readDocument reads r whole, up to MaxFileBytes: one byte more is
+// errTooLarge, and nothing beyond it is read.
+func readDocument(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// readFile reads the document at path, giving up when ctx is done. open(2)
+// of a FIFO blocks until a writer appears and cannot be interrupted, so the
+// file is opened and read on a goroutine; once ctx is done, Load returns and
+// a read in progress is stopped through the file's read deadline (which
+// works for FIFOs, pipes and sockets; a regular file never blocks). A
+// goroutine still waiting in open ends when that open returns.
+func readFile(ctx context.Context, path string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, cancelled(ctx, path)
+	}
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := readOpened(ctx, path)
+		done <- result{data, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, cancelled(ctx, path)
+	case r := <-done:
+		if r.err != nil && ctx.Err() != nil {
+			return nil, cancelled(ctx, path)
+		}
+		return r.data, r.err
+	}
+}
+
+func readOpened(ctx context.Context, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	defer f.Close()
+	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
+	defer stop()
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > MaxFileBytes {
+		return nil, fileError(path, errTooLarge)
+	}
+	data, err := readDocument(f)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	return data, nil
+}
+
+// fileError says why path cannot be read, naming it once.
+func fileError(path string, err error) error {
+	msg := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err
+	}
+	return &Error{Problem: fmt.Sprintf("cannot read %s: %v", path, msg), Err: err}
+}
+
+func cancelled(ctx context.Context, path string) error {
+	return &Error{Problem: fmt.Sprintf("reading %s stopped: %v", path, ctx.Err()), Err: ctx.Err()}
 }
 
 func onlyUnknownKeys(errs []error) bool {

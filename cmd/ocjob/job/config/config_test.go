@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func section(doc map[string]any, name string) map[string]any {
 }
 
 func TestLoadOriginalExample(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("testdata", "original.json"), noEnv)
+	cfg, err := config.Load(context.Background(), filepath.Join("testdata", "original.json"), noEnv)
 	require.NoError(t, err)
 
 	assert.Equal(t, config.LevelTrace, cfg.LogLevel)
@@ -90,6 +91,7 @@ func TestLoadOriginalExample(t *testing.T) {
 		Concurrency:         config.DefaultConcurrency,
 		MaxDeletePercent:    config.DefaultMaxDeletePercent,
 		SpecRefreshInterval: config.DefaultSpecRefreshInterval,
+		RunTimeout:          config.DefaultRunTimeout,
 	}, cfg.Sync)
 	assert.Empty(t, cfg.Metrics.PushgatewayURL)
 }
@@ -104,9 +106,9 @@ func TestLoadPrettyPrinted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.json")
 	require.NoError(t, os.WriteFile(path, pretty, 0o600))
 
-	want, err := config.Load(filepath.Join("testdata", "original.json"), noEnv)
+	want, err := config.Load(context.Background(), filepath.Join("testdata", "original.json"), noEnv)
 	require.NoError(t, err)
-	got, err := config.Load(path, noEnv)
+	got, err := config.Load(context.Background(), path, noEnv)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 }
@@ -131,6 +133,7 @@ func TestNewKeys(t *testing.T) {
 		"concurrency":         3,
 		"maxDeletePercent":    100,
 		"specRefreshInterval": "90m",
+		"runTimeout":          "45m",
 	}
 	doc["metrics"] = map[string]any{"pushgatewayURL": "http://pushgateway.monitoring:9091/"}
 
@@ -153,6 +156,7 @@ func TestNewKeys(t *testing.T) {
 		Concurrency:         3,
 		MaxDeletePercent:    100,
 		SpecRefreshInterval: 90 * time.Minute,
+		RunTimeout:          45 * time.Minute,
 	}, cfg.Sync)
 	assert.Equal(t, "http://pushgateway.monitoring:9091", cfg.Metrics.PushgatewayURL)
 }
@@ -400,13 +404,13 @@ func TestDocumentErrors(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	_, err := config.Load(filepath.Join(t.TempDir(), "nope.json"), noEnv)
+	_, err := config.Load(context.Background(), filepath.Join(t.TempDir(), "nope.json"), noEnv)
 	require.ErrorIs(t, err, config.ErrInvalid)
 	assert.Contains(t, err.Error(), "nope.json")
 }
 
 func TestSecretsDoNotPrint(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("testdata", "original.json"), noEnv)
+	cfg, err := config.Load(context.Background(), filepath.Join("testdata", "original.json"), noEnv)
 	require.NoError(t, err)
 	out := fmt.Sprintf("%v %+v %#v", cfg, *cfg, *cfg)
 	js, err := json.Marshal(cfg)

@@ -1,14 +1,12 @@
 package config
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
-	"slices"
 	"strings"
 )
 
@@ -33,6 +31,7 @@ type compassFile struct {
 	TimeoutMills        int64  `json:"timeoutMills"`
 	IntegrationSystemID string `json:"integrationSystemID"`
 	PageSize            *int64 `json:"pageSize"`
+	CAFile              string `json:"caFile"`
 }
 
 type openConnectorsFile struct {
@@ -43,6 +42,7 @@ type openConnectorsFile struct {
 	Tags               []string `json:"tags"`
 	PageSize           *int64   `json:"pageSize"`
 	MaxSpecBytes       *int64   `json:"maxSpecBytes"`
+	CAFile             string   `json:"caFile"`
 }
 
 type syncFile struct {
@@ -51,6 +51,7 @@ type syncFile struct {
 	Concurrency         *int64 `json:"concurrency"`
 	MaxDeletePercent    *int64 `json:"maxDeletePercent"`
 	SpecRefreshInterval string `json:"specRefreshInterval"`
+	RunTimeout          string `json:"runTimeout"`
 }
 
 type metricsFile struct {
@@ -59,16 +60,12 @@ type metricsFile struct {
 
 const problemUnknownKey = "unknown key"
 
-// decode reads one JSON object from r into dst, a pointer to a struct like
-// file, and reports every unknown key and every value of the wrong type by
-// key path. No error repeats a value from the document.
-func decode(r io.Reader, dst any) []error {
-	data, err := io.ReadAll(bufio.NewReader(r))
-	if err != nil {
-		return []error{&Error{Problem: "cannot read the document: " + err.Error()}}
-	}
+// decode reads the JSON object in data into dst, a pointer to a struct like
+// file, and reports every unknown key, every key given twice and every value
+// of the wrong type by key path, in document order. No error repeats a
+// value from the document.
+func decode(data []byte, dst any) []error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
 		return []error{syntaxError(data, err)}
@@ -109,47 +106,67 @@ func joinKey(prefix, key string) string {
 	return prefix + "." + key
 }
 
-// decodeObject decodes the JSON object raw into the struct v, field by field.
+// decodeObject decodes the JSON object raw into the struct v, member by
+// member. It walks the object's tokens rather than unmarshalling it into a
+// map, which would keep only the last of two members with the same key.
 func decodeObject(path string, raw json.RawMessage, v reflect.Value) []error {
-	if isNull(raw) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return []error{&Error{Key: path, Problem: "not valid JSON"}}
+	case tok == nil:
 		return nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
+	case tok != json.Delim('{'):
 		return []error{wrongType(path, v.Type())}
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 
 	t := v.Type()
 	var errs []error
-	given := map[int]string{}
-	for _, key := range keys {
+	given := map[int]string{}    // field index: the key that set it
+	unknown := map[string]bool{} // unknown keys already reported
+	for dec.More() {
+		// raw is one valid JSON object (decode checked the document), so
+		// neither call can fail; an error still ends the walk, reported.
+		tok, err := dec.Token()
+		key, isKey := tok.(string)
+		var value json.RawMessage
+		if err == nil && isKey {
+			err = dec.Decode(&value)
+		}
+		if err != nil || !isKey {
+			return append(errs, &Error{Key: path, Problem: "not valid JSON"})
+		}
+
 		i := fieldIndex(t, key)
 		if i < 0 {
-			errs = append(errs, &Error{Key: joinKey(path, key), Problem: problemUnknownKey})
+			if !unknown[key] {
+				unknown[key] = true
+				errs = append(errs, &Error{Key: joinKey(path, key), Problem: problemUnknownKey})
+			}
 			continue
 		}
 		name := joinKey(path, t.Field(i).Tag.Get("json"))
 		if other, dup := given[i]; dup {
-			errs = append(errs, &Error{Key: name, Problem: fmt.Sprintf("given twice, as %q and %q", other, key)})
+			problem := "given twice"
+			if other != key {
+				problem = fmt.Sprintf("given twice, as %q and %q", other, key)
+			}
+			errs = append(errs, &Error{Key: name, Problem: problem})
 			continue
 		}
 		given[i] = key
 		fv := v.Field(i)
 		if fv.Kind() == reflect.Struct {
-			errs = append(errs, decodeObject(name, obj[key], fv)...)
+			errs = append(errs, decodeObject(name, value, fv)...)
 			continue
 		}
-		if isNull(obj[key]) {
+		if isNull(value) {
 			continue
 		}
-		dec := json.NewDecoder(bytes.NewReader(obj[key]))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(fv.Addr().Interface()); err != nil {
+		vd := json.NewDecoder(bytes.NewReader(value))
+		vd.DisallowUnknownFields()
+		if err := vd.Decode(fv.Addr().Interface()); err != nil {
 			errs = append(errs, wrongType(name, fv.Type()))
 		}
 	}

@@ -1,11 +1,20 @@
 // Package config loads the ocjob configuration file: the JSON document of the
 // original Open Connectors job, every key of which keeps its meaning, plus the
-// optional keys of ocjob (page sizes, spec size limit, sync policy, owner,
-// concurrency, deletion guard, spec refresh interval, metrics), and the
-// environment variables that may supply the secrets instead of the file.
+// optional keys of ocjob (page sizes, spec size limit, CA bundles, sync
+// policy, owner, concurrency, deletion guard, spec refresh interval, run
+// timeout, metrics), and the environment variables that may supply the
+// secrets instead of the file.
 //
 // Load and Parse check the whole document and report every problem at once,
-// each naming its key path (for example compass.pageSize). Secrets are held as
+// each naming its key path (for example compass.pageSize), in document
+// order: unknown keys, keys given twice (in the same or another case), values
+// of the wrong type, missing and invalid values. Secrets are held as
 // ocsync.Secret and never appear in an error, not even when a secret value
-// sits where a value of another type was expected.
+// sits where a value of another type was expected; a secret or tenant that
+// could not travel as one HTTP header token (white space, a comma, a control
+// character) and a URL carrying credentials or a query are refused without
+// quoting them.
+//
+// Input is bounded: a document larger than MaxFileBytes is refused without
+// being read whole, and Load stops reading when its context is done.
 package config

@@ -1,16 +1,14 @@
 package config
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -64,14 +62,15 @@ func (f *file) resolve() (*Config, []error) {
 		Timeout:             timeout(&errs, "compass.timeoutMills", c.TimeoutMills),
 		PageSize:            int(intIn(&errs, "compass.pageSize", c.PageSize, DefaultPageSize, 1, MaxPageSize)),
 	}
-	switch {
-	case c.TenantID == "":
+	if c.TenantID == "" {
 		errs.add("compass.tenantId", "missing value")
-	case strings.IndexFunc(c.TenantID, unicode.IsSpace) >= 0:
-		errs.add("compass.tenantId", "must not contain white space")
+	} else {
+		errs.token("compass.tenantId", c.TenantID)
 	}
 	requireSecret(&errs, "compass.clientID", c.ClientID, EnvCompassClientID)
 	requireSecret(&errs, "compass.clientSecret", c.ClientSecret, EnvCompassClientSecret)
+	cfg.Compass.CAFile = c.CAFile
+	cfg.Compass.RootCAs = certPool(&errs, "compass.caFile", c.CAFile)
 	switch p := c.ApplicationPrefix; {
 	case p == "":
 		errs.add("compass.applicationPrefix", "missing value")
@@ -99,6 +98,8 @@ func (f *file) resolve() (*Config, []error) {
 	}
 	requireSecret(&errs, "openConnectors.organizationSecret", o.OrganizationSecret, EnvOpenConnectorsOrganizationSecret)
 	requireSecret(&errs, "openConnectors.userSecret", o.UserSecret, EnvOpenConnectorsUserSecret)
+	cfg.OpenConnectors.CAFile = o.CAFile
+	cfg.OpenConnectors.RootCAs = certPool(&errs, "openConnectors.caFile", o.CAFile)
 	for i, tag := range o.Tags {
 		if strings.TrimSpace(tag) == "" {
 			errs.add(fmt.Sprintf("openConnectors.tags[%d]", i), "missing value: a tag must not be empty")
@@ -115,21 +116,11 @@ func (f *file) resolve() (*Config, []error) {
 		Policy:              policy,
 		Concurrency:         int(intIn(&errs, "sync.concurrency", s.Concurrency, DefaultConcurrency, 1, MaxConcurrency)),
 		MaxDeletePercent:    int(intIn(&errs, "sync.maxDeletePercent", s.MaxDeletePercent, DefaultMaxDeletePercent, 1, 100)),
-		SpecRefreshInterval: DefaultSpecRefreshInterval,
+		SpecRefreshInterval: duration(&errs, "sync.specRefreshInterval", s.SpecRefreshInterval, DefaultSpecRefreshInterval, 0),
+		RunTimeout:          duration(&errs, "sync.runTimeout", s.RunTimeout, DefaultRunTimeout, MaxRunTimeout),
 	}
 	if s.Owner != "" && !ownerPattern.MatchString(s.Owner) {
 		errs.add("sync.owner", "want 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit")
-	}
-	if s.SpecRefreshInterval != "" {
-		d, err := time.ParseDuration(s.SpecRefreshInterval)
-		switch {
-		case err != nil:
-			errs.add("sync.specRefreshInterval", "bad duration: want a Go duration such as 24h or 90m")
-		case d <= 0:
-			errs.add("sync.specRefreshInterval", "value out of range: want a positive duration")
-		default:
-			cfg.Sync.SpecRefreshInterval = d
-		}
 	}
 
 	if u := f.Metrics.PushgatewayURL; u != "" {
@@ -159,10 +150,53 @@ func parseLevel(errs *problems, s string) slog.Level {
 	return slog.LevelInfo
 }
 
+// token reports a value that cannot travel as one HTTP header token,
+// without quoting it.
+func (p *problems) token(key, value string) {
+	if err := endpoint.CheckHeaderToken(value); err != nil {
+		*p = append(*p, &Error{Key: key, Problem: err.Error(), Err: err})
+	}
+}
+
+// requireSecret reports a missing secret, or one that cannot be sent in a
+// header: a space, a comma or a line break would let it pass as another
+// value.
 func requireSecret(errs *problems, key, value, env string) {
 	if value == "" {
 		errs.add(key, "missing value: set it in the file or in %s", env)
+		return
 	}
+	errs.token(key, value)
+}
+
+// duration parses a Go duration; empty means def. It must be positive and,
+// when limit is not 0, at most limit.
+func duration(errs *problems, key, s string, def, limit time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		errs.add(key, "bad duration: want a Go duration such as 24h or 90m")
+	case d <= 0 && limit == 0:
+		errs.add(key, "value out of range: want a positive duration")
+	case d <= 0 || (limit != 0 && d > limit):
+		errs.add(key, "value out of range: want a positive duration of at most %s", limit)
+	default:
+		return d
+	}
+	return def
+}
+
+// certPool reads the PEM bundle at path, when one is configured.
+func certPool(errs *problems, key, path string) *x509.CertPool {
+	pool, err := endpoint.CertPool(path)
+	if err != nil {
+		*errs = append(*errs, &Error{Key: key, Problem: err.Error(), Err: err})
+		return nil
+	}
+	return pool
 }
 
 func timeout(errs *problems, key string, ms int64) time.Duration {
@@ -187,65 +221,36 @@ func intIn(errs *problems, key string, v *int64, def, lo, hi int64) int64 {
 	return *v
 }
 
-// isLoopback reports whether host names the local machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// checkURL parses an absolute http(s) URL. Plain http is accepted only when
-// plainHTTP allows the host. Problems never quote the value: a URL may carry
-// credentials.
-func checkURL(errs *problems, key, raw string, plainHTTP func(host string) bool) *url.URL {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		errs.add(key, "bad URL: cannot be parsed")
-	case u.Scheme != "https" && u.Scheme != "http":
-		errs.add(key, "bad URL: want an https:// URL")
-	case u.Hostname() == "":
-		errs.add(key, "bad URL: no host")
-	case u.User != nil:
-		errs.add(key, "bad URL: credentials in the URL are not accepted")
-	case u.Scheme == "http" && !plainHTTP(u.Hostname()):
-		errs.add(key, "bad URL: plain http:// is accepted for loopback addresses only, use https://")
-	case u.Port() != "" && !validPort(u.Port()):
-		errs.add(key, "bad URL: invalid port")
-	default:
-		return u
-	}
-	return nil
-}
-
-func validPort(p string) bool {
-	n, err := strconv.Atoi(p)
-	return err == nil && n > 0 && n < 1<<16
-}
-
+// serviceURL checks the URL of an API that receives credentials: https, or
+// plain http for loopback only.
 func serviceURL(errs *problems, key, raw string) string {
-	if raw == "" {
-		errs.add(key, "missing value")
+	u, err := endpoint.ParseURL(raw)
+	if err != nil {
+		*errs = append(*errs, &Error{Key: key, Problem: err.Error(), Err: err})
 		return ""
 	}
-	if u := checkURL(errs, key, raw, isLoopback); u != nil {
-		return u.String()
-	}
-	return ""
+	return u.String()
 }
 
+// pushgatewayURL checks the Pushgateway URL. A Pushgateway is usually an
+// in-cluster service reached over plain http, and nothing secret is sent to
+// it, so plain http is accepted for any host: endpoint.ParseURL, which
+// accepts it for loopback hosts only, judges the URL with its scheme read
+// as https, and every other rule (no credentials, query or fragment) holds.
 func pushgatewayURL(errs *problems, key, raw string) string {
-	// A Pushgateway is usually an in-cluster service reached over plain
-	// http; nothing secret is sent to it.
-	u := checkURL(errs, key, raw, func(string) bool { return true })
-	if u == nil {
+	const plain = "http://"
+	check := raw
+	isPlain := len(raw) >= len(plain) && strings.EqualFold(raw[:len(plain)], plain)
+	if isPlain {
+		check = "https://" + raw[len(plain):]
+	}
+	u, err := endpoint.ParseURL(check)
+	if err != nil {
+		*errs = append(*errs, &Error{Key: key, Problem: err.Error(), Err: err})
 		return ""
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		errs.add(key, "bad URL: no query or fragment expected")
-		return ""
+	if isPlain {
+		u.Scheme = "http"
 	}
 	return strings.TrimSuffix(u.String(), "/")
 }
@@ -263,18 +268,15 @@ func openConnectorsHost(errs *problems, raw string) (base, host string) {
 	if !strings.Contains(raw, "://") {
 		full = "https://" + raw
 	}
-	u := checkURL(errs, key, full, isLoopback)
-	if u == nil {
+	u, err := endpoint.ParseURL(full)
+	if err != nil {
+		*errs = append(*errs, &Error{Key: key, Problem: err.Error(), Err: err})
 		return "", ""
 	}
 	switch strings.TrimSuffix(u.Path, "/") {
 	case "", apiBasePath:
 	default:
 		errs.add(key, "bad URL: want a host, or a scheme://host[:port] URL without a path other than %s", apiBasePath)
-		return "", ""
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		errs.add(key, "bad URL: no query or fragment expected")
 		return "", ""
 	}
 	// The host is kept as written: it is the context recorded in identity
