@@ -18,7 +18,9 @@
 //     header that does not admit application/json gets 406.
 //   - Listings are ordered by id and paged with an opaque cursor in the
 //     Elements-Next-Page-Token header, absent on the last page. pageSize
-//     defaults to 200; larger values are served as 200.
+//     defaults to 200; larger values are served as 200. With WithTotalCount
+//     each page also carries Elements-Total-Count (the platform does not
+//     document whether it sends it).
 //   - Several tags[] values select instances carrying ANY of them (the
 //     platform does not document its rule).
 //   - An instance without a spec of its own is served the document its
@@ -28,8 +30,12 @@
 //   - Unknown ids get 404 with an error body; ids that are not integers 400.
 //
 // Tests change the platform at run time (Put, Update, Remove, SetSpec,
-// RemoveSpec), inject latency, statuses, Retry-After headers and malformed
-// bodies per endpoint (AddFault), make the server repeat its cursor
-// (SetRepeatCursor), and read request counters (Requests, Count), rejected
-// requests included. A Server is safe for concurrent use.
+// RemoveSpec), inject latency, statuses, Retry-After and other headers (a
+// cursor or a total count of their choice included), malformed bodies and
+// bodies that trickle in byte by byte per endpoint (AddFault), make the
+// server repeat its cursor (SetRepeatCursor) or echo the request's
+// Authorization header and query in error bodies and headers (WithEcho,
+// SetEcho: a platform a client must not trust with its secrets), and read
+// request counters (Requests, Count), rejected requests included. A Server
+// is safe for concurrent use.
 package octest

@@ -131,6 +131,11 @@ type Fault struct {
 	// Times is how many matching requests the fault affects; zero means
 	// every one until ClearFaults.
 	Times int
+	// Trickle, when not zero, sends the answer's body one byte at a time
+	// with this pause before each byte (after the headers, which carry the
+	// full Content-Length), so a client's timeout must cover reading the
+	// body. The pauses end early when the client gives up.
+	Trickle time.Duration
 }
 
 type fault struct {
@@ -159,6 +164,9 @@ type Server struct {
 	specs        map[int64][]byte
 	specFunc     func(id int64) []byte
 	repeatCursor bool
+	totalCount   bool
+
+	echo atomic.Bool
 
 	faultMu sync.Mutex
 	faults  map[Endpoint][]*fault
@@ -193,6 +201,28 @@ func WithDefaultSpec(data []byte) Option {
 func WithSpecFunc(f func(id int64) []byte) Option {
 	return func(s *Server) { s.specFunc = f }
 }
+
+// WithTotalCount makes listings send the Elements-Total-Count header: the
+// number of instances matching the request's tags over all pages. The
+// platform's sending it on /instances is not documented, so it is off by
+// default.
+func WithTotalCount() Option {
+	return func(s *Server) { s.totalCount = true }
+}
+
+// WithEcho makes the server echo what a client sent, as a careless or
+// hostile platform might (see SetEcho).
+func WithEcho() Option {
+	return func(s *Server) { s.echo.Store(true) }
+}
+
+// SetEcho turns echoing on or off. While it is on, every error body repeats
+// the request's Authorization header and raw query: in clear in "message"
+// (so JSON-escaped on the wire), and base64- and URL-encoded in
+// "providerMessage"; and every answer carries them in the headers
+// Octest-Echo-Authorization and Octest-Echo-Query. Tests use it to check
+// that a client never lets an echoed secret into an error or a log.
+func (s *Server) SetEcho(on bool) { s.echo.Store(on) }
 
 // NewServer starts a fake platform on a loopback address. Call Close when
 // done.
@@ -445,15 +475,20 @@ func route(r *http.Request) (ep Endpoint, idText string, methodOK bool) {
 	return EndpointOther, "", true
 }
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveHTTP(hw http.ResponseWriter, r *http.Request) {
 	ep, idText, methodOK := route(r)
 	s.count(ep, r.URL.Query())
 	var id int64
 	if idText != "" {
 		id, _ = strconv.ParseInt(idText, 10, 64)
 	}
+	w := &reply{ResponseWriter: hw, done: r.Context().Done()}
+	if s.echo.Load() {
+		w.echo, w.auth, w.query = true, r.Header.Get("Authorization"), r.URL.RawQuery
+	}
 	f, hasFault := s.takeFault(ep, id)
 	if hasFault {
+		w.trickle = f.Trickle
 		if f.Latency > 0 {
 			t := time.NewTimer(f.Latency)
 			select {
@@ -572,7 +607,7 @@ func (s *Server) sortedIDs() []int64 {
 	return s.order
 }
 
-func (s *Server) serveList(w http.ResponseWriter, r *http.Request, override []byte) {
+func (s *Server) serveList(w *reply, r *http.Request, override []byte) {
 	q := r.URL.Query()
 	size := MaxPageSize
 	if v := q.Get("pageSize"); v != "" {
@@ -624,15 +659,28 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, override []by
 		last = id
 	}
 	repeat := s.repeatCursor
+	total := -1
+	if s.totalCount {
+		total = 0
+		for _, id := range order {
+			if hasAnyTag(s.entries[id].inst.Tags, tags) {
+				total++
+			}
+		}
+	}
 	s.mu.RUnlock()
 	body = append(body, ']')
 
-	if more {
+	// A cursor set by a fault's headers wins.
+	if more && w.Header().Get("Elements-Next-Page-Token") == "" {
 		next := encodeCursor(last)
 		if repeat && cursor != "" {
 			next = cursor
 		}
 		w.Header().Set("Elements-Next-Page-Token", next)
+	}
+	if total >= 0 && w.Header().Get("Elements-Total-Count") == "" {
+		w.Header().Set("Elements-Total-Count", strconv.Itoa(total))
 	}
 	w.Header().Set("Elements-Returned-Count", strconv.Itoa(n))
 	if override != nil {
@@ -653,7 +701,7 @@ func hasAnyTag(have, want []string) bool {
 	return false
 }
 
-func (s *Server) serveInstance(w http.ResponseWriter, id int64, override []byte) {
+func (s *Server) serveInstance(w *reply, id int64, override []byte) {
 	s.mu.RLock()
 	e, ok := s.entries[id]
 	s.mu.RUnlock()
@@ -668,7 +716,7 @@ func (s *Server) serveInstance(w http.ResponseWriter, id int64, override []byte)
 	s.writeRaw(w, http.StatusOK, body)
 }
 
-func (s *Server) serveDocs(w http.ResponseWriter, id int64, override []byte) {
+func (s *Server) serveDocs(w *reply, id int64, override []byte) {
 	s.mu.RLock()
 	e, ok := s.entries[id]
 	spec, hasSpec := s.specs[id]
@@ -700,7 +748,17 @@ func (s *Server) nextRequestID() string {
 	return fmt.Sprintf("octest-%012x", s.requestSeq.Add(1))
 }
 
-func (s *Server) writeRaw(w http.ResponseWriter, status int, body []byte) {
+// reply is the answer to one request: the ResponseWriter with what the
+// server echoes and how slowly it sends the body.
+type reply struct {
+	http.ResponseWriter
+	echo        bool
+	auth, query string
+	trickle     time.Duration
+	done        <-chan struct{} // the request's end
+}
+
+func (s *Server) writeRaw(w *reply, status int, body []byte) {
 	h := w.Header()
 	if h.Get("Elements-Request-Id") == "" {
 		h.Set("Elements-Request-Id", s.nextRequestID())
@@ -708,18 +766,47 @@ func (s *Server) writeRaw(w http.ResponseWriter, status int, body []byte) {
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "application/json")
 	}
+	if w.echo {
+		h.Set("Octest-Echo-Authorization", w.auth)
+		h.Set("Octest-Echo-Query", w.query)
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	if w.trickle <= 0 {
+		_, _ = w.Write(body)
+		return
+	}
+	rc := http.NewResponseController(w.ResponseWriter)
+	_ = rc.Flush()
+	t := time.NewTimer(w.trickle)
+	defer t.Stop()
+	for i := range body {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+		}
+		if _, err := w.Write(body[i : i+1]); err != nil {
+			return
+		}
+		_ = rc.Flush()
+		t.Reset(w.trickle)
+	}
 }
 
-func (s *Server) writeError(w http.ResponseWriter, status int, message string) {
+func (s *Server) writeError(w *reply, status int, message string) {
 	rid := s.nextRequestID()
 	w.Header().Set("Elements-Request-Id", rid)
-	body, _ := json.Marshal(struct {
-		RequestID string `json:"requestId"`
-		Message   string `json:"message"`
-	}{rid, message})
+	e := struct {
+		RequestID       string `json:"requestId"`
+		Message         string `json:"message"`
+		ProviderMessage string `json:"providerMessage,omitempty"`
+	}{RequestID: rid, Message: message}
+	if w.echo {
+		e.Message += " [Authorization: " + w.auth + "] [query: " + w.query + "]"
+		e.ProviderMessage = base64.StdEncoding.EncodeToString([]byte(w.auth)) + " " + url.QueryEscape(w.auth)
+	}
+	body, _ := json.Marshal(e)
 	s.writeRaw(w, status, body)
 }
 

@@ -1,6 +1,8 @@
 package octest
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -310,4 +313,84 @@ func BenchmarkList10000(b *testing.B) {
 			q.Set("nextPage", next)
 		}
 	}
+}
+
+func TestEcho(t *testing.T) {
+	const user, org = `u<s&e"r\1`, "o+r/g=="
+	s := NewServer(WithSecrets(user, org), WithInstances(seq(1)...))
+	defer s.Close()
+	auth := "User " + user + ", Organization " + org
+
+	resp, body := get(t, s, "/instances/99/docs", url.Values{"x": {"1"}}, nil)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.NotContains(t, string(body), user, "echo is off by default")
+	assert.Empty(t, resp.Header.Get("Octest-Echo-Authorization"))
+
+	s.SetEcho(true)
+	resp, body = get(t, s, "/instances/99/docs", url.Values{"x": {"1"}}, nil)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	var e struct{ RequestID, Message, ProviderMessage string }
+	require.NoError(t, json.Unmarshal(body, &e))
+	assert.Contains(t, e.Message, "[Authorization: "+auth+"]")
+	assert.Contains(t, e.Message, "[query: x=1]")
+	assert.Contains(t, e.ProviderMessage, base64.StdEncoding.EncodeToString([]byte(auth)))
+	assert.Contains(t, e.ProviderMessage, url.QueryEscape(auth))
+	assert.NotContains(t, string(body), user, "JSON-escaped on the wire")
+	assert.Equal(t, auth, resp.Header.Get("Octest-Echo-Authorization"))
+	assert.Equal(t, "x=1", resp.Header.Get("Octest-Echo-Query"))
+
+	resp, _ = get(t, s, "/instances", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, auth, resp.Header.Get("Octest-Echo-Authorization"), "every answer echoes in its headers")
+
+	s2 := NewServer(WithEcho())
+	defer s2.Close()
+	_, body = get(t, s2, "/nowhere", nil, nil)
+	assert.Contains(t, string(body), "[Authorization: User "+s2.UserSecret)
+}
+
+func TestTrickle(t *testing.T) {
+	s := NewServer(WithInstances(seq(1)...))
+	defer s.Close()
+	doc := []byte(`{"swagger":"2.0","info":{},"paths":{}}`)
+	s.SetSpec(1, doc)
+	s.AddFault(EndpointDocs, Fault{Trickle: time.Millisecond, Times: 1})
+	resp, body := get(t, s, "/instances/1/docs", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, doc, body, "a trickled body arrives whole")
+	assert.Equal(t, strconv.Itoa(len(body)), resp.Header.Get("Content-Length"))
+
+	// A client that gives up ends the trickle.
+	s.AddFault(EndpointDocs, Fault{Trickle: time.Hour, Times: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+apiPath+"/instances/1/docs", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "User "+s.UserSecret+", Organization "+s.OrganizationSecret)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err, "headers come at once")
+	cancel()
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Error(t, err)
+	s.Close() // returns only when the handler has stopped
+}
+
+func TestTotalCountAndFaultCursor(t *testing.T) {
+	s := NewServer(WithTotalCount(), WithInstances(seq(5, "a")...))
+	defer s.Close()
+	s.Put(Instance{ID: 6, Tags: []string{"b"}})
+	resp, _ := get(t, s, "/instances", url.Values{"pageSize": {"2"}, "tags[]": {"a"}}, nil)
+	assert.Equal(t, "5", resp.Header.Get("Elements-Total-Count"))
+	resp, _ = get(t, s, "/instances", nil, nil)
+	assert.Equal(t, "6", resp.Header.Get("Elements-Total-Count"))
+
+	s.AddFault(EndpointInstances, Fault{Header: http.Header{"Elements-Next-Page-Token": {"chosen"}, "Elements-Total-Count": {"x"}}, Times: 1})
+	resp, _ = get(t, s, "/instances", url.Values{"pageSize": {"2"}}, nil)
+	assert.Equal(t, "chosen", resp.Header.Get("Elements-Next-Page-Token"), "a fault's cursor wins")
+	assert.Equal(t, "x", resp.Header.Get("Elements-Total-Count"))
+
+	plain := NewServer(WithInstances(seq(1)...))
+	defer plain.Close()
+	resp, _ = get(t, plain, "/instances", nil, nil)
+	assert.Empty(t, resp.Header.Values("Elements-Total-Count"), "off by default")
 }
