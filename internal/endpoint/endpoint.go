@@ -196,3 +196,35 @@ func CheckHeaderToken(v string) error {
 	}
 	return nil
 }
+
+// Redacted returns raw without user info, query and fragment, for messages:
+// what is left (scheme, host and path) names the endpoint without carrying
+// a credential. A URL that does not parse is "(unparsable URL)".
+func Redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
+}
+
+// CleanError returns err with the URL of a *url.Error (what net/http returns
+// for a failed request, a refused redirect included) reduced by Redacted, so
+// that no query, token or user info reaches a message. The chain below the
+// *url.Error is kept for errors.Is and errors.As.
+func CleanError(err error) error {
+	var uerr *url.Error
+	if !errors.As(err, &uerr) {
+		return err
+	}
+	return &cleanURLError{op: uerr.Op, url: Redacted(uerr.URL), err: uerr.Err}
+}
+
+type cleanURLError struct {
+	op, url string
+	err     error
+}
+
+func (e *cleanURLError) Error() string { return fmt.Sprintf("%s %s: %v", e.op, e.url, e.err) }
+func (e *cleanURLError) Unwrap() error { return e.err }
