@@ -149,14 +149,15 @@ const DefaultProgressInterval = 10 * time.Second
 // NewEngine returns an Engine for source and registry with the defaults of
 // every other field. It checks what an embedder could otherwise get wrong:
 // both sides are given, and when both know their Scope they name the same one
-// (an error wrapping ErrScopeMismatch otherwise). When the Registry
+// (an error wrapping ErrScopeMismatch otherwise; the zero Scope means
+// unknown and is not compared). When the Registry
 // implements NameKeyer, its name rule becomes Engine.NameKey.
 func NewEngine(source Source, registry Registry) (*Engine, error) {
 	if source == nil || registry == nil {
 		return nil, errors.New("ocsync: NewEngine needs a Source and a Registry")
 	}
 	if s, ok := source.(Scoped); ok {
-		if r, ok := registry.(Scoped); ok && s.Scope() != r.Scope() {
+		if r, ok := registry.(Scoped); ok && s.Scope() != r.Scope() && s.Scope() != (Scope{}) && r.Scope() != (Scope{}) {
 			return nil, fmt.Errorf("%w: source %+v, registry %+v", ErrScopeMismatch, s.Scope(), r.Scope())
 		}
 	}

@@ -162,7 +162,8 @@ type Scope struct {
 
 // Scoped is implemented by a Source or a Registry that knows its Scope.
 type Scoped interface {
-	// Scope returns the scope; it never changes.
+	// Scope returns the scope; it never changes. The zero Scope means the
+	// side does not know it (a wrapper around a side without one, say).
 	Scope() Scope
 }
 
