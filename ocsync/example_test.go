@@ -56,7 +56,11 @@ func Example() {
 	registry := ocsynctest.NewRegistry()
 	registry.Seed(ocsynctest.Entry{Registered: ocsync.Registered{Name: "files-legacy", Owned: true}})
 
-	engine := &ocsync.Engine{Source: folderSource{dir}, Registry: registry}
+	engine, err := ocsync.NewEngine(folderSource{dir}, registry)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	ctx := context.Background()
 	plan, err := engine.Plan(ctx)
 	if err != nil {
@@ -100,4 +104,27 @@ func ExampleEngine_dryRun() {
 	report, _ := engine.Apply(context.Background(), plan)
 	fmt.Println(report.Results[0].Kind, report.Results[0].Outcome, registry.Mutations(), source.Calls(ocsynctest.OpSpec))
 	// Output: create planned 0 0
+}
+
+// An operator reviews the deletions of a dry run and approves exactly those:
+// the guard is lifted for that set of deletions only.
+func ExamplePlanOptions_approveDigest() {
+	var registered []ocsync.Registered
+	for i := range 12 {
+		registered = append(registered, ocsync.Registered{ID: fmt.Sprint(i), Name: fmt.Sprintf("app-%02d", i), Owned: true})
+	}
+	reviewed := ocsync.Calculate(nil, registered, ocsync.PlanOptions{Now: time.Now()})
+	fmt.Println("dry run:", reviewed.Guard.Tripped, reviewed.Mutations())
+
+	approved := ocsync.Calculate(nil, registered, ocsync.PlanOptions{Now: time.Now(), ApproveDigest: reviewed.DeletionsDigest})
+	fmt.Println("approved:", approved.Guard.Approved, approved.Mutations())
+
+	// One more application appeared in the meantime: the approval no longer fits.
+	registered = append(registered, ocsync.Registered{ID: "12", Name: "app-12", Owned: true})
+	changed := ocsync.Calculate(nil, registered, ocsync.PlanOptions{Now: time.Now(), ApproveDigest: reviewed.DeletionsDigest})
+	fmt.Println("changed:", changed.Guard.Tripped, changed.Guard.Refused == reviewed.DeletionsDigest, changed.Mutations())
+	// Output:
+	// dry run: true 0
+	// approved: true 12
+	// changed: true true 0
 }

@@ -310,3 +310,36 @@ func TestSecretNeverPrints(t *testing.T) {
 	assert.NotContains(t, string(b), "t0k")
 	assert.Equal(t, "User u, Organization o, Element t0k+/=", s.Reveal())
 }
+
+func TestApproveDigest(t *testing.T) {
+	reviewed := ocsync.Calculate(desiredN(8), syncedN(10), ocsync.PlanOptions{Now: now})
+	require.False(t, reviewed.Guard.Tripped, "2 of 10 is under the threshold")
+	require.NotEmpty(t, reviewed.DeletionsDigest)
+
+	same := ocsync.Calculate(desiredN(8), syncedN(10), ocsync.PlanOptions{Now: now, ApproveDigest: reviewed.DeletionsDigest})
+	assert.False(t, same.Guard.Tripped)
+	assert.Equal(t, 2, same.Mutations())
+
+	// An approval that does not match withholds the deletions, even under
+	// the threshold: the operator approved something else.
+	other := ocsync.Calculate(desiredN(7), syncedN(10), ocsync.PlanOptions{Now: now, ApproveDigest: reviewed.DeletionsDigest})
+	assert.True(t, other.Guard.Tripped)
+	assert.Equal(t, reviewed.DeletionsDigest, other.Guard.Refused)
+	assert.Zero(t, other.Mutations())
+	assert.NotEqual(t, reviewed.DeletionsDigest, other.DeletionsDigest)
+	for _, c := range other.Changes {
+		if c.Kind == ocsync.KindDelete {
+			assert.Contains(t, c.Reason, "approved digest")
+		}
+	}
+
+	// A plan without deletions has no digest and refuses nothing.
+	none := ocsync.Calculate(desiredN(10), syncedN(10), ocsync.PlanOptions{Now: now, ApproveDigest: reviewed.DeletionsDigest})
+	assert.Empty(t, none.DeletionsDigest)
+	assert.False(t, none.Guard.Tripped)
+
+	// The digest names the deletions only: other changes do not move it.
+	more := desiredN(8)
+	more = append(more, desired(42))
+	assert.Equal(t, reviewed.DeletionsDigest, ocsync.Calculate(more, syncedN(10), ocsync.PlanOptions{Now: now}).DeletionsDigest)
+}
