@@ -3,11 +3,11 @@ package openconnectors
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,133 +15,127 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
-// maxListBytes caps one listing page's body. A page holds at most 200
+// MaxListPageBytes caps one listing page's body. A page holds at most 200
 // instances of a few KB each; anything far larger is not a listing.
-const maxListBytes = 64 << 20
+const MaxListPageBytes = 64 << 20
+
+// maxErrorBodyBytes is how much of an answer that is not a 200 is read: the
+// platform's error bodies are small, and only their start is quoted.
+const maxErrorBodyBytes = 64 << 10
 
 // Client is a client of the Open Connectors platform API. It is safe for
 // concurrent use.
 type Client struct {
-	cfg  Config
-	ep   endpoint
-	rc   *resty.Client
-	auth string
-	now  func() time.Time
+	cfg     Config
+	base    string
+	context string
+	list    *resty.Client // listing requests: Timeout and MaxListPageBytes per attempt
+	docs    *resty.Client // document requests: SpecTimeout and MaxSpecBytes per attempt
+	auth    string
+	scrub   *ocsync.Scrubber
+	now     func() time.Time
 }
 
-// NewClient validates cfg, applies defaults and returns a Client. Errors name
-// the offending field and never contain a secret.
+// NewClient validates cfg (see Config.Validate), applies defaults and
+// returns a Client. It registers the tenant's secrets and the Authorization
+// value made of them with cfg.Scrubber. Errors name the offending fields and
+// never contain a secret.
 func NewClient(cfg Config) (*Client, error) {
-	cfg, ep, err := cfg.withDefaults()
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("openconnectors: config: %w", err)
 	}
+	base, label, err := ParseHost(cfg.Host)
+	if err != nil {
+		return nil, fmt.Errorf("openconnectors: config: %w", err)
+	}
+	c := &Client{
+		cfg:     cfg,
+		base:    base,
+		context: label,
+		auth:    "User " + cfg.UserSecret.Reveal() + ", Organization " + cfg.OrganizationSecret.Reveal(),
+		scrub:   cfg.Scrubber,
+		now:     time.Now,
+	}
+	c.scrub.Add(cfg.UserSecret.Reveal(), cfg.OrganizationSecret.Reveal())
+	c.scrub.AddCredential(c.auth)
+	var next http.RoundTripper
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
+		next = cfg.HTTPClient.Transport
+	} else {
+		next = endpoint.Transport(cfg.RootCAs)
+	}
+	c.list = c.newResty(next, cfg.Timeout, MaxListPageBytes)
+	c.docs = c.newResty(next, cfg.SpecTimeout, cfg.MaxSpecBytes)
+	return c, nil
+}
+
+// newResty returns the resty client for one kind of request: every attempt
+// gets timeout and reads at most limit bytes of a 200 answer; GETs that fail
+// with a transport error, 429 or 5xx are retried by resty.
+func (c *Client) newResty(next http.RoundTripper, timeout time.Duration, limit int64) *resty.Client {
 	hc := http.Client{}
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
+	if c.cfg.HTTPClient != nil {
+		hc = *c.cfg.HTTPClient
 	}
-	if hc.Transport == nil {
-		hc.Transport = pooledTransport()
-	}
+	hc.Transport = &attemptTransport{next: next, timeout: timeout, limit: limit}
+	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect)
 	rc := resty.NewWithClient(&hc)
 	rc.SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetDebug(false).
-		SetBaseURL(ep.base).
+		SetBaseURL(c.base).
 		SetHeader("Accept", "application/json").
-		SetHeader("User-Agent", "ocsync-openconnectors")
-	return &Client{
-		cfg:  cfg,
-		ep:   ep,
-		rc:   rc,
-		auth: "User " + cfg.UserSecret.Reveal() + ", Organization " + cfg.OrganizationSecret.Reveal(),
-		now:  time.Now,
-	}, nil
+		SetHeader("User-Agent", "ocsync-openconnectors").
+		SetRetryCount(c.cfg.MaxRetries).
+		// resty's own backoff would apply when the wait below is zero; the
+		// minimum of zero makes a zero wait (almost) no wait.
+		SetRetryWaitTime(0).
+		SetRetryMaxWaitTime(ocsync.MaxRetryWait).
+		SetRetryAfter(c.retryWait).
+		AddRetryCondition(c.shouldRetry).
+		AddRetryHook(c.logRetry)
+	return rc
+}
+
+// redirectPolicy is endpoint.CheckRedirect, then the caller's policy for
+// the redirects it accepts: credentials never leave the configured host.
+func redirectPolicy(theirs func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if err := endpoint.CheckRedirect(req, via); err != nil {
+			return err
+		}
+		if theirs != nil {
+			return theirs(req, via)
+		}
+		return nil
+	}
 }
 
 // BaseURL returns the base URL of the platform API, for example
 // https://api.openconnectors.us10.ext.hana.ondemand.com/elements/api-v2.
-func (c *Client) BaseURL() string { return c.ep.base }
+func (c *Client) BaseURL() string { return c.base }
 
 // Context returns the host as configured, with its port when the
 // configuration named one: the value that tells instances of different
 // tenants apart (Compass stores it as connectorInstanceContext).
-func (c *Client) Context() string { return c.ep.context }
-
-// Instances lists every instance that carries at least one of the configured
-// tags (every instance when no tag is configured). It sends the tags to the
-// platform as repeated tags[] parameters and filters the result again on the
-// client, because the platform does not document whether several tags are
-// ANDed or ORed; the client's rule is ANY.
-//
-// It follows the Elements-Next-Page-Token cursor until the header is absent
-// or empty, and returns all pages or an error: a cursor the server repeats is
-// an error, as is any page that cannot be read. Items without a usable id and
-// duplicates of an id already listed are left out with a warning in the log;
-// items missing other required fields are listed with Instance.Missing set.
-func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
-	const path = "/instances"
-	q := url.Values{}
-	for _, t := range c.cfg.Tags {
-		q.Add("tags[]", t)
-	}
-	q.Set("pageSize", strconv.Itoa(c.cfg.PageSize))
-	out := []Instance{}
-	seenIDs := map[int64]bool{}
-	seenCursors := map[string]bool{}
-	for page := 1; ; page++ {
-		h, body, err := c.get(ctx, path, q, c.cfg.Timeout, maxListBytes)
-		if err != nil {
-			return nil, fmt.Errorf("list instances: page %d: %w", page, err)
-		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(body, &items); err != nil {
-			return nil, fmt.Errorf("list instances: page %d: GET %s: body is not a JSON array: %w", page, path, err)
-		}
-		for i, raw := range items {
-			in, err := decodeInstance(raw)
-			if err != nil {
-				c.cfg.Logger.Warn("openconnectors: instance left out", "page", page, "index", i, "reason", err.Error())
-				continue
-			}
-			if seenIDs[in.ID] {
-				c.cfg.Logger.Warn("openconnectors: duplicate instance left out", "page", page, "id", in.ID)
-				continue
-			}
-			seenIDs[in.ID] = true
-			if len(in.Missing) > 0 {
-				c.cfg.Logger.Warn("openconnectors: instance lacks required fields", "id", in.ID, "missing", in.Missing)
-			}
-			if !in.HasAnyTag(c.cfg.Tags) {
-				c.cfg.Logger.Debug("openconnectors: instance without a configured tag left out", "id", in.ID)
-				continue
-			}
-			out = append(out, in)
-		}
-		next := strings.TrimSpace(h.Get("Elements-Next-Page-Token"))
-		if next == "" {
-			c.cfg.Logger.Debug("openconnectors: instances listed", "pages", page, "instances", len(out))
-			return out, nil
-		}
-		if seenCursors[next] {
-			return nil, fmt.Errorf("list instances: page %d: GET %s: the server repeated a page cursor", page, path)
-		}
-		seenCursors[next] = true
-		q.Set("nextPage", next)
-	}
-}
+func (c *Client) Context() string { return c.context }
 
 // Docs returns the API document of instance id (GET
 // /instances/{id}/docs?version=-1) byte for byte as served. A document larger
 // than Config.MaxSpecBytes (which is never read whole), not JSON, or not a
 // Swagger 2.0 / OpenAPI 3 document is a *SpecError wrapping
-// ocsync.ErrInvalidSpec. An unknown instance is an *APIError wrapping
-// ocsync.ErrNotFound.
+// ocsync.ErrInvalidSpec. A refusal concerns this instance only: 401 and 403
+// are *APIError values that are neither fatal nor retryable, an unknown
+// instance (404) wraps ocsync.ErrNotFound. Every error names the instance.
 func (c *Client) Docs(ctx context.Context, id int64) ([]byte, error) {
 	path := "/instances/" + strconv.FormatInt(id, 10) + "/docs"
-	_, body, err := c.get(ctx, path, url.Values{"version": {"-1"}}, c.cfg.SpecTimeout, c.cfg.MaxSpecBytes)
+	_, body, err := c.get(ctx, c.docs, path, url.Values{"version": {"-1"}})
 	var tooLarge *tooLargeError
 	if errors.As(err, &tooLarge) {
 		return nil, &SpecError{InstanceID: id, Reason: fmt.Sprintf("larger than the limit of %d bytes", tooLarge.limit)}
@@ -150,7 +144,8 @@ func (c *Client) Docs(ctx context.Context, id int64) ([]byte, error) {
 		return nil, fmt.Errorf("instance %d: %w", id, err)
 	}
 	if err := ValidateSpec(body); err != nil {
-		return nil, &SpecError{InstanceID: id, Reason: err.Error()}
+		// The reason may quote a version string from the document.
+		return nil, &SpecError{InstanceID: id, Reason: quote(c.scrub, err.Error())}
 	}
 	return body, nil
 }
@@ -160,167 +155,219 @@ type tooLargeError struct{ limit int64 }
 
 func (e *tooLargeError) Error() string { return fmt.Sprintf("body larger than %d bytes", e.limit) }
 
-// get sends GET path?query with retries and returns the headers and the body
-// of a 200 response, read with limit. Every attempt has its own timeout, which
-// also bounds reading the body.
-func (c *Client) get(ctx context.Context, path string, query url.Values, timeout time.Duration, limit int64) (http.Header, []byte, error) {
+// get sends GET path?query through rc, with resty's retries, and returns the
+// headers and the body of a 200 answer.
+func (c *Client) get(ctx context.Context, rc *resty.Client, path string, query url.Values) (http.Header, []byte, error) {
 	const method = http.MethodGet
-	for attempt := 1; ; attempt++ {
-		h, body, retryAfter, err := c.attempt(ctx, method, path, query, timeout, limit)
-		if err == nil {
-			return h, body, nil
-		}
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
-			apiErr.Attempts = attempt
-		}
-		var tErr *transportError
-		if errors.As(err, &tErr) {
-			tErr.attempts = attempt
-		}
-		retryable := apiErr != nil && retryableStatus(apiErr.StatusCode) || tErr != nil
-		if !retryable || attempt > c.cfg.MaxRetries {
-			return nil, nil, err
-		}
-		wait := max(c.cfg.Backoff(attempt, retryAfter), 0)
-		c.cfg.Logger.Warn("openconnectors: retrying", "method", method, "path", path,
-			"attempt", attempt, "wait", wait, "error", err.Error())
-		if werr := sleep(ctx, wait); werr != nil {
-			return nil, nil, fmt.Errorf("%s %s: %w (while waiting to retry after: %v)", method, path, werr, err)
-		}
-	}
-}
-
-// attempt sends one request. It returns the server's Retry-After hint with
-// failures that carry one.
-func (c *Client) attempt(ctx context.Context, method, path string, query url.Values, timeout time.Duration, limit int64) (http.Header, []byte, time.Duration, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	start := time.Now()
-	resp, err := c.rc.R().
-		SetContext(actx).
+	resp, err := rc.R().
+		SetContext(ctx).
 		SetHeader("Authorization", c.auth).
 		SetQueryParamsFromValues(query).
 		SetDoNotParseResponse(true).
 		Execute(method, path)
+	attempts := 1
+	if resp != nil && resp.Request != nil {
+		attempts = max(resp.Request.Attempt, 1)
+	}
+	var (
+		status int
+		h      http.Header
+		body   []byte
+	)
+	if resp != nil && resp.RawResponse != nil {
+		status, h = resp.StatusCode(), resp.Header()
+		var rerr error
+		if body, rerr = bodyBytes(resp.RawResponse); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
 	if err != nil {
-		if resp != nil && resp.RawBody() != nil {
-			resp.RawBody().Close()
+		if cerr := ctx.Err(); cerr != nil {
+			if status != 0 && status != http.StatusOK {
+				last := newAPIError(method, path, status, h, body, c.scrub)
+				last.Attempts = attempts
+				return nil, nil, fmt.Errorf("%s %s: %w (while waiting to retry after: %v)", method, path, cerr, last)
+			}
+			return nil, nil, fmt.Errorf("%s %s: %w", method, path, cerr)
 		}
-		return nil, nil, 0, c.transportFailure(ctx, method, path, timeout, err)
+		var tooLarge *tooLargeError
+		if errors.As(err, &tooLarge) {
+			return nil, nil, tooLarge
+		}
+		return nil, nil, &transportError{method: method, path: path, attempts: attempts,
+			msg: c.describe(err), err: err, retryable: retryableTransport(err)}
 	}
-	body := resp.RawBody()
-	defer body.Close()
-	status := resp.StatusCode()
-	h := resp.Header()
 	c.cfg.Logger.Debug("openconnectors: response", "method", method, "path", path, "status", status,
-		"requestId", h.Get("Elements-Request-Id"), "elapsed", time.Since(start))
+		"requestId", quote(c.scrub, h.Get("Elements-Request-Id")), "attempts", attempts, "elapsed", time.Since(start))
 	if status != http.StatusOK {
-		prefix, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-		var retryAfter time.Duration
-		if retryableStatus(status) {
-			retryAfter = parseRetryAfter(h.Get("Retry-After"), c.now())
-		}
-		return nil, nil, retryAfter, newAPIError(method, path, status, h, prefix)
+		apiErr := newAPIError(method, path, status, h, body, c.scrub)
+		apiErr.Attempts = attempts
+		return nil, nil, apiErr
 	}
-	if resp.RawResponse.ContentLength > limit {
-		return nil, nil, 0, &tooLargeError{limit: limit}
+	return h, body, nil
+}
+
+// shouldRetry is the retry condition: a GET whose caller still waits, that
+// failed with a retryable transport error, 429 or 5xx.
+func (c *Client) shouldRetry(resp *resty.Response, err error) bool {
+	if resp == nil || resp.Request == nil || resp.Request.Method != http.MethodGet {
+		return false
+	}
+	if ctx := resp.Request.Context(); ctx != nil && ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		return retryableTransport(err)
+	}
+	return resp.RawResponse != nil && retryableStatus(resp.StatusCode())
+}
+
+// retryWait is resty's RetryAfter callback: the wait before the next
+// attempt, from Config.Backoff and the server's Retry-After, capped by
+// ocsync.RetryWait.
+func (c *Client) retryWait(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+	attempt := 1
+	var hint time.Duration
+	if resp != nil {
+		if resp.Request != nil {
+			attempt = max(resp.Request.Attempt, 1)
+		}
+		if resp.RawResponse != nil && retryableStatus(resp.StatusCode()) {
+			hint, _ = ocsync.ParseRetryAfter(resp.Header().Get("Retry-After"), c.now())
+		}
+	}
+	// resty replaces a zero wait by its own backoff; a nanosecond is none.
+	return max(ocsync.RetryWait(c.cfg.Backoff, attempt, hint), time.Nanosecond), nil
+}
+
+// logRetry is resty's retry hook: a warning per retry, without secrets.
+// resty also calls it after the last attempt, which is not followed by a
+// retry and not logged.
+func (c *Client) logRetry(resp *resty.Response, err error) {
+	if resp == nil || resp.Request == nil || resp.Request.Attempt > c.cfg.MaxRetries {
+		return
+	}
+	path := ""
+	if raw := resp.Request.RawRequest; raw != nil {
+		path = strings.TrimPrefix(raw.URL.Path, BasePath)
+	}
+	failure := ""
+	switch {
+	case err != nil:
+		failure = c.describe(err)
+	case resp.RawResponse != nil:
+		failure = fmt.Sprintf("%d %s", resp.StatusCode(), http.StatusText(resp.StatusCode()))
+	}
+	c.cfg.Logger.Warn("openconnectors: retrying", "method", resp.Request.Method, "path", path,
+		"attempt", resp.Request.Attempt, "error", failure)
+}
+
+// describe is a transport failure's text, scrubbed, without the request URL
+// (which carries the query).
+func (c *Client) describe(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return quote(c.scrub, err.Error())
+}
+
+// retryableTransport reports whether a request that got no usable answer
+// may succeed when sent again: not when a redirect was refused, the
+// server's certificate was not trusted or the body was too large.
+func retryableTransport(err error) bool {
+	var (
+		tooLarge  *tooLargeError
+		verifyErr *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	switch {
+	case errors.Is(err, endpoint.ErrRedirectRefused), errors.As(err, &tooLarge), errors.As(err, &verifyErr),
+		errors.As(err, &authority), errors.As(err, &hostname), errors.As(err, &invalid):
+		return false
+	}
+	return true
+}
+
+// attemptTransport makes one attempt of a request: the round trip and
+// reading the body, within timeout and limit. It reads the body itself,
+// inside the attempt, because resty reads bodies only after the exchange,
+// in small chunks and without looking at Content-Length first: here the
+// attempt's timeout bounds a body that trickles in, a body that fails half
+// way is a transport error resty's retry condition sees, a body announced
+// larger than limit is refused unread, and a document is read into one
+// buffer of its announced size.
+type attemptTransport struct {
+	next    http.RoundTripper
+	timeout time.Duration
+	limit   int64
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	parent := req.Context()
+	ctx, cancel := context.WithTimeout(parent, t.timeout)
+	defer cancel()
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		return nil, t.failure(parent, ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// Only the start of an error body is quoted; a read that fails
+		// leaves what arrived, as the status says what matters.
+		prefix, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
+		resp.Body, resp.ContentLength = &bufferedBody{Reader: bytes.NewReader(prefix), data: prefix}, int64(len(prefix))
+		return resp, nil
+	}
+	if resp.ContentLength > t.limit {
+		return nil, &tooLargeError{limit: t.limit}
 	}
 	// One buffer of the announced size; bytes.MinRead spare bytes let
 	// ReadFrom reach the end without growing it.
-	buf := bytes.NewBuffer(make([]byte, 0, max(min(resp.RawResponse.ContentLength, limit), 0)+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(body, limit+1)); err != nil {
-		return nil, nil, 0, c.transportFailure(ctx, method, path, timeout, err)
+	buf := bytes.NewBuffer(make([]byte, 0, max(min(resp.ContentLength, t.limit), 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, t.limit+1)); err != nil {
+		return nil, t.failure(parent, ctx, err)
+	}
+	if int64(buf.Len()) > t.limit {
+		return nil, &tooLargeError{limit: t.limit}
 	}
 	data := buf.Bytes()
-	if int64(len(data)) > limit {
-		return nil, nil, 0, &tooLargeError{limit: limit}
-	}
-	return h, data, 0, nil
+	resp.Body, resp.ContentLength = &bufferedBody{Reader: bytes.NewReader(data), data: data}, int64(len(data))
+	return resp, nil
 }
 
-// transportFailure classifies a request that got no usable response: the
-// caller's context ending is returned as such (not retryable); anything else,
-// a timeout of this attempt included, is a retryable transport error.
-func (c *Client) transportFailure(ctx context.Context, method, path string, timeout time.Duration, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("%s %s: %w", method, path, cerr)
+// failure names an attempt that ran out of its own time as such.
+func (t *attemptTransport) failure(parent, attempt context.Context, err error) error {
+	if parent.Err() == nil && attempt.Err() != nil {
+		return fmt.Errorf("no complete response within %v: %w", t.timeout, context.DeadlineExceeded)
 	}
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err // the URL carries nothing the message needs
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("no complete response within %v: %w", timeout, context.DeadlineExceeded)
-	}
-	return &transportError{method: method, path: path, err: err}
+	return err
 }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+// bufferedBody is a body attemptTransport has read whole.
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
 }
 
-// Backoff returns how long to wait before retry number attempt (1 for the
-// first retry). retryAfter is the server's Retry-After hint, zero when it
-// sent none.
-type Backoff func(attempt int, retryAfter time.Duration) time.Duration
+// Close implements io.Closer.
+func (*bufferedBody) Close() error { return nil }
 
-// ExponentialBackoff returns the default policy: a server's Retry-After is
-// honoured up to maxWait; otherwise the wait is base doubled per attempt,
-// capped at maxWait, with random jitter over its upper half.
-func ExponentialBackoff(base, maxWait time.Duration) Backoff {
-	return func(attempt int, retryAfter time.Duration) time.Duration {
-		if retryAfter > 0 {
-			return min(retryAfter, maxWait)
-		}
-		d := base
-		for i := 1; i < attempt && d < maxWait; i++ {
-			d *= 2
-		}
-		d = min(d, maxWait)
-		if half := d / 2; half > 0 {
-			d = half + rand.N(half+1)
-		}
-		return d
+// bodyBytes returns the body attemptTransport read. An http.Client with a
+// Timeout of its own wraps the body, which is then copied.
+func bodyBytes(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	if b, ok := resp.Body.(*bufferedBody); ok {
+		return b.data, nil
 	}
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
-// Unusable or past values are zero.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return io.ReadAll(resp.Body)
 }
 
 // discardLogger silences resty: its messages may carry request URLs and it
@@ -332,12 +379,3 @@ func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
 
 var _ resty.Logger = discardLogger{}
-
-// pooledTransport is the default transport with enough idle connections per
-// host for parallel spec downloads, so that connections (and TLS sessions)
-// are reused instead of opened for most requests.
-func pooledTransport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
-}

@@ -148,15 +148,13 @@ func TestInstancesDecoding(t *testing.T) {
 		Tags: []string{"sync", "prod"}, Disabled: true, Invalid: true, UpdatedDate: 1700000000123,
 	})
 	f.srv.PutRaw(8, nil, []byte(`{"id":8,"name":"old","token":"t","element":{"id":"5","key":"k","name":"K"},
-		"tags":[{"id":1,"name":"legacy"},"plain",null,3],"updatedDate":"2020-01-15T10:04:05Z","extra":{"x":[1]}}`))
-	f.srv.PutRaw(9, nil, []byte(`{"id":9,"element":{"id":1}}`))
-	f.srv.PutRaw(10, nil, []byte(`{"name":"no id","token":"t","element":{"key":"k"}}`))
-	f.srv.PutRaw(11, nil, []byte(`"just a string"`))
-	f.srv.PutRaw(12, nil, []byte(`{"id":7,"name":"duplicate","token":"t","element":{"key":"k"}}`))
+		"tags":[{"id":1,"name":"legacy"},"plain",{"id":"x","name":""}],"updatedDate":"2020-01-15T10:04:05Z","extra":{"x":[1]}}`))
+	f.srv.PutRaw(9, nil, []byte(`{"id":"9","name":null,"token":null,"element":null,"tags":null,"disabled":null,"valid":null,"updatedDate":null}`))
+	f.srv.PutRaw(10, nil, []byte(`{"id":10,"element":{"id":null,"key":null,"name":null}}`))
 
 	got, err := f.c.Instances(t.Context())
 	require.NoError(t, err)
-	require.Equal(t, []int64{7, 8, 9}, ids(got))
+	require.Equal(t, []int64{7, 8, 9, 10}, ids(got))
 
 	assert.Equal(t, Instance{
 		ID: 7, Name: "Grüße aus Köln 日本", Token: "Ab3+xYz/0k9=", Element: Element{ID: 23, Key: "sfdc", Name: "Salesforce"},
@@ -164,15 +162,11 @@ func TestInstancesDecoding(t *testing.T) {
 	}, got[0])
 	assert.Equal(t, Instance{
 		ID: 8, Name: "old", Token: "t", Element: Element{ID: 5, Key: "k", Name: "K"},
-		Tags: []string{"legacy", "plain", "3"}, Valid: true, UpdatedDate: "2020-01-15T10:04:05Z",
+		Tags: []string{"legacy", "plain", ""}, Valid: true, UpdatedDate: "2020-01-15T10:04:05Z",
 	}, got[1])
-	assert.Equal(t, []string{"name", "token", "element.key"}, got[2].Missing)
-	assert.True(t, got[2].Valid, "an instance without the valid field is taken as valid")
-
-	logs := f.logs.String()
-	assert.Contains(t, logs, "instance left out")
-	assert.Contains(t, logs, "duplicate instance left out")
-	assert.Contains(t, logs, "lacks required fields")
+	assert.Equal(t, Instance{ID: 9, Valid: true}, got[2], "null is an absent optional field")
+	assert.Equal(t, Instance{ID: 10, Valid: true}, got[3], "an instance without the valid field is taken as valid")
+	assert.Equal(t, "name is missing or empty", got[2].Unusable())
 }
 
 func TestInstancesTags(t *testing.T) {
@@ -236,19 +230,22 @@ func TestErrorsAndRetries(t *testing.T) {
 		notErr    []error
 		wantHints []time.Duration
 		recovers  bool
+		// fatalOnList: ocsync.ErrFatal on the listing, an item error
+		// (not fatal) on one instance's document.
+		fatalOnList bool
 	}{
-		{name: "401 is fatal, not retried", fault: octest.Fault{Status: 401}, wantCalls: 1,
-			wantErr: []error{ocsync.ErrFatal}, notErr: []error{ocsync.ErrRetryable}},
-		{name: "403 is fatal, not retried", fault: octest.Fault{Status: 403}, wantCalls: 1,
-			wantErr: []error{ocsync.ErrFatal}, notErr: []error{ocsync.ErrRetryable}},
+		{name: "401 is fatal on the listing only, not retried", fault: octest.Fault{Status: 401}, wantCalls: 1,
+			fatalOnList: true, notErr: []error{ocsync.ErrRetryable, ocsync.ErrNotFound}},
+		{name: "403 is fatal on the listing only, not retried", fault: octest.Fault{Status: 403}, wantCalls: 1,
+			fatalOnList: true, notErr: []error{ocsync.ErrRetryable, ocsync.ErrNotFound}},
 		{name: "400 is neither", fault: octest.Fault{Status: 400}, wantCalls: 1,
 			notErr: []error{ocsync.ErrFatal, ocsync.ErrRetryable}},
 		{name: "404", fault: octest.Fault{Status: 404}, wantCalls: 1,
 			wantErr: []error{ocsync.ErrNotFound}, notErr: []error{ocsync.ErrRetryable}},
 		{name: "429 retried until the limit", fault: octest.Fault{Status: 429, RetryAfter: "3"}, retries: 2, wantCalls: 3,
 			wantErr: []error{ocsync.ErrRetryable}, wantHints: []time.Duration{3 * time.Second, 3 * time.Second}},
-		{name: "503 retried until the default limit", fault: octest.Fault{Status: 503}, wantCalls: 1 + DefaultMaxRetries,
-			wantErr: []error{ocsync.ErrRetryable}, wantHints: []time.Duration{0, 0, 0, 0}},
+		{name: "503 retried until the default limit", fault: octest.Fault{Status: 503}, wantCalls: 1 + ocsync.DefaultMaxRetries,
+			wantErr: []error{ocsync.ErrRetryable}, wantHints: []time.Duration{0, 0, 0}},
 		{name: "retries disabled", fault: octest.Fault{Status: 500}, retries: -1, wantCalls: 1,
 			wantErr: []error{ocsync.ErrRetryable}},
 		{name: "two 502 then success", fault: octest.Fault{Status: 502, Times: 2}, wantCalls: 3, recovers: true,
@@ -279,6 +276,12 @@ func TestErrorsAndRetries(t *testing.T) {
 				}
 				for _, not := range tt.notErr {
 					assert.NotErrorIs(t, err, not)
+				}
+				switch {
+				case tt.fatalOnList && ep == octest.EndpointInstances:
+					assert.ErrorIs(t, err, ocsync.ErrFatal)
+				case tt.fatalOnList:
+					assert.NotErrorIs(t, err, ocsync.ErrFatal, "one instance's refusal never stops the run")
 				}
 				var apiErr *APIError
 				require.ErrorAs(t, err, &apiErr)
@@ -369,7 +372,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		assert.Equal(t, 1, f.srv.Count(octest.EndpointDocs))
 	})
 	t.Run("cancellation during backoff", func(t *testing.T) {
-		f := newFixture(t, func(c *Config) { c.Backoff = nil; c.BackoffBase = time.Hour; c.BackoffMax = time.Hour },
+		f := newFixture(t, func(c *Config) { c.Backoff = func(int, time.Duration) time.Duration { return time.Hour } },
 			octest.WithInstances(instances(1)...))
 		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Status: 503})
 		ctx, cancel := context.WithCancel(t.Context())
@@ -392,9 +395,14 @@ func TestListFailures(t *testing.T) {
 		fault octest.Fault
 		want  string
 	}{
-		{"not JSON", octest.Fault{Body: []byte("<html>oops</html>")}, "not a JSON array"},
-		{"an object", octest.Fault{Body: []byte(`{"id":1}`)}, "not a JSON array"},
-		{"truncated", octest.Fault{Body: []byte(`[{"id":1},`)}, "not a JSON array"},
+		{"not JSON", octest.Fault{Body: []byte("<html>oops</html>")}, "body is not JSON, want a JSON array of instances"},
+		{"an object", octest.Fault{Body: []byte(`{"id":1}`)}, "body is an object, want a JSON array"},
+		{"null", octest.Fault{Body: []byte(`null`)}, "body is null, want a JSON array"},
+		{"a string", octest.Fault{Body: []byte(`"[]"`)}, "body is a string, want a JSON array"},
+		{"a number", octest.Fault{Body: []byte(`42`)}, "body is a number, want a JSON array"},
+		{"empty", octest.Fault{Body: []byte(` `)}, "body is absent, want a JSON array"},
+		{"truncated", octest.Fault{Body: []byte(`[{"id":1},`)}, "body is not a JSON array of instances: truncated JSON"},
+		{"trailing garbage", octest.Fault{Body: []byte(`[] x`)}, "body is not a JSON array of instances: invalid JSON at byte"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -508,54 +516,6 @@ func TestNetworkErrorIsRetryable(t *testing.T) {
 	require.ErrorIs(t, err, ocsync.ErrRetryable)
 	assert.Contains(t, err.Error(), "GET /instances")
 	assert.Contains(t, err.Error(), "after 3 attempts")
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"0", 0},
-		{"-5", 0},
-		{"12", 12 * time.Second},
-		{" 7 ", 7 * time.Second},
-		{"999999999", 24 * time.Hour},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"soon", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			assert.Equal(t, tt.want, parseRetryAfter(tt.in, now))
-		})
-	}
-}
-
-func TestExponentialBackoff(t *testing.T) {
-	b := ExponentialBackoff(100*time.Millisecond, time.Second)
-	tests := []struct {
-		attempt    int
-		retryAfter time.Duration
-		lo, hi     time.Duration
-	}{
-		{1, 0, 50 * time.Millisecond, 100 * time.Millisecond},
-		{2, 0, 100 * time.Millisecond, 200 * time.Millisecond},
-		{4, 0, 400 * time.Millisecond, 800 * time.Millisecond},
-		{10, 0, 500 * time.Millisecond, time.Second},
-		{1, 300 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond},
-		{1, time.Hour, time.Second, time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.attempt, tt.retryAfter), func(t *testing.T) {
-			for range 50 {
-				d := b(tt.attempt, tt.retryAfter)
-				assert.GreaterOrEqual(t, d, tt.lo)
-				assert.LessOrEqual(t, d, tt.hi)
-			}
-		})
-	}
 }
 
 func TestAPIErrorClassification(t *testing.T) {

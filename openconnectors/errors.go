@@ -1,6 +1,7 @@
 package openconnectors
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 )
 
 // APIError is a request the platform answered with an unexpected status. It
-// never holds a secret: the endpoint is a method and a path, without query.
+// never holds a secret: the endpoint is a method and a path, without query,
+// and every text the platform sent passed through the client's
+// ocsync.Scrubber (Quote) before it was stored.
 type APIError struct {
 	// Method is the HTTP method, for example GET.
 	Method string
@@ -22,7 +25,8 @@ type APIError struct {
 	// RequestID is the platform's request id, from the error body or the
 	// Elements-Request-Id header; empty when neither was sent.
 	RequestID string
-	// Message is the platform's message from the error body, if any.
+	// Message is the platform's message from the error body, or the start
+	// of a body that is not a JSON object; empty when there was none.
 	Message string
 	// ProviderMessage is the message relayed from the connector's provider,
 	// if any.
@@ -50,12 +54,15 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is classifies the status: 401 and 403 are ocsync.ErrFatal (the secrets are
-// refused), 429 and 5xx are ocsync.ErrRetryable, 404 is ocsync.ErrNotFound.
+// Is classifies the status by endpoint. On the listing (Path /instances)
+// 401 and 403 are ocsync.ErrFatal: the tenant's secrets are refused and
+// nothing can be synchronised. On one instance's document they concern that
+// instance only and are ordinary item errors. 429 and 5xx are
+// ocsync.ErrRetryable anywhere, 404 is ocsync.ErrNotFound.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ocsync.ErrFatal:
-		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+		return e.Path == instancesPath && (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden)
 	case ocsync.ErrRetryable:
 		return retryableStatus(e.StatusCode)
 	case ocsync.ErrNotFound:
@@ -70,44 +77,61 @@ func retryableStatus(code int) bool {
 }
 
 // newAPIError builds an APIError from a response's status, headers and (a
-// prefix of) its body. Messages are cut to a sane length.
-func newAPIError(method, path string, status int, h http.Header, body []byte) *APIError {
-	e := &APIError{Method: method, Path: path, StatusCode: status, RequestID: h.Get("Elements-Request-Id")}
+// prefix of) its body. Every text is scrubbed and cut by scrub.Quote.
+func newAPIError(method, path string, status int, h http.Header, body []byte, scrub *ocsync.Scrubber) *APIError {
+	e := &APIError{Method: method, Path: path, StatusCode: status, RequestID: quote(scrub, h.Get("Elements-Request-Id"))}
+	body = bytes.TrimSpace(body)
 	var wire struct {
-		RequestID       string `json:"requestId"`
-		Message         string `json:"message"`
-		ProviderMessage string `json:"providerMessage"`
+		RequestID       json.RawMessage `json:"requestId"`
+		Message         json.RawMessage `json:"message"`
+		ProviderMessage json.RawMessage `json:"providerMessage"`
 	}
-	if json.Unmarshal(body, &wire) == nil {
-		if wire.RequestID != "" {
-			e.RequestID = wire.RequestID
+	if len(body) > 0 && body[0] == '{' && json.Unmarshal(body, &wire) == nil {
+		if id := jsonText(wire.RequestID); id != "" {
+			e.RequestID = quote(scrub, id)
 		}
-		e.Message = clip(wire.Message, 500)
-		e.ProviderMessage = clip(wire.ProviderMessage, 500)
+		e.Message = quote(scrub, jsonText(wire.Message))
+		e.ProviderMessage = quote(scrub, jsonText(wire.ProviderMessage))
+		return e
 	}
+	// Not the platform's error body (a gateway's HTML page, plain text):
+	// its start says more than nothing. Quote keeps MaxQuotedBytes of the
+	// scrubbed text, so a prefix several times as long loses nothing a
+	// secret cut at its end could reveal.
+	e.Message = quote(scrub, string(body[:min(len(body), 8*ocsync.MaxQuotedBytes)]))
 	return e
 }
 
-// clip cuts s to at most n runes and removes line breaks.
-func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
+// jsonText returns a JSON string's value, "" for anything else.
+func jsonText(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return ""
 	}
 	return s
 }
 
-// transportError is a request that got no usable response: a network error or
-// an attempt that ran out of time. It is retryable.
+// quote is scrub.Quote with runs of white space made single spaces.
+func quote(scrub *ocsync.Scrubber, s string) string {
+	if s == "" {
+		return ""
+	}
+	return strings.Join(strings.Fields(scrub.Quote(s)), " ")
+}
+
+// transportError is a request that got no usable response: a network error,
+// an attempt that ran out of time, a refused redirect. msg is the scrubbed
+// description; err keeps the cause for errors.Is and errors.As.
 type transportError struct {
 	method, path string
 	attempts     int
+	msg          string
 	err          error
+	retryable    bool
 }
 
 func (e *transportError) Error() string {
-	s := fmt.Sprintf("%s %s: %v", e.method, e.path, e.err)
+	s := fmt.Sprintf("%s %s: %s", e.method, e.path, e.msg)
 	if e.attempts > 1 {
 		s += fmt.Sprintf(" after %d attempts", e.attempts)
 	}
@@ -116,7 +140,7 @@ func (e *transportError) Error() string {
 
 func (e *transportError) Unwrap() error { return e.err }
 
-func (e *transportError) Is(target error) bool { return target == ocsync.ErrRetryable }
+func (e *transportError) Is(target error) bool { return e.retryable && target == ocsync.ErrRetryable }
 
 // SpecError reports an API document that is not acceptable: too large, not
 // JSON, or not a Swagger 2.0 / OpenAPI 3 document. It wraps

@@ -56,7 +56,10 @@ func ExampleSource() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	src := openconnectors.NewSource(c, openconnectors.SourceOptions{ApplicationPrefix: "oc"})
+	src, err := openconnectors.NewSource(c, openconnectors.SourceOptions{ApplicationPrefix: "oc"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	apps, err := src.Applications(context.Background())
 	if err != nil {
 		log.Fatal(err)
@@ -74,7 +77,7 @@ func ExampleSource() {
 	_, err = src.Spec(context.Background(), apps[0])
 	fmt.Println(errors.Is(err, ocsync.ErrInvalidSpec), err)
 	// Output:
-	// oc-4711 CONNECTED sfdc | Salesforce: Grusse | SAP Open Connectors Salesforce: Grüße
+	// oc-4711 CONNECTED sfdc | Salesforce: Grüße | SAP Open Connectors Salesforce: Grüße
 	// OPEN_API JSON true
 	// true instance 4711: API document: not JSON
 }

@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 // Instance is a connector instance as the platform lists it. Only the fields
 // the sync needs are kept; unknown fields are ignored.
 type Instance struct {
-	// ID is the instance id.
+	// ID is the instance id, always positive.
 	ID int64 `json:"id"`
 	// Name is the instance's display name.
 	Name string `json:"name"`
@@ -22,7 +26,7 @@ type Instance struct {
 	Token ocsync.Secret `json:"-"`
 	// Element is the connector the instance belongs to.
 	Element Element `json:"element"`
-	// Tags are the instance's tags.
+	// Tags are the instance's tags (the names of tags sent as objects).
 	Tags []string `json:"tags,omitempty"`
 	// Disabled is true when the instance is switched off.
 	Disabled bool `json:"disabled"`
@@ -30,18 +34,14 @@ type Instance struct {
 	// provider authentication is not usable). An instance that does not
 	// carry the field is taken as valid.
 	Valid bool `json:"valid"`
-	// UpdatedDate is the platform's update timestamp as sent (a number or a
-	// string), empty when absent.
+	// UpdatedDate is the platform's update timestamp as sent (a number's
+	// literal or a string), empty when absent.
 	UpdatedDate string `json:"updatedDate,omitempty"`
-	// Missing names required fields (name, token, element.key) that the
-	// platform did not send. An instance with missing fields is listed, so
-	// its application is kept, but a Source reports it as failed.
-	Missing []string `json:"missing,omitempty"`
 }
 
 // Element is the connector of an instance.
 type Element struct {
-	// ID is the connector id.
+	// ID is the connector id, zero when not sent.
 	ID int64 `json:"id"`
 	// Key is the connector key, for example "sfdc".
 	Key string `json:"key"`
@@ -56,128 +56,323 @@ func (in Instance) HasAnyTag(tags []string) bool {
 		return true
 	}
 	for _, want := range tags {
-		for _, have := range in.Tags {
-			if have == want {
-				return true
-			}
+		if slices.Contains(in.Tags, want) {
+			return true
 		}
 	}
 	return false
 }
 
-// wireInstance is the instance object as sent, decoded defensively.
-type wireInstance struct {
-	ID      json.RawMessage `json:"id"`
-	Name    *string         `json:"name"`
-	Token   *string         `json:"token"`
-	Element *struct {
-		ID   json.RawMessage `json:"id"`
-		Key  *string         `json:"key"`
-		Name string          `json:"name"`
-	} `json:"element"`
-	Tags        []json.RawMessage `json:"tags"`
-	Disabled    *bool             `json:"disabled"`
-	Valid       *bool             `json:"valid"`
-	UpdatedDate json.RawMessage   `json:"updatedDate"`
+// Unusable says why the instance cannot be mapped to an application, ""
+// when it can: a name that is empty (or only white space), a token or
+// element key that is missing, or a token or element key that cannot be
+// one token of the Authorization header (white space, comma, control
+// characters). The reason names the field, never the token's value.
+func (in Instance) Unusable() string {
+	switch {
+	case strings.TrimSpace(in.Name) == "":
+		return "name is missing or empty"
+	case in.Token == "":
+		return "token is missing or empty"
+	case in.Element.Key == "":
+		return "element.key is missing or empty"
+	}
+	if err := endpoint.CheckHeaderToken(in.Token.Reveal()); err != nil {
+		return "token " + err.Error() + ", which would corrupt the Authorization header"
+	}
+	if err := endpoint.CheckHeaderToken(in.Element.Key); err != nil {
+		return "element.key " + err.Error()
+	}
+	return ""
 }
 
-// errNoID reports an instance without a usable id: it cannot be identified
-// and is left out of the listing.
-var errNoID = errors.New("no usable id")
+// same reports whether two decodings of one id carry the same values.
+func (in Instance) same(other Instance) bool {
+	return in.ID == other.ID && in.Name == other.Name && in.Token == other.Token && in.Element == other.Element &&
+		slices.Equal(in.Tags, other.Tags) && in.Disabled == other.Disabled && in.Valid == other.Valid &&
+		in.UpdatedDate == other.UpdatedDate
+}
 
-// decodeInstance decodes one item of a listing. It fails only when the item is
-// not an object or has no usable id; other required fields that are absent
-// are named in Instance.Missing.
+// decodePage decodes one listing page: a JSON array of instance objects.
+// Anything else, and any item decodeInstance refuses, fails the whole page
+// with an error naming what was wrong (and the item's index); a failed page
+// never yields instances.
+func decodePage(body []byte) ([]Instance, error) {
+	body = bytes.TrimSpace(body)
+	if kind := kindOf(body); kind != "an array" {
+		return nil, fmt.Errorf("body is %s, want a JSON array of instances", kind)
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(body, &items); err != nil {
+		return nil, fmt.Errorf("body is not a JSON array of instances: %s", syntaxProblem(err))
+	}
+	out := make([]Instance, 0, len(items))
+	for i, raw := range items {
+		in, err := decodeInstance(raw)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", i, err)
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// wireInstance is an instance object as sent, each known field kept raw to
+// be type-checked.
+type wireInstance struct {
+	ID          json.RawMessage `json:"id"`
+	Name        json.RawMessage `json:"name"`
+	Token       json.RawMessage `json:"token"`
+	Element     json.RawMessage `json:"element"`
+	Tags        json.RawMessage `json:"tags"`
+	Disabled    json.RawMessage `json:"disabled"`
+	Valid       json.RawMessage `json:"valid"`
+	UpdatedDate json.RawMessage `json:"updatedDate"`
+}
+
+type wireElement struct {
+	ID   json.RawMessage `json:"id"`
+	Key  json.RawMessage `json:"key"`
+	Name json.RawMessage `json:"name"`
+}
+
+type wireTag struct {
+	ID   json.RawMessage `json:"id"`
+	Name json.RawMessage `json:"name"`
+}
+
+// decodeInstance decodes one item of a listing strictly: it must be a JSON
+// object with an id that is a positive integer within int64 (a number, or a
+// string holding one, in plain decimal digits), and every known field must
+// have its JSON type or be null (name, token, element.key, element.name:
+// string; element: object; element.id: a non-negative integer; tags: array
+// of strings or {id, name} objects; disabled, valid: boolean; updatedDate:
+// number or string). Unknown fields are ignored. Errors name the field and
+// never quote a value.
 func decodeInstance(raw json.RawMessage) (Instance, error) {
+	raw = bytes.TrimSpace(raw)
+	if kind := kindOf(raw); kind != "an object" {
+		return Instance{}, fmt.Errorf("is %s, want an instance object", kind)
+	}
 	var w wireInstance
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return Instance{}, fmt.Errorf("not an instance object: %w", err)
+		return Instance{}, fmt.Errorf("not an instance object: %s", syntaxProblem(err))
 	}
-	id, ok := decodeInt(w.ID)
-	if !ok {
-		return Instance{}, errNoID
+	id, err := decodeInteger(w.ID, true)
+	if err != nil {
+		return Instance{}, fmt.Errorf("id: %w", err)
 	}
 	in := Instance{ID: id, Valid: true}
-	if w.Name != nil && *w.Name != "" {
-		in.Name = *w.Name
-	} else {
-		in.Missing = append(in.Missing, "name")
+	fail := func(field string, err error) (Instance, error) {
+		return Instance{}, fmt.Errorf("instance %d: %s: %w", id, field, err)
 	}
-	if w.Token != nil && *w.Token != "" {
-		in.Token = ocsync.Secret(*w.Token)
-	} else {
-		in.Missing = append(in.Missing, "token")
+	if in.Name, err = optString(w.Name); err != nil {
+		return fail("name", err)
 	}
-	if w.Element != nil {
-		in.Element.ID, _ = decodeInt(w.Element.ID)
-		in.Element.Name = w.Element.Name
-		if w.Element.Key != nil {
-			in.Element.Key = *w.Element.Key
+	token, err := optString(w.Token)
+	if err != nil {
+		return fail("token", err)
+	}
+	in.Token = ocsync.Secret(token)
+	if !isNull(w.Element) {
+		if kind := kindOf(w.Element); kind != "an object" {
+			return fail("element", fmt.Errorf("is %s, want an object", kind))
+		}
+		var we wireElement
+		if err := json.Unmarshal(w.Element, &we); err != nil {
+			return fail("element", errors.New(syntaxProblem(err)))
+		}
+		if !isNull(we.ID) {
+			if in.Element.ID, err = decodeInteger(we.ID, false); err != nil {
+				return fail("element.id", err)
+			}
+		}
+		if in.Element.Key, err = optString(we.Key); err != nil {
+			return fail("element.key", err)
+		}
+		if in.Element.Name, err = optString(we.Name); err != nil {
+			return fail("element.name", err)
 		}
 	}
-	if in.Element.Key == "" {
-		in.Missing = append(in.Missing, "element.key")
+	if in.Tags, err = decodeTags(w.Tags); err != nil {
+		return fail("tags", err)
 	}
-	for _, t := range w.Tags {
-		if name := decodeTag(t); name != "" {
-			in.Tags = append(in.Tags, name)
-		}
+	if in.Disabled, err = optBool(w.Disabled, false); err != nil {
+		return fail("disabled", err)
 	}
-	if w.Disabled != nil {
-		in.Disabled = *w.Disabled
+	if in.Valid, err = optBool(w.Valid, true); err != nil {
+		return fail("valid", err)
 	}
-	if w.Valid != nil {
-		in.Valid = *w.Valid
+	switch kind := kindOf(w.UpdatedDate); kind {
+	case "absent", "null":
+	case "a number":
+		in.UpdatedDate = string(w.UpdatedDate)
+	case "a string":
+		in.UpdatedDate, _ = optString(w.UpdatedDate)
+	default:
+		return fail("updatedDate", fmt.Errorf("is %s, want a number or a string", kind))
 	}
-	in.UpdatedDate = decodeScalar(w.UpdatedDate)
 	return in, nil
 }
 
-// decodeInt reads an integral JSON number or a string holding one.
-func decodeInt(raw json.RawMessage) (int64, bool) {
-	s := decodeScalar(raw)
-	if s == "" {
-		return 0, false
+// decodeTags reads a tags array: strings, or objects {id, name} with a
+// string name.
+func decodeTags(raw json.RawMessage) ([]string, error) {
+	if isNull(raw) {
+		return nil, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, false
+	if kind := kindOf(raw); kind != "an array" {
+		return nil, fmt.Errorf("is %s, want an array", kind)
 	}
-	return n, true
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, errors.New(syntaxProblem(err))
+	}
+	var tags []string
+	for i, item := range items {
+		switch kind := kindOf(item); kind {
+		case "a string":
+			s, _ := optString(item)
+			tags = append(tags, s)
+		case "an object":
+			var t wireTag
+			if err := json.Unmarshal(item, &t); err != nil {
+				return nil, fmt.Errorf("[%d]: %s", i, syntaxProblem(err))
+			}
+			if k := kindOf(t.Name); k != "a string" {
+				return nil, fmt.Errorf("[%d]: a tag object's name is %s, want a string", i, k)
+			}
+			if k := kindOf(t.ID); k != "absent" && k != "null" && k != "a number" && k != "a string" {
+				return nil, fmt.Errorf("[%d]: a tag object's id is %s, want a number or a string", i, k)
+			}
+			s, _ := optString(t.Name)
+			tags = append(tags, s)
+		default:
+			return nil, fmt.Errorf("[%d] is %s, want a string or an object {id, name}", i, kind)
+		}
+	}
+	return tags, nil
 }
 
-// decodeScalar returns a JSON string's value or a number's literal text;
-// anything else (null, absent, objects) is "".
-func decodeScalar(raw json.RawMessage) string {
+// decodeInteger reads an id: a JSON number or string holding plain decimal
+// digits without sign, fraction, exponent or leading zeros, within int64;
+// positive when positive is set, else zero is allowed too.
+func decodeInteger(raw json.RawMessage, positive bool) (int64, error) {
+	var text string
+	switch kind := kindOf(raw); kind {
+	case "absent", "null":
+		return 0, errors.New("is missing")
+	case "a number":
+		text = string(raw)
+	case "a string":
+		if json.Unmarshal(raw, &text) != nil {
+			return 0, errors.New("is not a valid JSON string")
+		}
+	default:
+		return 0, fmt.Errorf("is %s, want an integer", kind)
+	}
+	want := "a non-negative integer"
+	if positive {
+		want = "a positive integer"
+	}
+	switch {
+	case text == "":
+		return 0, fmt.Errorf("is empty, want %s", want)
+	case text[0] == '-':
+		return 0, fmt.Errorf("is negative, want %s", want)
+	case strings.ContainsAny(text, ".eE"):
+		return 0, fmt.Errorf("has a fraction or an exponent, want %s", want)
+	case strings.Trim(text, "0123456789") != "":
+		return 0, fmt.Errorf("is not a number in decimal digits, want %s", want)
+	case text == "0":
+		if positive {
+			return 0, fmt.Errorf("is zero, want %s", want)
+		}
+		return 0, nil
+	case text[0] == '0':
+		return 0, fmt.Errorf("has a leading zero, want %s", want)
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("is larger than the int64 range, want %s", want)
+	}
+	return n, nil
+}
+
+// optString reads a string that may be absent or null ("").
+func optString(raw json.RawMessage) (string, error) {
+	switch kind := kindOf(raw); kind {
+	case "absent", "null":
+		return "", nil
+	case "a string":
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", errors.New("is not a valid JSON string")
+		}
+		return s, nil
+	default:
+		return "", fmt.Errorf("is %s, want a string", kind)
+	}
+}
+
+// optBool reads a boolean that may be absent or null (def).
+func optBool(raw json.RawMessage, def bool) (bool, error) {
+	switch kind := kindOf(raw); kind {
+	case "absent", "null":
+		return def, nil
+	case "a boolean":
+		return raw[0] == 't', nil
+	default:
+		return def, fmt.Errorf("is %s, want a boolean", kind)
+	}
+}
+
+func isNull(raw json.RawMessage) bool {
+	k := kindOf(raw)
+	return k == "absent" || k == "null"
+}
+
+// kindOf names the JSON type of a value that encoding/json has already
+// found well-formed (or of a whole body, where it may not be JSON at all).
+func kindOf(raw []byte) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return ""
+		return "absent"
 	}
-	switch raw[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
+	switch c := raw[0]; {
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		if json.Valid(raw) {
+			return "a boolean"
 		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		var n json.Number
-		if json.Unmarshal(raw, &n) == nil {
-			return n.String()
+	case c == 'n':
+		if json.Valid(raw) {
+			return "null"
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		if json.Valid(raw) {
+			return "a number"
 		}
 	}
-	return ""
+	return "not JSON"
 }
 
-// decodeTag reads a tag sent as a string or as an object {id, name}.
-func decodeTag(raw json.RawMessage) string {
-	if s := decodeScalar(raw); s != "" {
-		return s
+// syntaxProblem describes a decoding error without quoting the input.
+func syntaxProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
+		return "truncated JSON"
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s where %s was expected", typ.Value, typ.Type)
 	}
-	var obj struct {
-		Name string `json:"name"`
-	}
-	if json.Unmarshal(raw, &obj) == nil {
-		return obj.Name
-	}
-	return ""
+	return "invalid JSON"
 }

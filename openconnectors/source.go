@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
@@ -27,46 +25,69 @@ const (
 	// MaxPrefixLen is the longest application prefix: it leaves room for
 	// "-" and any int64 instance id within MaxNameRunes.
 	MaxPrefixLen = MaxNameRunes - 1 - 19
+	// MaxOwnerLen is the longest SourceOptions.Owner.
+	MaxOwnerLen = 63
 	// maxDescriptionRunes is the Director's limit for descriptions.
 	maxDescriptionRunes = 2000
-	// maxASCIIName is the Director's limit for bundle and API names.
-	maxASCIIName = 100
 )
 
-var _ ocsync.Source = (*Source)(nil)
+var (
+	_ ocsync.Source = (*Source)(nil)
+	_ ocsync.Scoped = (*Source)(nil)
+)
+
+// ownerPattern is the rule of SourceOptions.Owner.
+var ownerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // SourceOptions configures a Source.
 type SourceOptions struct {
-	// ApplicationPrefix starts every application name: <prefix>-<id>. It
-	// must be lower-case letters, digits and single dashes, start with a
-	// letter, not end with a dash, and be at most MaxPrefixLen long, so that
-	// every name is valid for the Director and unique under its name
-	// normalisation. Names of up to 36 characters also pass the rule of
-	// Director versions older than 2021. Required.
+	// ApplicationPrefix starts every application name: <prefix>-<id>, the
+	// naming of the original job. It must be lower-case letters, digits and
+	// single dashes, start with a letter, not end with a dash, and be at
+	// most MaxPrefixLen long, so that every name is valid for the Director
+	// and unique under its name normalisation. Names of up to 36 characters
+	// also pass the rule of Director versions older than 2021. Required.
 	ApplicationPrefix string
+	// Owner tells several syncs of one tenant apart (see ocsync.Scope): 1
+	// to MaxOwnerLen letters, digits, '_', '.' or '-', starting with a
+	// letter or digit. Empty means the sync without an owner.
+	Owner string
 }
 
-// Validate reports an unusable prefix.
+// Validate reports every invalid option as an *ocsync.FieldError (field
+// "ApplicationPrefix" or "Owner"), joined with errors.Join; nil when the
+// options are valid. Problems never quote the value.
 func (o SourceOptions) Validate() error {
-	p := o.ApplicationPrefix
+	var errs []error
+	if p := prefixProblem(o.ApplicationPrefix); p != "" {
+		errs = append(errs, &ocsync.FieldError{Field: "ApplicationPrefix", Problem: p})
+	}
+	if o.Owner != "" && (len(o.Owner) > MaxOwnerLen || !ownerPattern.MatchString(o.Owner)) {
+		errs = append(errs, &ocsync.FieldError{Field: "Owner", Problem: fmt.Sprintf(
+			"must be 1 to %d letters, digits, '_', '.' or '-', starting with a letter or digit", MaxOwnerLen)})
+	}
+	return errors.Join(errs...)
+}
+
+func prefixProblem(p string) string {
 	switch {
 	case p == "":
-		return errors.New("openconnectors: ApplicationPrefix is required")
+		return "is required"
 	case len(p) > MaxPrefixLen:
-		return fmt.Errorf("openconnectors: ApplicationPrefix %q is longer than %d characters", p, MaxPrefixLen)
+		return fmt.Sprintf("is longer than %d characters", MaxPrefixLen)
 	case p[0] < 'a' || p[0] > 'z':
-		return fmt.Errorf("openconnectors: ApplicationPrefix %q must start with a lower-case letter", p)
+		return "must start with a lower-case letter"
 	case strings.HasSuffix(p, "-"):
-		return fmt.Errorf("openconnectors: ApplicationPrefix %q must not end with a dash", p)
+		return "must not end with a dash"
 	case strings.Contains(p, "--"):
-		return fmt.Errorf("openconnectors: ApplicationPrefix %q must not contain consecutive dashes", p)
+		return "must not contain consecutive dashes"
 	}
 	for _, r := range p {
 		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
-			return fmt.Errorf("openconnectors: ApplicationPrefix %q may only hold lower-case letters, digits and dashes", p)
+			return "may only hold lower-case letters, digits and dashes"
 		}
 	}
-	return nil
+	return ""
 }
 
 // Source is the ocsync.Source of one Open Connectors tenant: one application
@@ -76,25 +97,35 @@ type Source struct {
 	opts   SourceOptions
 }
 
-// NewSource returns a Source reading through c. Options are checked by
-// Applications (and can be checked earlier with SourceOptions.Validate).
-func NewSource(c *Client, opts SourceOptions) *Source {
-	return &Source{client: c, opts: opts}
+// NewSource returns a Source reading through c. Invalid options are the
+// errors of SourceOptions.Validate.
+func NewSource(c *Client, opts SourceOptions) (*Source, error) {
+	if c == nil {
+		return nil, errors.New("openconnectors: NewSource: no client")
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("openconnectors: source options: %w", err)
+	}
+	return &Source{client: c, opts: opts}, nil
 }
 
 // Context returns the client's context value: the host as configured (see
 // Client.Context).
 func (s *Source) Context() string { return s.client.Context() }
 
+// Scope returns the applications this Source describes: the client's
+// context and the configured owner.
+func (s *Source) Scope() ocsync.Scope {
+	return ocsync.Scope{Context: s.client.Context(), Owner: s.opts.Owner}
+}
+
 // Applications lists the instances and maps each to an application (see
-// Source.Application). Invalid options are an error wrapping ocsync.ErrFatal.
+// Source.Application). A failed listing is returned as it is (the engine
+// reports it as ocsync.ErrListFailed), never with a partial list.
 func (s *Source) Applications(ctx context.Context) ([]ocsync.Application, error) {
-	if err := s.opts.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ocsync.ErrFatal, err)
-	}
 	instances, err := s.client.Instances(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("openconnectors: %w", err)
 	}
 	apps := make([]ocsync.Application, 0, len(instances))
 	for _, in := range instances {
@@ -105,39 +136,44 @@ func (s *Source) Applications(ctx context.Context) ([]ocsync.Application, error)
 
 // Application maps one instance per the product contract: name
 // <prefix>-<id>, key the decimal id, description "SAP Open Connectors <E>:
-// <N>", status CONNECTED or FAILED (disabled, invalid or incomplete), bundle
-// the element key and API "<E>: <N>" as printable ASCII, target URL the
-// client's base URL, revision the update date, and the credential
-// "User <u>, Organization <o>, Element <token>".
+// <N>" (cut to 2000 runes), status FAILED when the platform says the
+// instance is disabled or not valid (CONNECTED otherwise), bundle the
+// element key and API "<E>: <N>" as sent, target URL the client's base URL,
+// revision the update date, and the credential "User <u>, Organization <o>,
+// Element <token>".
+//
+// An instance that cannot be mapped (see Instance.Unusable) keeps only its
+// Name and Key, with ocsync.Application.Unusable saying why, so the engine
+// leaves its application exactly as it is.
 func (s *Source) Application(in Instance) ocsync.Application {
 	id := strconv.FormatInt(in.ID, 10)
+	app := ocsync.Application{Name: s.opts.ApplicationPrefix + "-" + id, Key: id}
+	if reason := in.Unusable(); reason != "" {
+		app.Unusable = "instance " + id + ": " + reason
+		return app
+	}
 	label := in.Element.Name + ": " + in.Name
 	status := ocsync.StatusConnected
-	if in.Disabled || !in.Valid || len(in.Missing) > 0 {
+	if in.Disabled || !in.Valid {
 		status = ocsync.StatusFailed
 	}
-	cfg := s.client.cfg
-	return ocsync.Application{
-		Name: s.opts.ApplicationPrefix + "-" + id,
-		Key:  id,
-		Attributes: ocsync.Attributes{
-			Description:  truncateRunes("SAP Open Connectors "+label, maxDescriptionRunes),
-			ProviderName: ProviderName,
-			Status:       status,
-			Bundle:       PrintableASCII(in.Element.Key, maxASCIIName, "element-"+strconv.FormatInt(in.Element.ID, 10)),
-			API:          PrintableASCII(label, maxASCIIName, "instance "+id),
-			TargetURL:    s.client.BaseURL(),
-			Revision:     in.UpdatedDate,
-		},
-		Credential: ocsync.Secret("User " + cfg.UserSecret.Reveal() + ", Organization " +
-			cfg.OrganizationSecret.Reveal() + ", Element " + in.Token.Reveal()),
+	app.Attributes = ocsync.Attributes{
+		Description:  truncateRunes("SAP Open Connectors "+label, maxDescriptionRunes),
+		ProviderName: ProviderName,
+		Status:       status,
+		Bundle:       in.Element.Key,
+		API:          label,
+		TargetURL:    s.client.BaseURL(),
+		Revision:     in.UpdatedDate,
 	}
+	app.Credential = ocsync.Secret(s.client.auth + ", Element " + in.Token.Reveal())
+	return app
 }
 
 // Spec loads the API document of app's instance (app.Key is the instance id).
 func (s *Source) Spec(ctx context.Context, app ocsync.Application) (ocsync.Spec, error) {
 	id, err := strconv.ParseInt(app.Key, 10, 64)
-	if err != nil {
+	if err != nil || id <= 0 {
 		return ocsync.Spec{}, fmt.Errorf("openconnectors: application %s: key %q is not an instance id", app.Name, app.Key)
 	}
 	data, err := s.client.Docs(ctx, id)
@@ -153,62 +189,4 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
-}
-
-// PrintableASCII turns s into a name of printable ASCII of at most n bytes,
-// deterministically: letters with diacritics lose them (é → e), a few
-// letters are spelled out (ß → ss, æ → ae, ø → o, ł → l), whitespace and
-// control characters become single spaces, and each run of other characters
-// becomes one "_". Leading and trailing spaces are removed. When no ASCII
-// letter or digit is left, fallback is used instead (and "_" when the
-// fallback has none either).
-func PrintableASCII(s string, n int, fallback string) string {
-	var b strings.Builder
-	var last byte // class of what was written last: 0 nothing, ' ', '_' or 'c'
-	for _, r := range norm.NFKD.String(s) {
-		switch {
-		case r >= 0x21 && r <= 0x7e:
-			b.WriteRune(r)
-			last = 'c'
-		case unicode.IsSpace(r) || unicode.IsControl(r):
-			if last != ' ' && last != 0 {
-				b.WriteByte(' ')
-				last = ' '
-			}
-		case unicode.Is(unicode.Mn, r):
-			// a combining mark left over by the decomposition
-		default:
-			if t, ok := spelled[r]; ok {
-				b.WriteString(t)
-				last = 'c'
-			} else if last != '_' {
-				b.WriteByte('_')
-				last = '_'
-			}
-		}
-	}
-	out := b.String()
-	if len(out) > n {
-		out = out[:n]
-	}
-	out = strings.TrimSpace(out)
-	if !strings.ContainsFunc(out, isASCIIAlnum) {
-		if fallback == "" {
-			return "_"
-		}
-		return PrintableASCII(fallback, n, "")
-	}
-	return out
-}
-
-func isASCIIAlnum(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-}
-
-// spelled transliterates letters that do not decompose.
-var spelled = map[rune]string{
-	'ß': "ss", 'ẞ': "SS", 'æ': "ae", 'Æ': "AE", 'œ': "oe", 'Œ': "OE",
-	'ø': "o", 'Ø': "O", 'ł': "l", 'Ł': "L", 'đ': "d", 'Đ': "D",
-	'ð': "d", 'Ð': "D", 'þ': "th", 'Þ': "Th", 'ı': "i",
-	'‘': "'", '’': "'", '“': "\"", '”': "\"", '–': "-", '—': "-", '…': "...",
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -43,16 +44,77 @@ func TestPrefixValidation(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
-			assert.Contains(t, err.Error(), "ApplicationPrefix")
+			var fe *ocsync.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "ApplicationPrefix", fe.Field)
 		})
 	}
 }
 
-func TestInvalidPrefixFailsTheListing(t *testing.T) {
+func TestOwnerValidation(t *testing.T) {
+	tests := []struct {
+		owner string
+		ok    bool
+	}{
+		{"", true},
+		{"a", true},
+		{"shard-1.crm_EU", true},
+		{"9lives", true},
+		{strings.Repeat("o", MaxOwnerLen), true},
+		{strings.Repeat("o", MaxOwnerLen+1), false},
+		{"-shard", false},
+		{"_shard", false},
+		{".shard", false},
+		{"sh ard", false},
+		{"shard/1", false},
+		{"shärd", false},
+		{"shard\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.owner, func(t *testing.T) {
+			err := SourceOptions{ApplicationPrefix: "oc", Owner: tt.owner}.Validate()
+			if tt.ok {
+				require.NoError(t, err)
+				return
+			}
+			var fe *ocsync.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "Owner", fe.Field)
+			assert.Contains(t, fe.Problem, "1 to 63 letters, digits")
+		})
+	}
+	err := SourceOptions{ApplicationPrefix: "Bad", Owner: "-bad"}.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ApplicationPrefix: ")
+	assert.Contains(t, err.Error(), "Owner: ")
+}
+
+func TestNewSourceValidatesUpFront(t *testing.T) {
 	f := newFixture(t, nil, octest.WithInstances(instances(1)...))
-	_, err := NewSource(f.c, SourceOptions{ApplicationPrefix: "Bad"}).Applications(t.Context())
-	require.ErrorIs(t, err, ocsync.ErrFatal)
-	assert.Zero(t, f.srv.Requests(), "nothing is listed with a bad prefix")
+	src, err := NewSource(f.c, SourceOptions{ApplicationPrefix: "Bad"})
+	require.Error(t, err)
+	assert.Nil(t, src)
+	var fe *ocsync.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "ApplicationPrefix", fe.Field)
+	_, err = NewSource(nil, SourceOptions{ApplicationPrefix: "oc"})
+	require.Error(t, err)
+	assert.Zero(t, f.srv.Requests(), "nothing is listed")
+}
+
+func TestScope(t *testing.T) {
+	f := newFixture(t, nil)
+	src := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc", Owner: "shard-1"})
+	var scoped ocsync.Scoped = src
+	assert.Equal(t, ocsync.Scope{Context: f.srv.URL[len("http://"):], Owner: "shard-1"}, scoped.Scope())
+	assert.Equal(t, ocsync.Scope{Context: f.c.Context()}, newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"}).Scope())
+}
+
+func newSource(t *testing.T, c *Client, opts SourceOptions) *Source {
+	t.Helper()
+	src, err := NewSource(c, opts)
+	require.NoError(t, err)
+	return src
 }
 
 func TestApplications(t *testing.T) {
@@ -66,7 +128,7 @@ func TestApplications(t *testing.T) {
 		octest.Instance{ID: 4713, Name: "off", Token: "t", Element: octest.Element{ID: 1, Key: "k", Name: "E"}, Disabled: true},
 	)
 	f.srv.PutRaw(4714, nil, []byte(`{"id":4714,"element":{"id":77}}`))
-	src := NewSource(f.c, SourceOptions{ApplicationPrefix: "oc"})
+	src := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"})
 	apps, err := src.Applications(t.Context())
 	require.NoError(t, err)
 	require.Len(t, apps, 4)
@@ -89,17 +151,61 @@ func TestApplications(t *testing.T) {
 	assert.Equal(t, "User u+s/er=, Organization o+r/g==, Element Ab3+xYz/0k9=", apps[0].Credential.Reveal())
 
 	assert.Equal(t, "SAP Open Connectors Zendesk: Tickets für Köln – 日本", apps[1].Description)
-	assert.Equal(t, "Zendesk: Tickets fur Koln - _", apps[1].API)
+	assert.Equal(t, "Zendesk: Tickets für Köln – 日本", apps[1].API, "the API name as sent")
 	assert.Equal(t, ocsync.StatusFailed, apps[1].Status, "invalid")
 	assert.Empty(t, apps[1].Revision)
+	assert.Empty(t, apps[1].Unusable)
 	assert.Equal(t, ocsync.StatusFailed, apps[2].Status, "disabled")
+	assert.Empty(t, apps[2].Unusable, "disabled is the platform's word, not unusable")
 
-	assert.Equal(t, "oc-4714", apps[3].Name)
-	assert.Equal(t, ocsync.StatusFailed, apps[3].Status, "incomplete")
-	assert.Equal(t, "element-77", apps[3].Bundle)
-	assert.Equal(t, "instance 4714", apps[3].API)
+	assert.Equal(t, ocsync.Application{Name: "oc-4714", Key: "4714", Unusable: "instance 4714: name is missing or empty"}, apps[3],
+		"an incomplete instance keeps its name and key only")
 
 	assert.Equal(t, f.srv.URL[len("http://"):], src.Context())
+}
+
+func TestUnusableInstances(t *testing.T) {
+	const secretToken = "Ab3+xYz/0k9="
+	good := Instance{ID: 5, Name: "crm", Token: secretToken, Element: Element{Key: "sfdc", Name: "Salesforce"}, Valid: true}
+	tests := []struct {
+		name   string
+		mutate func(*Instance)
+		want   string
+	}{
+		{"usable", func(*Instance) {}, ""},
+		{"disabled and invalid are usable", func(in *Instance) { in.Disabled, in.Valid = true, false }, ""},
+		{"no name", func(in *Instance) { in.Name = "" }, "name is missing or empty"},
+		{"blank name", func(in *Instance) { in.Name = " \t " }, "name is missing or empty"},
+		{"no token", func(in *Instance) { in.Token = "" }, "token is missing or empty"},
+		{"no element key", func(in *Instance) { in.Element.Key = "" }, "element.key is missing or empty"},
+		{"token with a comma", func(in *Instance) { in.Token = secretToken + ",User-x" }, "token contains a comma"},
+		{"token with a space", func(in *Instance) { in.Token = secretToken + " x" }, "token contains white space"},
+		{"token with a line break", func(in *Instance) { in.Token = secretToken + "\r\nX-Injected: 1" }, "token contains a control character"},
+		{"element key with a comma", func(in *Instance) { in.Element.Key = "sf,dc" }, "element.key contains a comma"},
+	}
+	f := newFixture(t, nil)
+	src := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := good
+			tt.mutate(&in)
+			reason := in.Unusable()
+			assert.True(t, strings.HasPrefix(reason, tt.want), "%q does not start with %q", reason, tt.want)
+			assert.Equal(t, tt.want == "", reason == "")
+			app := src.Application(in)
+			assert.Equal(t, "oc-5", app.Name)
+			assert.Equal(t, "5", app.Key)
+			if tt.want == "" {
+				assert.Empty(t, app.Unusable)
+				assert.NotEmpty(t, app.Bundle)
+				return
+			}
+			assert.Equal(t, "instance 5: "+reason, app.Unusable)
+			assert.NotContains(t, app.Unusable, secretToken, "the reason never names the token")
+			assert.Equal(t, ocsync.Attributes{}, app.Attributes)
+			assert.Empty(t, app.Credential)
+		})
+	}
 }
 
 func TestSpec(t *testing.T) {
@@ -107,7 +213,7 @@ func TestSpec(t *testing.T) {
 	doc := octest.SwaggerDocument("special", 5000)
 	f.srv.SetSpec(2, doc)
 	f.srv.SetSpec(1, []byte("nope"))
-	src := NewSource(f.c, SourceOptions{ApplicationPrefix: "oc"})
+	src := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"})
 	apps, err := src.Applications(t.Context())
 	require.NoError(t, err)
 	require.Len(t, apps, 2)
@@ -133,58 +239,38 @@ func TestSpec(t *testing.T) {
 func TestListingErrorsPassThrough(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.MaxRetries = -1 }, octest.WithInstances(instances(1)...))
 	f.srv.AddFault(octest.EndpointInstances, octest.Fault{Status: 503})
-	apps, err := NewSource(f.c, SourceOptions{ApplicationPrefix: "oc"}).Applications(t.Context())
+	apps, err := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"}).Applications(t.Context())
 	require.ErrorIs(t, err, ocsync.ErrRetryable)
 	assert.Nil(t, apps)
 	var apiErr *APIError
 	assert.True(t, errors.As(err, &apiErr))
 }
 
-func TestPrintableASCII(t *testing.T) {
-	tests := []struct {
-		in, fallback, want string
-	}{
-		{"Salesforce: crm", "f", "Salesforce: crm"},
-		{"Crème brûlée", "f", "Creme brulee"},
-		{"Straße Ærø Łódź", "f", "Strasse AEro Lodz"},
-		{"日本語", "fallback", "fallback"},
-		{"A 日本 B", "f", "A _ B"},
-		{"a\tb\n\nc", "f", "a b c"},
-		{"  padded  ", "f", "padded"},
-		{"ﬁle ＡＢＣ", "f", "file ABC"},
-		{"“quoted” – dash…", "f", `"quoted" - dash...`},
-		{"", "", "_"},
-		{"\x00\x01", "日本", "_"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got := PrintableASCII(tt.in, 100, tt.fallback)
-			assert.Equal(t, tt.want, got)
-			assert.Equal(t, got, PrintableASCII(tt.in, 100, tt.fallback), "deterministic")
-		})
-	}
-	t.Run("limits", func(t *testing.T) {
-		long := strings.Repeat("ä", 300)
-		got := PrintableASCII(long, 100, "f")
-		assert.Equal(t, strings.Repeat("a", 100), got)
-		got = PrintableASCII(strings.Repeat("x ", 60), 100, "f")
-		assert.LessOrEqual(t, len(got), 100)
-		assert.False(t, strings.HasSuffix(got, " "))
-		for _, r := range got {
-			assert.True(t, r >= 0x20 && r <= 0x7e)
-		}
-	})
+func TestEngineReportsListingFailures(t *testing.T) {
+	// A listing that fails half way through is a listing failure for the
+	// engine: no plan, nothing deleted.
+	f := newFixture(t, func(c *Config) { c.PageSize = 2 }, octest.WithInstances(instances(5)...))
+	f.srv.AddFault(octest.EndpointInstances, octest.Fault{Times: 1})
+	f.srv.AddFault(octest.EndpointInstances, octest.Fault{Body: []byte(`[{"id":3,"name":"x","token":"tttt","element":{"key":"k"}},"broken"]`), Times: 1})
+	reg := ocsynctest.NewRegistry()
+	engine := &ocsync.Engine{Source: newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"}), Registry: reg}
+	plan, err := engine.Plan(t.Context())
+	require.ErrorIs(t, err, ocsync.ErrListFailed)
+	assert.Nil(t, plan)
+	assert.Contains(t, err.Error(), "page 2")
+	assert.Contains(t, err.Error(), "item 1")
 }
 
 func TestLongNamesAreCut(t *testing.T) {
 	f := newFixture(t, nil)
 	name := strings.Repeat("ü", 3000)
-	f.srv.Put(octest.Instance{ID: 1, Name: name, Token: "t", Element: octest.Element{Key: strings.Repeat("k", 150), Name: "E"}})
-	apps, err := NewSource(f.c, SourceOptions{ApplicationPrefix: "oc"}).Applications(t.Context())
+	key := strings.Repeat("k", 150)
+	f.srv.Put(octest.Instance{ID: 1, Name: name, Token: "t", Element: octest.Element{Key: key, Name: "E"}})
+	apps, err := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"}).Applications(t.Context())
 	require.NoError(t, err)
 	require.Len(t, apps, 1)
 	assert.Equal(t, 2000, utf8.RuneCountInString(apps[0].Description))
 	assert.True(t, strings.HasPrefix(apps[0].Description, "SAP Open Connectors E: üü"))
-	assert.Len(t, apps[0].Bundle, 100)
-	assert.Len(t, apps[0].API, 100)
+	assert.Equal(t, key, apps[0].Bundle, "the bundle name as sent")
+	assert.Equal(t, "E: "+name, apps[0].API, "the API name as sent")
 }

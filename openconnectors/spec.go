@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 var openAPI3Version = regexp.MustCompile(`^3\.[0-9]+\.[0-9]+$`)
@@ -86,3 +87,14 @@ func (m *member) UnmarshalJSON(value []byte) error {
 }
 
 func (m member) isObject() bool { return m.object }
+
+// clip cuts s to at most n runes, with "…" when cut, and makes runs of white
+// space single spaces.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
