@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"regexp"
 	"runtime/debug"
 	"time"
 
@@ -27,13 +29,22 @@ const (
 	outputJSON = "json"
 )
 
+// defaultListen is the -listen address of service mode when none is given.
+const defaultListen = ":8080"
+
+// approveDigest is the form of a deletions digest (ocsync.DeletionsDigest).
+var approveDigest = regexp.MustCompile(`^sha256:[0-9a-f]{32}$`)
+
 // flags are the parsed command line.
 type flags struct {
-	config  string
-	dryRun  bool
-	output  string
-	force   bool
-	version bool
+	config   string
+	dryRun   bool
+	output   string
+	force    bool
+	approve  string
+	interval time.Duration
+	listen   string
+	version  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -42,32 +53,53 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", config.DefaultPath, "configuration `file`")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and change nothing")
-	fs.StringVar(&f.output, "output", outputText, "output `format`: text or json (json: one document on stdout)")
+	fs.StringVar(&f.output, "output", outputText, "output `format`: text or json (json: one document per run on stdout)")
 	fs.BoolVar(&f.force, "force", false, "lift the deletion guard for this run")
+	fs.StringVar(&f.approve, "approve", "", "apply withheld deletions only if their `digest` (sha256:..., shown by -dry-run) is still the plan's")
+	fs.DurationVar(&f.interval, "interval", 0, "run as a service: sync every `duration` until SIGTERM or SIGINT (0: run once)")
+	fs.StringVar(&f.listen, "listen", "", "serve /metrics, /healthz and /readyz on `address` (default "+defaultListen+" with -interval, off otherwise)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ocjob [flags]\n\nSynchronises Open Connectors instances into Compass applications once.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ocjob [flags]\n\nSynchronises Open Connectors instances into Compass applications once, or every -interval.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(fs.Output(), "\nExit codes: 0 converged or dry run done, 1 config/auth/listing failure (nothing changed),\n"+
-			"2 usage error, 3 some items failed, 4 deletions withheld by the deletion guard.\n")
+			"2 usage error, 3 some items failed, 4 deletions withheld by the deletion guard.\n"+
+			"With -interval: 0 after a clean shutdown, 1 when the configuration cannot be loaded.\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
-	if fs.NArg() > 0 {
-		err := fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	usage := func(format string, a ...any) (flags, error) {
+		err := fmt.Errorf(format, a...)
 		fmt.Fprintln(stderr, "ocjob:", err)
 		fs.Usage()
 		return f, err
 	}
-	if f.output != outputText && f.output != outputJSON {
-		err := fmt.Errorf("invalid -output %q: want %s or %s", f.output, outputText, outputJSON)
-		fmt.Fprintln(stderr, "ocjob:", err)
-		fs.Usage()
-		return f, err
+	listenSet := false
+	fs.Visit(func(fl *flag.Flag) { listenSet = listenSet || fl.Name == "listen" })
+	switch {
+	case fs.NArg() > 0:
+		return usage("unexpected argument %q", fs.Arg(0))
+	case f.output != outputText && f.output != outputJSON:
+		return usage("invalid -output %q: want %s or %s", f.output, outputText, outputJSON)
+	case f.approve != "" && !approveDigest.MatchString(f.approve):
+		// The value is the operator's own; it is quoted so a typo shows.
+		return usage("invalid -approve %q: want a deletions digest such as sha256:0123…, as a dry run prints it", f.approve)
+	case f.approve != "" && f.force:
+		return usage("-approve and -force cannot be combined: -force lifts the guard for any deletions")
+	case f.interval < 0:
+		return usage("invalid -interval %v: must not be negative", f.interval)
+	case listenSet && f.listen == "":
+		return usage("invalid -listen: empty address")
+	}
+	if f.interval > 0 && !listenSet {
+		f.listen = defaultListen
 	}
 	return f, nil
 }
+
+// onListen, when set, is told the address the HTTP server listens on.
+var onListen func(addr net.Addr)
 
 // run is the whole program behind main, with its environment passed in.
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
@@ -83,50 +115,96 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return job.ExitOK
 	}
 
-	start := time.Now()
 	cfg, err := config.Load(ctx, f.config, env)
 	if err != nil {
 		for _, e := range flatten(err) {
 			fmt.Fprintln(stderr, "ocjob:", e)
 		}
 		if f.output == outputJSON {
-			writeJSON(stdout, stderr, nil, err, job.ExitFailed)
+			writeJSON(stdout, stderr, nil, nil, err, job.ExitFailed)
 		}
 		return job.ExitFailed
 	}
-	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	scrubber := job.NewScrubber(cfg)
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, scrubber)
 	log.LogAttrs(ctx, slog.LevelInfo, "ocjob starting", slog.String("version", buildVersion()),
 		slog.String("config", f.config), slog.Bool("dryRun", f.dryRun), slog.Bool("force", f.force),
+		slog.String("approve", f.approve), slog.Duration("interval", f.interval),
 		slog.String("openConnectors", cfg.OpenConnectors.Host), slog.String("tenant", cfg.Compass.TenantID),
 		slog.String("owner", cfg.Sync.Owner), slog.String("policy", string(cfg.Sync.Policy)))
 
-	var rep *ocsync.Report
-	engine, err := job.NewEngine(cfg, job.Options{DryRun: f.dryRun, Force: f.force, Logger: log})
+	r := &runner{flags: f, cfg: cfg, log: log, scrubber: scrubber, stdout: stdout, stderr: stderr}
+	if f.listen == "" {
+		return r.once(ctx)
+	}
+	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "invalid configuration", slog.String("error", err.Error()))
+		log.LogAttrs(ctx, slog.LevelError, "cannot listen", slog.String("address", f.listen), slog.String("error", err.Error()))
+		return job.ExitFailed
+	}
+	if onListen != nil {
+		onListen(ln.Addr())
+	}
+	r.served = job.NewServiceMetrics()
+	svc := &job.Service{Interval: f.interval, Run: r.once, Metrics: r.served, Logger: log}
+	if err := svc.Serve(ctx, ln); err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "serving failed", slog.String("error", err.Error()))
+		return job.ExitFailed
+	}
+	if f.interval == 0 {
+		return svc.LastExitCode()
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "ocjob stopped", slog.Int("runs", svc.Runs()))
+	return job.ExitOK
+}
+
+// runner carries out one run the way the command line asks, as often as
+// it is called.
+type runner struct {
+	flags    flags
+	cfg      *config.Config
+	log      *slog.Logger
+	scrubber *ocsync.Scrubber
+	stdout   io.Writer
+	stderr   io.Writer
+	served   *job.Metrics // the process's metrics when serving, else nil
+}
+
+// once runs the sync once, writes its report, records and pushes its
+// metrics, and returns its exit code.
+func (r *runner) once(ctx context.Context) int {
+	var o job.Outcome
+	engine, err := job.NewEngine(r.cfg, job.Options{DryRun: r.flags.dryRun, Force: r.flags.force, Approve: r.flags.approve,
+		Logger: r.log, Scrubber: r.scrubber})
+	if err != nil {
+		r.log.LogAttrs(ctx, slog.LevelError, "invalid configuration", slog.String("error", err.Error()))
+		o.Err = err
 	} else {
-		rep, err = job.RunEngine(ctx, engine)
+		o = job.Sync(ctx, engine)
 	}
-	code := job.ExitCode(rep, err)
+	code := o.ExitCode()
 
-	switch {
-	case f.output == outputJSON:
-		writeJSON(stdout, stderr, rep, err, code)
+	switch rep := job.ScrubReport(o.Report, r.scrubber); {
+	case r.flags.output == outputJSON:
+		writeJSON(r.stdout, r.stderr, r.scrubber, rep, o.Err, code)
 	case rep != nil:
-		if werr := job.WriteText(stdout, rep); werr != nil {
-			log.LogAttrs(ctx, slog.LevelError, "writing the report failed", slog.String("error", werr.Error()))
+		if werr := job.WriteText(r.stdout, rep); werr != nil {
+			r.log.LogAttrs(ctx, slog.LevelError, "writing the report failed", slog.String("error", werr.Error()))
 		}
 	}
 
-	if cfg.Metrics.PushgatewayURL != "" {
-		perr := job.PushMetrics(context.WithoutCancel(ctx), nil, cfg.Metrics.PushgatewayURL, job.RunMetrics{
-			Report: rep, Duration: time.Since(start), ExitCode: code, Owner: cfg.Sync.Owner,
-		})
-		if perr != nil {
-			log.LogAttrs(ctx, slog.LevelWarn, "pushing metrics failed", slog.String("error", perr.Error()))
+	m := job.RunMetrics{Report: o.Report, Duration: o.Duration, Phases: o.Phases, ExitCode: code, Owner: r.cfg.Sync.Owner}
+	if r.served != nil {
+		r.served.Observe(m)
+	}
+	if url := r.cfg.Metrics.PushgatewayURL; url != "" {
+		pushed := job.NewMetrics()
+		pushed.Observe(m)
+		if perr := pushed.Push(context.WithoutCancel(ctx), nil, url, r.cfg.Sync.Owner, r.scrubber); perr != nil {
+			r.log.LogAttrs(ctx, slog.LevelWarn, "pushing metrics failed", slog.String("error", perr.Error()))
 		}
 	}
-	log.LogAttrs(ctx, slog.LevelDebug, "ocjob done", slog.Int("exitCode", code))
+	r.log.LogAttrs(ctx, slog.LevelDebug, "run done", slog.Int("exitCode", code))
 	return code
 }
 
@@ -140,10 +218,12 @@ type document struct {
 	Errors   []string `json:"errors,omitempty"`
 }
 
-func writeJSON(stdout, stderr io.Writer, rep *ocsync.Report, err error, code int) {
+// writeJSON writes the JSON document of one run, rep already scrubbed; the
+// error strings pass through scrubber (nil: none).
+func writeJSON(stdout, stderr io.Writer, scrubber *ocsync.Scrubber, rep *ocsync.Report, err error, code int) {
 	doc := document{Version: buildVersion(), Report: rep, ExitCode: code}
 	for _, e := range flatten(err) {
-		doc.Errors = append(doc.Errors, e.Error())
+		doc.Errors = append(doc.Errors, scrubber.Scrub(e.Error()))
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
@@ -203,8 +283,9 @@ func buildVersion() string {
 }
 
 // newLogger returns the program's logger on w. FormatAuto writes text to a
-// terminal and JSON otherwise. config.LevelTrace shows as TRACE.
-func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+// terminal and JSON otherwise. config.LevelTrace shows as TRACE. Every
+// message and attribute passes through scrubber (see job.NewScrubHandler).
+func newLogger(w io.Writer, level slog.Level, format string, scrubber *ocsync.Scrubber) *slog.Logger {
 	opts := &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -216,10 +297,11 @@ func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
 			return a
 		},
 	}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if format == config.FormatText || (format == config.FormatAuto && isTerminal(w)) {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(job.NewScrubHandler(h, scrubber))
 }
 
 func isTerminal(w io.Writer) bool {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -421,26 +423,53 @@ func TestLogging(t *testing.T) {
 
 func TestTraceLevelName(t *testing.T) {
 	var buf bytes.Buffer
-	log := newLogger(&buf, config.LevelTrace, config.FormatJSON)
+	log := newLogger(&buf, config.LevelTrace, config.FormatJSON, nil)
 	log.Log(context.Background(), config.LevelTrace, "deep")
 	assert.Contains(t, buf.String(), `"level":"TRACE"`)
 }
 
-// pushgateway records the pushes it receives.
+// pushgateway records the pushes it receives, decoded with expfmt.
 type pushgateway struct {
-	mu     sync.Mutex
-	status int
-	paths  []string
-	bodies []string
+	mu       sync.Mutex
+	status   int
+	paths    []string
+	families []map[string]*dto.MetricFamily
 }
 
 func (p *pushgateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	fams := map[string]*dto.MetricFamily{}
+	dec := expfmt.NewDecoder(io.LimitReader(r.Body, 1<<20), expfmt.ResponseFormat(r.Header))
+	for {
+		mf := &dto.MetricFamily{}
+		if err := dec.Decode(mf); err != nil {
+			break
+		}
+		fams[mf.GetName()] = mf
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.paths = append(p.paths, r.Method+" "+r.URL.Path)
-	p.bodies = append(p.bodies, string(body))
+	p.paths = append(p.paths, r.Method+" "+r.URL.EscapedPath())
+	p.families = append(p.families, fams)
 	w.WriteHeader(p.status)
+}
+
+// gaugeValue returns the value of the gauge of mf with the given label
+// (name, value), or of its only gauge when no label is given.
+func gaugeValue(t *testing.T, mf *dto.MetricFamily, label ...string) float64 {
+	t.Helper()
+	require.NotNil(t, mf)
+	for _, m := range mf.GetMetric() {
+		if len(label) == 0 && len(m.GetLabel()) == 0 {
+			return m.GetGauge().GetValue()
+		}
+		for _, l := range m.GetLabel() {
+			if len(label) == 2 && l.GetName() == label[0] && l.GetValue() == label[1] {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	require.Failf(t, "no such sample", "%s %v", mf.GetName(), label)
+	return 0
 }
 
 func TestMetricsPush(t *testing.T) {
@@ -450,9 +479,9 @@ func TestMetricsPush(t *testing.T) {
 		owner  string
 		path   string
 	}{
-		{"accepted", http.StatusOK, "", "PUT /metrics/job/ocjob"},
-		{"with owner", http.StatusAccepted, "shard-a", "PUT /metrics/job/ocjob/owner/shard-a"},
-		{"pushgateway fails", http.StatusInternalServerError, "", "PUT /metrics/job/ocjob"},
+		{"accepted", http.StatusOK, "", "POST /metrics/job/ocjob"},
+		{"with owner", http.StatusAccepted, "shard-a", "POST /metrics/job/ocjob/owner/shard-a"},
+		{"pushgateway fails", http.StatusInternalServerError, "", "POST /metrics/job/ocjob"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -469,12 +498,34 @@ func TestMetricsPush(t *testing.T) {
 			})
 			assert.Equal(t, job.ExitItemsFailed, r.code, "a failed push never changes the exit code")
 			require.Equal(t, []string{tt.path}, pg.paths)
-			assert.Contains(t, pg.bodies[0], "ocjob_last_run_exit_code 3\n")
-			assert.Contains(t, pg.bodies[0], `ocjob_last_run_changes{result="created"} 1`+"\n")
-			assert.Contains(t, pg.bodies[0], `ocjob_last_run_changes{result="failed"} 1`+"\n")
+			fams := pg.families[0]
+			assert.Equal(t, 3.0, gaugeValue(t, fams["ocjob_last_run_exit_code"]))
+			assert.Equal(t, 1.0, gaugeValue(t, fams["ocjob_last_run_changes"], "result", "created"))
+			assert.Equal(t, 1.0, gaugeValue(t, fams["ocjob_last_run_changes"], "result", "failed"))
+			assert.Equal(t, 2.0, gaugeValue(t, fams["ocjob_last_run_spec_fetches"]))
+			assert.Positive(t, gaugeValue(t, fams["ocjob_phase_duration_seconds"], "phase", "list"))
+			assert.Positive(t, gaugeValue(t, fams["ocjob_phase_duration_seconds"], "phase", "apply"))
+			assert.NotContains(t, fams, "ocjob_last_success_timestamp_seconds", "pushed on exit 0 only")
 			assert.Equal(t, tt.status >= 300, strings.Contains(r.stderr, "pushing metrics failed"))
 		})
 	}
+	t.Run("success and listing failure", func(t *testing.T) {
+		pg := &pushgateway{status: http.StatusOK}
+		srv := httptest.NewServer(pg)
+		t.Cleanup(srv.Close)
+		f := newFixture(t, 2)
+		withPush := func(doc map[string]any) { doc["metrics"] = map[string]any{"pushgatewayURL": srv.URL} }
+		require.Equal(t, job.ExitOK, f.run(t, withPush).code)
+		require.Equal(t, job.ExitFailed, f.run(t, func(doc map[string]any) {
+			withPush(doc)
+			doc["openConnectors"].(map[string]any)["userSecret"] = "wrong-" + userSecret
+		}).code)
+		require.Len(t, pg.families, 2, "pushed also on failure")
+		assert.Positive(t, gaugeValue(t, pg.families[0]["ocjob_last_success_timestamp_seconds"]))
+		assert.NotContains(t, pg.families[1], "ocjob_last_success_timestamp_seconds")
+		assert.Equal(t, 1.0, gaugeValue(t, pg.families[1]["ocjob_last_run_exit_code"]))
+		assert.Zero(t, gaugeValue(t, pg.families[1]["ocjob_last_run_changes"], "result", "created"))
+	})
 }
 
 func TestAdoptsOriginalApplicationsAndReportsConflicts(t *testing.T) {

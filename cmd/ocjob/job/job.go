@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
@@ -34,8 +35,18 @@ type Options struct {
 	DryRun bool
 	// Force lifts the deletion guard for this run.
 	Force bool
+	// Approve, when set, lifts the deletion guard only for the deletions
+	// whose digest it is (ocsync.Plan.DeletionsDigest, shown by a dry run);
+	// any other set of deletions is withheld.
+	Approve string
 	// Logger receives the run's records; nil discards them.
 	Logger *slog.Logger
+	// Scrubber is shared by both clients of the run, which add the secrets
+	// they learn to it (instance tokens, access tokens) and scrub every
+	// text of a remote with it; nil means each client makes its own. Give
+	// the same one to the run's log handler (NewScrubHandler) and its
+	// output (ScrubReport).
+	Scrubber *ocsync.Scrubber
 	// HTTPClient is the base client for both APIs; nil means a default one.
 	HTTPClient *http.Client
 	// Now returns the current time; nil means time.Now.
@@ -51,8 +62,9 @@ func (o Options) logger() *slog.Logger {
 
 // NewEngine builds the engine described by cfg: an openconnectors.Source over
 // the configured tenant, a compass.Registry whose identity context is the
-// Open Connectors host as configured, and the sync settings. It sends no
-// request. Errors wrap config.ErrInvalid.
+// Open Connectors host as configured, and the sync settings. The run's
+// deadline is sync.runTimeout from now: build the engine right before
+// running it. It sends no request. Errors wrap config.ErrInvalid.
 func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 	if cfg == nil {
 		return nil, &config.Error{Problem: "no configuration"}
@@ -76,8 +88,13 @@ func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 	if err := srcOpts.Validate(); err != nil {
 		return nil, &config.Error{Key: "compass.applicationPrefix", Problem: err.Error()}
 	}
-	source := openconnectors.NewSource(client, srcOpts)
-	registry, err := compass.NewRegistry(compass.Config{
+	clock := &listClock{}
+	src, err := openconnectors.NewSource(client, srcOpts)
+	if err != nil {
+		return nil, &config.Error{Key: "compass.applicationPrefix", Problem: err.Error()}
+	}
+	source := timedSource{Source: src, clock: clock}
+	reg, err := compass.NewRegistry(compass.Config{
 		DirectorURL:         cfg.Compass.DirectorURL,
 		TokenURL:            cfg.Compass.TokenURL,
 		ClientID:            cfg.Compass.ClientID,
@@ -94,6 +111,11 @@ func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 	if err != nil {
 		return nil, &config.Error{Key: "compass", Problem: err.Error()}
 	}
+	registry := timedRegistry{Registry: reg, clock: clock}
+	var deadline time.Time
+	if cfg.Sync.RunTimeout > 0 {
+		deadline = time.Now().Add(cfg.Sync.RunTimeout)
+	}
 	return &ocsync.Engine{
 		Source:              source,
 		Registry:            registry,
@@ -101,9 +123,11 @@ func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 		Concurrency:         cfg.Sync.Concurrency,
 		MaxDeletePercent:    cfg.Sync.MaxDeletePercent,
 		Force:               opts.Force,
+		ApproveDigest:       opts.Approve,
 		SpecRefreshInterval: cfg.Sync.SpecRefreshInterval,
 		DryRun:              opts.DryRun,
 		NameKey:             compass.NormalizeName,
+		Deadline:            deadline,
 		Logger:              log,
 		Now:                 opts.Now,
 	}, nil
@@ -118,20 +142,51 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*ocsync.Report,
 	return RunEngine(ctx, engine)
 }
 
+// Outcome is what one run produced.
+type Outcome struct {
+	// Report is the run's report; nil when no plan was made.
+	Report *ocsync.Report
+	// Err is the engine's error (see RunEngine).
+	Err error
+	// Phases are how long listing, planning and applying took.
+	Phases Phases
+	// Duration is how long the whole run took.
+	Duration time.Duration
+}
+
+// ExitCode is ExitCode(o.Report, o.Err).
+func (o Outcome) ExitCode() int { return ExitCode(o.Report, o.Err) }
+
 // RunEngine plans and applies once with e, logging the plan and the summary
 // to e.Logger. The report is nil only when no plan could be made. The error
 // is the engine's: it joins item errors, the deletion guard's error and a
 // cancellation; pass it to ExitCode.
 func RunEngine(ctx context.Context, e *ocsync.Engine) (*ocsync.Report, error) {
+	o := Sync(ctx, e)
+	return o.Report, o.Err
+}
+
+// Sync is RunEngine with the run's timings. The listing phase is measured
+// apart from planning for engines made by NewEngine; for others, Phases.List
+// covers both and Phases.Plan is zero.
+func Sync(ctx context.Context, e *ocsync.Engine) Outcome {
 	log := e.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	clock := clockOf(e)
+	clock.reset()
 	start := time.Now()
 	plan, err := e.Plan(ctx)
+	planned := time.Now()
+	o := Outcome{Phases: Phases{List: planned.Sub(start)}}
+	if listed := clock.last(); !listed.IsZero() && !listed.Before(start) && !listed.After(planned) {
+		o.Phases.List, o.Phases.Plan = listed.Sub(start), planned.Sub(listed)
+	}
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "planning failed, nothing changed", slog.String("error", err.Error()))
-		return nil, err
+		o.Err, o.Duration = err, time.Since(start)
+		return o
 	}
 	log.LogAttrs(ctx, slog.LevelInfo, "plan",
 		slog.String("policy", string(plan.Policy)),
@@ -142,6 +197,7 @@ func RunEngine(ctx context.Context, e *ocsync.Engine) (*ocsync.Report, error) {
 		slog.Int("conflict", plan.Count(ocsync.KindConflict)),
 		slog.Int("skipped", plan.Count(ocsync.KindSkipped)),
 		slog.Bool("guardTripped", plan.Guard.Tripped),
+		slog.String("deletionsDigest", plan.DeletionsDigest),
 		slog.Bool("dryRun", e.DryRun))
 	if log.Enabled(ctx, slog.LevelDebug) {
 		for i := range plan.Changes {
@@ -152,19 +208,107 @@ func RunEngine(ctx context.Context, e *ocsync.Engine) (*ocsync.Report, error) {
 		}
 	}
 	rep, err := e.Apply(ctx, plan)
-	if plan.Guard.Tripped && !e.DryRun {
-		log.LogAttrs(ctx, slog.LevelWarn, "deletions withheld by the deletion guard; run with -force to apply them",
-			slog.Int("deletes", plan.Guard.Deletes), slog.Int("owned", plan.Guard.Owned),
-			slog.Int("maxDeletePercent", plan.Guard.MaxPercent))
+	o.Report, o.Err = rep, err
+	o.Phases.Apply = time.Since(planned)
+	o.Duration = time.Since(start)
+	if rep == nil {
+		log.LogAttrs(ctx, slog.LevelError, "the plan was refused, nothing changed", slog.String("error", err.Error()))
+		return o
 	}
+	logGuard(ctx, log, plan, e.DryRun)
 	level := slog.LevelInfo
 	if ExitCode(rep, err) != ExitOK {
 		level = slog.LevelWarn
 	}
 	log.LogAttrs(ctx, level, "run finished", slog.String("summary", rep.Summary.String()),
 		slog.Int("specFetches", rep.Summary.SpecFetches), slog.Bool("dryRun", rep.DryRun),
-		slog.Duration("duration", time.Since(start)))
-	return rep, err
+		slog.Duration("duration", o.Duration))
+	return o
+}
+
+// logGuard tells why deletions were withheld and how to apply them.
+func logGuard(ctx context.Context, log *slog.Logger, plan *ocsync.Plan, dryRun bool) {
+	g := plan.Guard
+	if !g.Tripped || dryRun {
+		return
+	}
+	attrs := []slog.Attr{slog.Int("deletes", g.Deletes), slog.Int("owned", g.Owned),
+		slog.Int("maxDeletePercent", g.MaxPercent), slog.String("deletionsDigest", plan.DeletionsDigest)}
+	if g.Refused != "" {
+		log.LogAttrs(ctx, slog.LevelWarn, "deletions withheld: the approved digest does not match the deletions of this plan; "+
+			"review them with -dry-run and approve the new digest", append(attrs, slog.String("approved", g.Refused))...)
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "deletions withheld by the deletion guard; review them with -dry-run and "+
+		"approve their digest with -approve (or lift the guard with -force)", attrs...)
+}
+
+// listClock records when the listings of a run returned, so that the
+// listing phase is measured apart from planning.
+type listClock struct {
+	mu   sync.Mutex
+	done time.Time
+}
+
+func (c *listClock) reset() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = time.Time{}
+}
+
+func (c *listClock) listed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = time.Now()
+}
+
+func (c *listClock) last() time.Time {
+	if c == nil {
+		return time.Time{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}
+
+// clockOf returns the listClock of an engine made by NewEngine, else nil.
+func clockOf(e *ocsync.Engine) *listClock {
+	if s, ok := e.Source.(timedSource); ok {
+		return s.clock
+	}
+	return nil
+}
+
+// timedSource is the Open Connectors source with its listing timed. It
+// embeds the concrete type, so every method of it stays visible to the
+// engine (ocsync.Scoped and any other optional interface).
+type timedSource struct {
+	*openconnectors.Source
+	clock *listClock
+}
+
+// Applications lists the instances and records when the listing returned.
+func (s timedSource) Applications(ctx context.Context) ([]ocsync.Application, error) {
+	defer s.clock.listed()
+	return s.Source.Applications(ctx)
+}
+
+// timedRegistry is the Compass registry with its listing timed; like
+// timedSource it embeds the concrete type (ocsync.NameKeyer,
+// ocsync.NameChecker and ocsync.Scoped stay visible).
+type timedRegistry struct {
+	*compass.Registry
+	clock *listClock
+}
+
+// Applications lists the applications and records when the listing
+// returned.
+func (r timedRegistry) Applications(ctx context.Context) ([]ocsync.Registered, error) {
+	defer r.clock.listed()
+	return r.Registry.Applications(ctx)
 }
 
 // ExitCode maps the outcome of Run or RunEngine to an exit code. rep may be
@@ -179,7 +323,7 @@ func ExitCode(rep *ocsync.Report, err error) int {
 		return ExitFailed
 	case rep.DryRun:
 		return ExitOK
-	case errors.Is(err, ocsync.ErrItemFailed),
+	case errors.Is(err, ocsync.ErrItemFailed), errors.Is(err, ocsync.ErrDeadline),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ExitItemsFailed
 	case errors.Is(err, ocsync.ErrGuardTripped):

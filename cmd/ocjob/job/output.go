@@ -11,8 +11,11 @@ import (
 
 // WriteText writes a report for a person: a table of every change that is
 // not "unchanged" (action, application, instance, result, what changes or
-// why), the deletion guard's verdict when it tripped or was forced, and the
-// one-line summary. Nothing in a report holds a secret.
+// why), the deletion guard's verdict when it tripped, was forced or was
+// lifted by an approval, the digest of the plan's deletions (in a dry run,
+// or when they were withheld) with the -approve flag that applies exactly
+// them, and the one-line summary. Pass the report through ScrubReport first
+// when its errors may quote a remote.
 func WriteText(w io.Writer, rep *ocsync.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	rows := 0
@@ -39,15 +42,8 @@ func WriteText(w io.Writer, rep *ocsync.Report) error {
 			return err
 		}
 	}
-	if g := rep.Plan.Guard; g.Tripped || g.Forced {
-		verdict := "withheld"
-		if g.Forced {
-			verdict = "applied (forced)"
-		}
-		if _, err := fmt.Fprintf(w, "Deletion guard: %d of %d owned applications to delete, limit %d%%: deletions %s.\n",
-			g.Deletes, g.Owned, g.MaxPercent, verdict); err != nil {
-			return err
-		}
+	if err := writeGuard(w, rep); err != nil {
+		return err
 	}
 	prefix := "Summary"
 	if rep.DryRun {
@@ -90,4 +86,30 @@ func details(c *ocsync.Change, r *ocsync.Result) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// writeGuard writes the deletion guard's verdict and the deletions digest.
+func writeGuard(w io.Writer, rep *ocsync.Report) error {
+	g, digest := rep.Plan.Guard, rep.Plan.DeletionsDigest
+	if g.Tripped || g.Forced || g.Approved {
+		verdict := "withheld"
+		switch {
+		case g.Refused != "":
+			verdict = "withheld: the approved digest " + g.Refused + " does not match this plan's deletions"
+		case g.Forced:
+			verdict = "applied (forced)"
+		case g.Approved:
+			verdict = "applied (approved " + digest + ")"
+		}
+		if _, err := fmt.Fprintf(w, "Deletion guard: %d of %d owned applications to delete, limit %d%%: deletions %s.\n",
+			g.Deletes, g.Owned, g.MaxPercent, verdict); err != nil {
+			return err
+		}
+	}
+	if digest != "" && (rep.DryRun || g.Tripped) {
+		if _, err := fmt.Fprintf(w, "Deletions digest: %s  (approve with -approve %s)\n", digest, digest); err != nil {
+			return err
+		}
+	}
+	return nil
 }
