@@ -1,16 +1,17 @@
 package compass
 
 import (
+	"crypto/x509"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
+	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -25,9 +26,8 @@ const (
 	// DefaultSpecTimeout bounds one request that carries a spec document
 	// (register, and the bundle and API mutations that send a spec).
 	DefaultSpecTimeout = 60 * time.Second
-	// DefaultMaxRetries is how often a failed query or idempotent mutation
-	// is tried again.
-	DefaultMaxRetries = 3
+	// MaxScopeLength bounds Scope.Context and Scope.Owner, in runes.
+	MaxScopeLength = 512
 )
 
 // Scopes are the OAuth2 scopes the Registry asks the token endpoint for.
@@ -38,29 +38,32 @@ var Scopes = []string{"application:read", "application:write"}
 type Config struct {
 	// DirectorURL is the Director's GraphQL endpoint, for example
 	// https://compass-gateway-auth-oauth.example.com/director/graphql.
-	// Required; https, or http for loopback hosts only.
+	// Required; https, or http for loopback hosts only; no user info,
+	// query or fragment.
 	DirectorURL string
 	// TokenURL is the OAuth2 token endpoint, for example
-	// https://oauth2.example.com/oauth2/token. Required; https, or http for
-	// loopback hosts only.
+	// https://oauth2.example.com/oauth2/token. Same rules as DirectorURL.
 	TokenURL string
-	// ClientID is the integration system's OAuth2 client id. Required.
+	// ClientID is the integration system's OAuth2 client id. Required; one
+	// header token (no white space, comma or control character).
 	ClientID string
-	// ClientSecret is the OAuth2 client secret. Required.
+	// ClientSecret is the OAuth2 client secret. Required; one header token.
 	ClientSecret ocsync.Secret
-	// Tenant is the external tenant id sent in the "tenant" header. Required.
+	// Tenant is the external tenant id sent in the "tenant" header.
+	// Required; one header token.
 	Tenant string
 	// IntegrationSystemID, when set, is recorded on registered and adopted
-	// applications.
+	// applications. It must be a UUID.
 	IntegrationSystemID string
-	// Context is the Open Connectors host the applications come from; it is
-	// written as connectorInstanceContext in the identity label and selects
-	// the applications this job sees. Required.
-	Context string
-	// Owner, when set, is written as owner in the identity label; only
-	// applications with the same owner are this job's. An identity label
-	// without owner belongs to the job that has no Owner.
-	Owner string
+	// Scope names the applications this Registry owns. Scope.Context (for
+	// the Open Connectors job, the Open Connectors host) is written as
+	// connectorInstanceContext in the identity label and selects the
+	// applications listed; required. Scope.Owner, when set, is written as
+	// owner; only applications with the same owner are owned, and an
+	// identity label without owner belongs to the Registry without one.
+	// Both are at most MaxScopeLength runes of valid UTF-8 without control
+	// characters or surrounding white space.
+	Scope ocsync.Scope
 	// PageSize of the applications listing, 1..200; 0 means DefaultPageSize.
 	PageSize int
 	// Timeout bounds each request without a spec document; 0 means
@@ -70,120 +73,131 @@ type Config struct {
 	// can be several megabytes; 0 means DefaultSpecTimeout, and it is never
 	// shorter than Timeout.
 	SpecTimeout time.Duration
-	// MaxRetries is how often a query or an idempotent mutation is tried
-	// again after a retryable failure; 0 means DefaultMaxRetries and a
-	// negative value disables retries.
+	// MaxRetries is how often a request is tried again after a retryable
+	// failure; 0 means ocsync.DefaultMaxRetries and a negative value
+	// disables retries.
 	MaxRetries int
-	// Backoff returns the wait before retry number attempt (starting at 1);
-	// nil means DefaultBackoff.
-	Backoff func(attempt int) time.Duration
+	// Backoff decides the wait before each retry; nil means
+	// ocsync.DefaultBackoff. The wait is capped by ocsync.RetryWait and is
+	// at least what a Retry-After header asked for (capped at
+	// ocsync.MaxRetryWait).
+	Backoff ocsync.Backoff
 	// HTTPClient is the base client for the token and GraphQL requests (its
-	// Transport, CheckRedirect and Jar are used); nil means a default client.
+	// Transport, CheckRedirect and Jar are used; its CheckRedirect runs
+	// after endpoint.CheckRedirect, which never follows a redirect of a
+	// POST request); nil means a default client.
 	HTTPClient *http.Client
+	// RootCAs are the certificate authorities trusted by the default
+	// transport; nil means the system's. It cannot be combined with
+	// HTTPClient.Transport, whose own TLS settings apply.
+	RootCAs *x509.CertPool
+	// Scrubber removes secrets from every text of the Director or the
+	// token endpoint that an error or a log record quotes. The Registry
+	// registers the client secret, the Basic credentials of the token
+	// request, every token it fetches and every application credential
+	// before it is sent. Share one Scrubber between every client of a run;
+	// nil means a private one.
+	Scrubber *ocsync.Scrubber
 	// Logger receives debug records of every request (operation, attempt,
-	// duration, error class; never variables or secrets); nil discards.
+	// duration, error; never variables or secrets); nil discards.
 	Logger *slog.Logger
 }
 
-// DefaultBackoff waits 200 ms, doubled per attempt up to 5 s, with full
-// jitter: a random duration between half and all of that.
-func DefaultBackoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
-	}
-	d := 200 * time.Millisecond
-	for i := 1; i < attempt && d < 5*time.Second; i++ {
-		d *= 2
-	}
-	d = min(d, 5*time.Second)
-	return d/2 + rand.N(d/2+1)
-}
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// withDefaults returns a copy of c with defaults applied, or an error naming
-// the first invalid field.
-func (c Config) withDefaults() (Config, error) {
+// Validate checks the configuration without sending anything. It returns
+// every problem found, each an *ocsync.FieldError naming the Go field
+// ("DirectorURL", "Scope.Context", ...), joined with errors.Join. No
+// configured value is quoted in an error.
+func (c Config) Validate() error {
 	var errs []error
-	field := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("compass: Config.%s: %s", name, fmt.Sprintf(format, args...)))
+	field := func(name, problem string) {
+		errs = append(errs, &ocsync.FieldError{Field: name, Problem: problem})
 	}
-	if err := checkEndpoint(c.DirectorURL); err != nil {
-		field("DirectorURL", "%v", err)
+	if _, err := endpoint.ParseURL(c.DirectorURL); err != nil {
+		field("DirectorURL", err.Error())
 	}
-	if err := checkEndpoint(c.TokenURL); err != nil {
-		field("TokenURL", "%v", err)
+	if _, err := endpoint.ParseURL(c.TokenURL); err != nil {
+		field("TokenURL", err.Error())
 	}
-	if strings.TrimSpace(c.ClientID) == "" {
-		field("ClientID", "required")
+	if err := endpoint.CheckHeaderToken(c.ClientID); err != nil {
+		field("ClientID", err.Error())
 	}
-	if c.ClientSecret.Reveal() == "" {
-		field("ClientSecret", "required")
+	if err := endpoint.CheckHeaderToken(c.ClientSecret.Reveal()); err != nil {
+		field("ClientSecret", err.Error())
 	}
-	if strings.TrimSpace(c.Tenant) == "" {
-		field("Tenant", "required")
+	if err := endpoint.CheckHeaderToken(c.Tenant); err != nil {
+		field("Tenant", err.Error())
 	}
-	if strings.TrimSpace(c.Context) == "" {
-		field("Context", "required")
+	if c.IntegrationSystemID != "" && !uuidPattern.MatchString(c.IntegrationSystemID) {
+		field("IntegrationSystemID", "want a UUID")
 	}
-	switch {
-	case c.PageSize == 0:
-		c.PageSize = DefaultPageSize
-	case c.PageSize < 1 || c.PageSize > MaxPageSize:
-		field("PageSize", "must be between 1 and %d, got %d", MaxPageSize, c.PageSize)
+	if c.Scope.Context == "" {
+		field("Scope.Context", "is empty")
+	} else if problem := scopeProblem(c.Scope.Context); problem != "" {
+		field("Scope.Context", problem)
 	}
-	switch {
-	case c.Timeout == 0:
-		c.Timeout = DefaultTimeout
-	case c.Timeout < 0:
+	if c.Scope.Owner != "" {
+		if problem := scopeProblem(c.Scope.Owner); problem != "" {
+			field("Scope.Owner", problem)
+		}
+	}
+	if c.PageSize < 0 || c.PageSize > MaxPageSize {
+		field("PageSize", "must be between 1 and 200 (0 means the default)")
+	}
+	if c.Timeout < 0 {
 		field("Timeout", "must not be negative")
 	}
-	switch {
-	case c.SpecTimeout == 0:
-		c.SpecTimeout = DefaultSpecTimeout
-	case c.SpecTimeout < 0:
+	if c.SpecTimeout < 0 {
 		field("SpecTimeout", "must not be negative")
+	}
+	if c.RootCAs != nil && c.HTTPClient != nil && c.HTTPClient.Transport != nil {
+		field("RootCAs", "cannot be combined with HTTPClient.Transport")
+	}
+	return errors.Join(errs...)
+}
+
+// scopeProblem says what makes s unusable as a scope value, or "".
+func scopeProblem(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "contains a control character"
+	case strings.TrimSpace(s) != s:
+		return "has leading or trailing white space"
+	case utf8.RuneCountInString(s) > MaxScopeLength:
+		return "is longer than 512 characters"
+	}
+	return ""
+}
+
+// withDefaults returns a copy of c with defaults applied; c is valid.
+func (c Config) withDefaults() Config {
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.SpecTimeout == 0 {
+		c.SpecTimeout = DefaultSpecTimeout
 	}
 	c.SpecTimeout = max(c.SpecTimeout, c.Timeout)
 	switch {
 	case c.MaxRetries == 0:
-		c.MaxRetries = DefaultMaxRetries
+		c.MaxRetries = ocsync.DefaultMaxRetries
 	case c.MaxRetries < 0:
 		c.MaxRetries = 0
 	}
 	if c.Backoff == nil {
-		c.Backoff = DefaultBackoff
+		c.Backoff = ocsync.DefaultBackoff
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	return c, errors.Join(errs...)
-}
-
-// checkEndpoint accepts an absolute https URL, or an http URL whose host is
-// a loopback address, so that tokens never travel in clear to another host.
-func checkEndpoint(raw string) error {
-	if strings.TrimSpace(raw) == "" {
-		return errors.New("required")
+	if c.Scrubber == nil {
+		c.Scrubber = ocsync.NewScrubber()
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("not an absolute URL: %q", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("plain http is only allowed for loopback hosts: %q", raw)
-	}
-	return fmt.Errorf("scheme must be https: %q", raw)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return c
 }

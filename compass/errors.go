@@ -2,13 +2,16 @@ package compass
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/oauth2"
@@ -17,8 +20,9 @@ import (
 // Error is a failure reported by the Director, the token endpoint or the
 // network. It wraps the ocsync sentinel that classifies it (ErrNotFound,
 // ErrConflict, ErrInvalidInput, ErrFatal or ErrRetryable; none for other
-// refusals such as InvalidOperation), so errors.Is works on it. It never
-// holds a secret.
+// refusals such as InvalidOperation), so errors.Is works on it. Every text
+// in it that came from a remote was scrubbed of the secrets the Registry
+// knows (Config.Scrubber) and cut to ocsync.MaxQuotedBytes.
 type Error struct {
 	// Operation is the GraphQL operation ("registerApplication", ...) or
 	// "token" for the token endpoint.
@@ -108,10 +112,23 @@ func kindOf(name string, status int) error {
 	return nil
 }
 
-// classify turns an error of one request into an *Error. parent is the
-// caller's context: when it is done, its error is returned as is, because
-// the run was cancelled and nothing should be retried.
-func classify(parent context.Context, op string, err error) error {
+// ErrMalformed is wrapped by the *Error of an answer that does not have the
+// shape the operation promises: a null or missing page, item, field or id.
+// Such an answer never counts as an empty result.
+var ErrMalformed = errors.New("malformed answer")
+
+// malformed is the *Error of a malformed answer to op; what says what was
+// wrong (never a value from the answer).
+func malformed(op, what string) *Error {
+	return &Error{Operation: op, Name: "MalformedAnswer", Message: what, cause: ErrMalformed}
+}
+
+// classify turns an error of one request into an *Error whose every text
+// from the Director, the token endpoint or the network passed through
+// q.Quote. parent is the caller's context: when it is done, its error is
+// returned as is, because the run was cancelled and nothing should be
+// retried.
+func classify(parent context.Context, q *ocsync.Scrubber, op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -120,7 +137,12 @@ func classify(parent context.Context, op string, err error) error {
 	}
 	var ce *Error
 	if errors.As(err, &ce) {
-		return ce
+		if ce.Operation == "token" || ce.Operation == op {
+			return ce
+		}
+		cp := *ce
+		cp.Operation = op
+		return &cp
 	}
 	var ra *retryAfterError
 	if errors.As(err, &ra) {
@@ -129,10 +151,12 @@ func classify(parent context.Context, op string, err error) error {
 	}
 	var he *graphql.HTTPError
 	if errors.As(err, &he) {
-		e := fromGQLErrors(op, he.Response.Errors)
+		e := fromGQLErrors(q, op, he.Response.Errors)
 		e.StatusCode = he.StatusCode
 		if e.Name == "" {
 			e.Name = "HTTPError"
+		}
+		if e.Message == "" {
 			e.Message = http.StatusText(he.StatusCode)
 		}
 		e.kind = kindOf(e.Name, he.StatusCode)
@@ -140,30 +164,63 @@ func classify(parent context.Context, op string, err error) error {
 	}
 	var gl gqlerror.List
 	if errors.As(err, &gl) && len(gl) > 0 {
-		e := fromGQLErrors(op, gl)
+		e := fromGQLErrors(q, op, gl)
 		e.kind = kindOf(e.Name, 0)
 		return e
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Operation: op, Name: "Timeout", Message: "request timed out", kind: ocsync.ErrRetryable, cause: context.DeadlineExceeded}
-	}
-	return &Error{Operation: op, Name: "NetworkError", Message: err.Error(), kind: ocsync.ErrRetryable}
+	return transportError(q, op, err)
 }
 
-// fromGQLErrors reads the first error of a GraphQL error list.
-func fromGQLErrors(op string, list gqlerror.List) *Error {
+// transportError classifies a failure below GraphQL: a refused redirect is
+// fatal (the endpoint is misconfigured, and retrying cannot help), a timeout
+// and any other network failure retryable. The URL of a *url.Error is left
+// out: a redirect's location may carry a query.
+func transportError(q *ocsync.Scrubber, op string, err error) *Error {
+	switch {
+	case errors.Is(err, endpoint.ErrRedirectRefused):
+		return &Error{Operation: op, Name: "RedirectRefused", Message: q.Quote(innerError(err).Error()), kind: ocsync.ErrFatal, cause: endpoint.ErrRedirectRefused}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Operation: op, Name: "Timeout", Message: "request timed out", kind: ocsync.ErrRetryable, cause: context.DeadlineExceeded}
+	case errors.Is(err, context.Canceled):
+		return &Error{Operation: op, Name: "Canceled", Message: "request cancelled", cause: context.Canceled}
+	case errors.Is(err, errResponseTooLarge):
+		return &Error{Operation: op, Name: "ResponseTooLarge", Message: errResponseTooLarge.Error(), cause: ErrMalformed}
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) {
+		// The answer was HTTP 200 but not the JSON the operation promises.
+		return &Error{Operation: op, Name: "MalformedAnswer", Message: q.Quote(err.Error()), cause: ErrMalformed}
+	}
+	return &Error{Operation: op, Name: "NetworkError", Message: q.Quote(innerError(err).Error()), kind: ocsync.ErrRetryable}
+}
+
+// innerError is the error a *url.Error wraps, without the URL.
+func innerError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}
+
+// fromGQLErrors reads the first error of a GraphQL error list; every text in
+// it is quoted through q.
+func fromGQLErrors(q *ocsync.Scrubber, op string, list gqlerror.List) *Error {
 	e := &Error{Operation: op}
-	if len(list) == 0 {
+	if len(list) == 0 || list[0] == nil {
 		return e
 	}
 	first := list[0]
-	e.Message = first.Message
+	e.Message = q.Quote(first.Message)
 	if name, ok := first.Extensions["error"].(string); ok {
-		e.Name = name
+		e.Name = q.Quote(name)
 	}
 	switch code := first.Extensions["error_code"].(type) {
 	case float64:
-		e.Code = int(code)
+		if code >= 0 && code <= 1<<16 {
+			e.Code = int(code)
+		}
 	case int:
 		e.Code = code
 	}
@@ -176,56 +233,37 @@ func fromGQLErrors(op string, list gqlerror.List) *Error {
 // tokenError classifies a failure to get a token: a refusal by the token
 // endpoint (invalid_client, invalid_scope, ...) is fatal, rate limits,
 // server errors and network failures are retryable. The message holds the
-// OAuth2 error code and description only, never a credential.
-func tokenError(err error) *Error {
+// OAuth2 error code and description only, quoted through q, never the body.
+func tokenError(q *ocsync.Scrubber, err error) *Error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		status := 0
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
-		e := &Error{Operation: "token", Name: re.ErrorCode, StatusCode: status}
+		e := &Error{Operation: "token", Name: q.Quote(re.ErrorCode), StatusCode: status}
 		if e.Name == "" {
 			e.Name = "HTTPError"
 		}
 		e.Message = "token request refused"
 		if re.ErrorDescription != "" {
-			e.Message += ": " + re.ErrorDescription
+			e.Message += ": " + q.Quote(re.ErrorDescription)
 		}
 		switch {
 		case status == http.StatusTooManyRequests || status >= 500:
 			e.kind = ocsync.ErrRetryable
+			if wait, ok := ocsync.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now()); ok {
+				e.RetryAfter = wait
+			}
 		default:
 			e.kind = ocsync.ErrFatal
 		}
 		return e
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Operation: "token", Name: "Timeout", Message: "token request timed out", kind: ocsync.ErrRetryable, cause: context.DeadlineExceeded}
+	e := transportError(q, "token", err)
+	if e.Name == "MalformedAnswer" {
+		// oauth2 could not read the token endpoint's answer.
+		e.kind = ocsync.ErrRetryable
 	}
-	if errors.Is(err, context.Canceled) {
-		return &Error{Operation: "token", Name: "Canceled", Message: "token request cancelled", cause: context.Canceled}
-	}
-	return &Error{Operation: "token", Name: "NetworkError", Message: err.Error(), kind: ocsync.ErrRetryable}
-}
-
-// redact returns err with every occurrence of the given secrets in an
-// *Error's message replaced.
-func redact(err error, secrets ...string) error {
-	var ce *Error
-	if err == nil || !errors.As(err, &ce) {
-		return err
-	}
-	msg := ce.Message
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
-	}
-	if msg == ce.Message {
-		return err
-	}
-	cp := *ce
-	cp.Message = msg
-	return &cp
+	return e
 }

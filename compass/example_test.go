@@ -22,7 +22,7 @@ func ExampleRegistry() {
 		ClientID:     compasstest.DefaultClientID,
 		ClientSecret: compasstest.DefaultClientSecret,
 		Tenant:       compasstest.DefaultTenant,
-		Context:      "acme.openconnectors.example.com",
+		Scope:        ocsync.Scope{Context: "acme.openconnectors.example.com"},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -52,11 +52,11 @@ func ExampleRegistry() {
 		log.Fatal(err)
 	}
 	for _, r := range regs {
-		fmt.Printf("%s key=%s owned=%t incomplete=%t bundle=%q api=%q status=%s\n",
-			r.Name, r.Key, r.Owned, r.Incomplete, r.Attributes.Bundle, r.Attributes.API, r.Attributes.Status)
+		fmt.Printf("%s key=%s owned=%t status=%s description=%q\n",
+			r.Name, r.Key, r.Owned, r.Attributes.Status, r.Attributes.Description)
 	}
 	// Output:
-	// oc-1234 key=1234 owned=true incomplete=false bundle="hubspotcrm" api="HubSpot: sales" status=CONNECTED
+	// oc-1234 key=1234 owned=true status=CONNECTED description="SAP Open Connectors HubSpot: sales"
 }
 
 // Names that normalise alike clash in the Director.

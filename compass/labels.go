@@ -89,7 +89,10 @@ func decodeIdentity(raw json.RawMessage) (id Identity, ok, canonical bool) {
 }
 
 // decodeState reads a state label value: a JSON object, or a JSON string
-// holding one. It returns nil when the value is absent or unreadable.
+// holding one. It returns nil when the value is absent or unreadable, or
+// records no field. A state marked pending (written before an update that
+// did not finish) is returned as the state it holds, with Pending set: the
+// fields it no longer claims are written again.
 func decodeState(raw json.RawMessage) *ocsync.State {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
@@ -103,16 +106,28 @@ func decodeState(raw json.RawMessage) *ocsync.State {
 		raw = []byte(s)
 	}
 	var st ocsync.State
-	if json.Unmarshal(raw, &st) != nil || len(st.Fields) == 0 {
+	if json.Unmarshal(raw, &st) != nil || (len(st.Fields) == 0 && !st.Pending) {
 		return nil
 	}
 	return &st
 }
 
-// encodeHeaders renders the Authorization header as the Director's
-// HttpHeadersSerialized: a JSON object from header name to values.
-func encodeHeaders(credential string) string {
-	return string(mustJSON(map[string][]string{"Authorization": {credential}}))
+// encodeLabels is the labels value of a registerApplication input: the
+// identity label and the state label.
+func encodeLabels(id Identity, state ocsync.State) json.RawMessage {
+	return mustJSON(map[string]any{IdentityLabel: id, StateLabel: state})
+}
+
+// decodeLabels reads the labels of an application: a JSON object from key
+// to value. ok is false when the value is absent, null or not an object.
+func decodeLabels(raw *json.RawMessage) (labels map[string]json.RawMessage, ok bool) {
+	if raw == nil {
+		return nil, false
+	}
+	if json.Unmarshal(*raw, &labels) != nil || labels == nil {
+		return nil, false
+	}
+	return labels, true
 }
 
 // mustJSON encodes v without HTML escaping; v is always encodable here.

@@ -2,36 +2,53 @@ package compass
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
-	"github.com/kyma-incubator/open-connectors-job/compass/internal/director"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/kyma-incubator/open-connectors-job/compass/internal/director"
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 // Registry is the ocsync.Registry of a Compass Director: the applications of
-// one tenant that carry this job's identity label. It is safe for concurrent
-// use.
+// one tenant that carry this Registry's identity label (Config.Scope). It is
+// safe for concurrent use.
 type Registry struct {
 	cfg    Config
 	client graphql.Client
 	tokens *tokenSource
+	scrub  *ocsync.Scrubber
 }
 
-var _ ocsync.Registry = (*Registry)(nil)
+var (
+	_ ocsync.Registry    = (*Registry)(nil)
+	_ ocsync.Scoped      = (*Registry)(nil)
+	_ ocsync.NameKeyer   = (*Registry)(nil)
+	_ ocsync.NameChecker = (*Registry)(nil)
+)
 
-// Ref is what a listed ocsync.Registered holds in its Ref field: the ids of
-// the application's bundle and API definition (empty when missing) and
-// whether the identity label already has the form the Registry writes.
+// ErrIncomplete is wrapped by the error of an update that found the
+// application without its bundle or API definition and had no spec to add
+// one with. The fields it could write are written, and the stored state no
+// longer claims the spec, so the next run sends the spec and repairs it.
+var ErrIncomplete = errors.New("application lacks its bundle or API definition")
+
+// Ref is what a listed ocsync.Registered holds in its Ref field. The
+// listing fills IdentityCurrent only; Update reads the ids of the bundle
+// and the API definition with one application query, when it runs. A Ref
+// whose ids are both set (built by another program) is used as it is.
 type Ref struct {
 	// BundleID is the id of the application's bundle.
 	BundleID string
@@ -41,44 +58,72 @@ type Ref struct {
 	IdentityCurrent bool
 }
 
-// NewRegistry returns a Registry for cfg. It checks the configuration and
-// sends no request; the first request fetches the token.
+// NewRegistry returns a Registry for cfg. It checks the configuration
+// (Config.Validate) and sends no request; the first request fetches the
+// token.
 func NewRegistry(cfg Config) (*Registry, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("compass: invalid configuration: %w", err)
 	}
+	cfg = cfg.withDefaults()
+	scrub := cfg.Scrubber
+	secret := cfg.ClientSecret.Reveal()
+	scrub.Add(secret)
+	// The Basic credentials exactly as x/oauth2 sends them with
+	// AuthStyleInHeader: id and secret URL-encoded, then base64.
+	scrub.AddCredential("Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(cfg.ClientID)+":"+url.QueryEscape(secret))))
+
 	base := cfg.HTTPClient
 	if base == nil {
 		base = &http.Client{}
 	}
-	rt := base.Transport
+	var rt http.RoundTripper = base.Transport
 	if rt == nil {
-		// Enough idle connections per host for parallel mutations, so that
-		// connections (and TLS sessions) are reused.
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
-		rt = t
+		rt = endpoint.Transport(cfg.RootCAs)
 	}
+	rt = &limitTransport{next: rt}
+	redirects := checkRedirect(base.CheckRedirect)
 	tokens := &tokenSource{
 		cfg: clientcredentials.Config{
 			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret.Reveal(),
+			ClientSecret: secret,
 			TokenURL:     cfg.TokenURL,
 			Scopes:       Scopes,
 			AuthStyle:    oauth2.AuthStyleInHeader,
 		},
-		client: &http.Client{Transport: rt, CheckRedirect: base.CheckRedirect, Jar: base.Jar, Timeout: cfg.Timeout},
+		client: &http.Client{Transport: rt, CheckRedirect: redirects, Jar: base.Jar, Timeout: cfg.Timeout},
+		scrub:  scrub,
 	}
 	gql := &http.Client{
 		Transport: &legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant,
 			next: &tokenTransport{src: tokens, next: &retryAfterTransport{next: rt, now: time.Now}}}},
-		CheckRedirect: base.CheckRedirect,
+		CheckRedirect: redirects,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
 	}
-	return &Registry{cfg: cfg, client: graphql.NewClient(cfg.DirectorURL, gql), tokens: tokens}, nil
+	return &Registry{cfg: cfg, client: graphql.NewClient(cfg.DirectorURL, gql), tokens: tokens, scrub: scrub}, nil
 }
+
+// checkRedirect is endpoint.CheckRedirect followed by the caller's own
+// policy, when there is one: a redirect is followed only when both allow it.
+func checkRedirect(caller func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if err := endpoint.CheckRedirect(req, via); err != nil {
+			return err
+		}
+		if caller != nil {
+			return caller(req, via)
+		}
+		return nil
+	}
+}
+
+// Scope returns the scope of the applications this Registry owns.
+func (r *Registry) Scope() ocsync.Scope { return r.cfg.Scope }
+
+// NameKey returns NormalizeName(name): the Director compares application
+// names in that form.
+func (r *Registry) NameKey(name string) string { return NormalizeName(name) }
 
 // TokenFetches reports how many times a token was requested so far.
 func (r *Registry) TokenFetches() int {
@@ -87,26 +132,97 @@ func (r *Registry) TokenFetches() int {
 	return r.tokens.fetches
 }
 
-// call runs one GraphQL request under its own timeout and classifies its
-// error, with the client secret and the given secrets redacted from it. A
-// retryable failure is tried again, up to MaxRetries times with backoff,
-// when retry is true.
-func (r *Registry) call(ctx context.Context, op string, timeout time.Duration, retry bool, fn func(context.Context) error, secrets ...string) error {
-	secrets = append(secrets, r.cfg.ClientSecret.Reveal())
+// registerCredential makes the Scrubber know an application credential in
+// every form a request carries it (the header value and its parts, and the
+// JSON-escaped form inside the serialized header) before it is sent.
+func (r *Registry) registerCredential(app ocsync.Application) {
+	cred := app.Credential.Reveal()
+	if cred == "" {
+		return
+	}
+	r.scrub.AddCredential(cred)
+	if quoted := string(mustJSON(cred)); len(quoted) > 2 {
+		r.scrub.AddCredential(quoted[1 : len(quoted)-1])
+	}
+}
+
+// retryPolicy says which failures of one operation are tried again.
+type retryPolicy int
+
+const (
+	// noRetry: the operation is sent once (it is not idempotent and its
+	// effect cannot be looked up).
+	noRetry retryPolicy = iota
+	// retryIdempotent: retryable failures are tried again.
+	retryIdempotent
+	// retryConfirmed: retryable failures and malformed answers leave the
+	// outcome uncertain; confirm is asked whether the operation took effect
+	// before it is sent again, and once more before giving up.
+	retryConfirmed
+)
+
+// callOptions are the options of one call.
+type callOptions struct {
+	timeout time.Duration
+	policy  retryPolicy
+	// confirm reports whether an earlier attempt took effect after all
+	// (retryConfirmed only).
+	confirm func(ctx context.Context) (bool, error)
+}
+
+// call runs one GraphQL operation under its own timeout per attempt and
+// classifies its error. It is the one retry loop of the Registry: at most
+// MaxRetries further attempts, waiting ocsync.RetryWait between them, never
+// less than what a Retry-After header asked for.
+func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(context.Context) error) error {
+	uncertain := false
 	for attempt := 1; ; attempt++ {
-		rctx, cancel := context.WithTimeout(ctx, timeout)
+		rctx, cancel := context.WithTimeout(ctx, o.timeout)
 		start := time.Now()
-		err := redact(classify(ctx, op, fn(rctx)), secrets...)
+		err := classify(ctx, r.scrub, op, fn(rctx))
 		cancel()
 		r.logCall(ctx, op, attempt, time.Since(start), err)
-		if err == nil || !retry || !ocsync.Retryable(err) || attempt > r.cfg.MaxRetries {
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
 			return err
 		}
-		wait := r.cfg.Backoff(attempt)
-		var ce *Error
-		if errors.As(err, &ce) && ce.RetryAfter > wait {
-			wait = ce.RetryAfter
+		switch o.policy {
+		case noRetry:
+			return err
+		case retryIdempotent:
+			if !ocsync.Retryable(err) || attempt > r.cfg.MaxRetries {
+				return err
+			}
+		case retryConfirmed:
+			again := ocsync.Retryable(err) || errors.Is(err, ErrMalformed)
+			if !again && !(uncertain && errors.Is(err, ocsync.ErrConflict)) {
+				return err // a definite refusal
+			}
+			if !again || attempt > r.cfg.MaxRetries {
+				// A clash with itself, or out of attempts with the outcome
+				// uncertain: an earlier attempt may have taken effect.
+				if done, cerr := o.confirm(ctx); cerr == nil && done {
+					return nil
+				}
+				return err
+			}
+			uncertain = true
+			done, cerr := o.confirm(ctx)
+			if cerr != nil {
+				return fmt.Errorf("%w (and the look-up that would tell whether it took effect failed: %v)", err, cerr)
+			}
+			if done {
+				return nil
+			}
 		}
+		var retryAfter time.Duration
+		var ce *Error
+		if errors.As(err, &ce) {
+			retryAfter = ce.RetryAfter
+		}
+		wait := max(ocsync.RetryWait(r.cfg.Backoff, attempt, retryAfter), retryAfter)
 		if werr := sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("compass: %s: %w (last failure: %v)", op, werr, err)
 		}
@@ -132,227 +248,330 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+func (r *Registry) query() callOptions {
+	return callOptions{timeout: r.cfg.Timeout, policy: retryIdempotent}
+}
+
 // Viewer returns the id and type of the caller as the Director sees it (for
 // an integration system, its id and INTEGRATION_SYSTEM). It is a cheap
 // check of the credentials, the scopes and the tenant.
 func (r *Registry) Viewer(ctx context.Context) (id, typ string, err error) {
-	var resp *director.ViewerResponse
-	err = r.call(ctx, "viewer", r.cfg.Timeout, true, func(ctx context.Context) error {
-		var err error
-		resp, err = director.Viewer(ctx, r.client)
-		return err
+	err = r.call(ctx, "viewer", r.query(), func(ctx context.Context) error {
+		resp, err := director.Viewer(ctx, r.client)
+		if err != nil {
+			return err
+		}
+		if resp.Viewer == nil || deref(resp.Viewer.Id) == "" {
+			return malformed("viewer", "the answer holds no viewer id")
+		}
+		id, typ = *resp.Viewer.Id, string(resp.Viewer.Type)
+		return nil
 	})
-	if err != nil {
-		return "", "", err
-	}
-	return resp.Viewer.Id, string(resp.Viewer.Type), nil
+	return id, typ, err
 }
 
-// Applications lists every application whose identity label has this job's
-// context (and owner, when one is configured), reading all pages before it
-// returns. Ownership is checked again on each application.
+// Page bounds of a listing. The Director's cursors are offsets, so
+// applications registered or deleted by others between two pages shift the
+// window: a listing may take a page or two more than totalCount promises
+// (listingSlack). A listing never reads more than ceil(totalCount /
+// PageSize) + listingSlack pages (totalCount being the largest any page
+// reported), and never more than ocsync.MaxApplications / PageSize.
+const listingSlack = 2
+
+// Applications lists every application whose identity label has this
+// Registry's context (and owner, when one is configured), reading all
+// pages before it returns. The listing is all or nothing: a malformed page
+// or item fails it (the error wraps ErrMalformed and names the page).
+// Ownership is checked again on each application: one with another owner
+// is listed with Owned false.
 func (r *Registry) Applications(ctx context.Context) ([]ocsync.Registered, error) {
-	apps, err := r.list(ctx, []director.LabelFilter{{Key: IdentityLabel, Query: ptr(identityFilter(r.cfg.Context, r.cfg.Owner, ""))}})
+	filter := []director.LabelFilter{{Key: IdentityLabel, Query: ptr(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, ""))}}
+	items, err := r.list(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ocsync.Registered, 0, len(apps))
-	for i := range apps {
-		out = append(out, r.registered(&apps[i]))
+	out := make([]ocsync.Registered, 0, len(items))
+	for _, it := range items {
+		reg, err := r.registered(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, reg)
 	}
 	slices.SortStableFunc(out, func(a, b ocsync.Registered) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-// list reads all pages of an applications query.
-func (r *Registry) list(ctx context.Context, filter []director.LabelFilter) ([]director.ApplicationFields, error) {
+// list reads all pages of an applications query, each checked for the
+// shape the schema promises, and bounded as listingSlack says.
+func (r *Registry) list(ctx context.Context, filter []director.LabelFilter) ([]*director.ListedApplication, error) {
+	size := r.cfg.PageSize
+	ceiling := max(ocsync.MaxApplications/size, 1)
 	var (
-		apps  []director.ApplicationFields
-		after string
-		seen  = map[string]bool{}
-		ids   = map[string]bool{}
+		items    []*director.ListedApplication
+		ids      = map[string]bool{}
+		cursors  = map[string]bool{}
+		after    string
+		maxTotal int
 	)
-	for {
+	for page := 1; ; page++ {
 		var resp *director.ListApplicationsResponse
-		err := r.call(ctx, "applications", r.cfg.Timeout, true, func(ctx context.Context) error {
+		err := r.call(ctx, "applications", r.query(), func(ctx context.Context) error {
 			var cursor *string
 			if after != "" {
 				cursor = &after
 			}
 			var err error
-			resp, err = director.ListApplications(ctx, r.client, filter, r.cfg.PageSize, cursor)
+			resp, err = director.ListApplications(ctx, r.client, filter, size, cursor)
 			return err
+		})
+		if err != nil {
+			return nil, pageError(page, err)
+		}
+		p := resp.Applications
+		switch {
+		case p == nil:
+			return nil, pageError(page, malformed("applications", "the page is null"))
+		case p.Data == nil:
+			return nil, pageError(page, malformed("applications", "data is null"))
+		case p.PageInfo == nil:
+			return nil, pageError(page, malformed("applications", "pageInfo is null"))
+		case p.PageInfo.HasNextPage == nil || p.PageInfo.EndCursor == nil:
+			return nil, pageError(page, malformed("applications", "pageInfo lacks hasNextPage or endCursor"))
+		case p.TotalCount == nil || *p.TotalCount < 0:
+			return nil, pageError(page, malformed("applications", "totalCount is missing or negative"))
+		}
+		for i, it := range p.Data {
+			if it == nil {
+				return nil, pageError(page, malformed("applications", fmt.Sprintf("item %d is null", i)))
+			}
+			a := &it.ListedApplication
+			switch {
+			case deref(a.Id) == "":
+				return nil, pageError(page, malformed("applications", fmt.Sprintf("item %d has no id", i)))
+			case deref(a.Name) == "":
+				return nil, pageError(page, malformed("applications", fmt.Sprintf("item %d has no name", i)))
+			case a.Status == nil || a.Status.Condition == nil:
+				return nil, pageError(page, malformed("applications", fmt.Sprintf("item %d has no status", i)))
+			}
+			// Offset pagination repeats a row when the set grows between
+			// pages; keep each application once.
+			if !ids[*a.Id] {
+				ids[*a.Id] = true
+				items = append(items, a)
+			}
+		}
+		maxTotal = max(maxTotal, *p.TotalCount)
+		next, cursor := *p.PageInfo.HasNextPage, *p.PageInfo.EndCursor
+		if !next {
+			if len(items) < *p.TotalCount {
+				return nil, pageError(page, malformed("applications",
+					fmt.Sprintf("the last page leaves %d applications where the Director counts %d", len(items), *p.TotalCount)))
+			}
+			return items, nil
+		}
+		limit := min(ceiling, (maxTotal+size-1)/size+listingSlack)
+		switch {
+		case len(p.Data) == 0:
+			return nil, pageError(page, malformed("applications", "an empty page claims a next page"))
+		case cursor == "":
+			return nil, pageError(page, malformed("applications", "a next page is claimed without a cursor"))
+		case cursor == after:
+			return nil, pageError(page, malformed("applications", "the page cursor did not advance"))
+		case cursors[cursor]:
+			return nil, pageError(page, malformed("applications", "the page cursor repeats an earlier one"))
+		case page >= limit:
+			return nil, pageError(page, malformed("applications",
+				fmt.Sprintf("more than %d pages of %d for %d applications", limit, size, maxTotal)))
+		}
+		cursors[cursor] = true
+		after = cursor
+	}
+}
+
+// pageError names the page of a failed listing.
+func pageError(page int, err error) error {
+	return fmt.Errorf("compass: applications page %d: %w", page, err)
+}
+
+// registered converts a listed application. Its labels must be an object
+// holding an identity label of this Registry's context: the listing's
+// filter selected it by that label, so anything else is a malformed answer
+// and fails the listing instead of passing as a foreign application.
+func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered, error) {
+	labels, ok := decodeLabels(a.Labels)
+	if !ok {
+		return ocsync.Registered{}, malformed("applications", fmt.Sprintf("application %s: labels are not an object", *a.Id))
+	}
+	id, ok, canonical := decodeIdentity(labels[IdentityLabel])
+	if !ok || id.Context != r.cfg.Scope.Context {
+		return ocsync.Registered{}, malformed("applications",
+			fmt.Sprintf("application %s was selected by its identity label but carries none of this context", *a.Id))
+	}
+	reg := ocsync.Registered{
+		ID:    *a.Id,
+		Name:  *a.Name,
+		Key:   id.InstanceID,
+		Owned: id.Owner == r.cfg.Scope.Owner,
+		Attributes: ocsync.Attributes{
+			Description:  deref(a.Description),
+			ProviderName: deref(a.ProviderName),
+			Status:       ocsync.Status(*a.Status.Condition),
+		},
+		State: decodeState(labels[StateLabel]),
+		// An identity label of an older form is rewritten by the next
+		// update, which this makes happen.
+		Incomplete: !canonical,
+		Ref:        Ref{IdentityCurrent: canonical},
+	}
+	return reg, nil
+}
+
+// ownerOf reports whether raw labels (possibly null) mark an application of
+// this Registry's scope, and its key.
+func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool) {
+	labels, _ := decodeLabels(raw)
+	id, ok, _ := decodeIdentity(labels[IdentityLabel])
+	return id.InstanceID, ok && id.Context == r.cfg.Scope.Context && id.Owner == r.cfg.Scope.Owner
+}
+
+// TakenBatch is how many names one Taken request looks up (the aliases of
+// the TakenNames operation).
+const TakenBatch = 20
+
+// Taken looks up, by the Director's own "name" label (which holds
+// NormalizeName of the name), the applications whose names clash with any
+// of names, TakenBatch names per request. Each match is returned with Owned
+// false unless it carries this Registry's identity. A malformed answer
+// fails the look-up.
+func (r *Registry) Taken(ctx context.Context, names []string) ([]ocsync.Registered, error) {
+	var keys []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		if k := NormalizeName(n); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	var out []ocsync.Registered
+	found := map[string]bool{}
+	for start := 0; start < len(keys); start += TakenBatch {
+		batch := keys[start:min(start+TakenBatch, len(keys))]
+		var f [TakenBatch][]director.LabelFilter
+		var use [TakenBatch]bool
+		for i, k := range batch {
+			f[i] = []director.LabelFilter{{Key: "name", Query: ptr(jsonString(k))}}
+			use[i] = true
+		}
+		var pages [TakenBatch]*director.TakenPage
+		err := r.call(ctx, "TakenNames", r.query(), func(ctx context.Context) error {
+			resp, err := director.TakenNames(ctx, r.client,
+				f[0], use[0], f[1], use[1], f[2], use[2], f[3], use[3], f[4], use[4],
+				f[5], use[5], f[6], use[6], f[7], use[7], f[8], use[8], f[9], use[9],
+				f[10], use[10], f[11], use[11], f[12], use[12], f[13], use[13], f[14], use[14],
+				f[15], use[15], f[16], use[16], f[17], use[17], f[18], use[18], f[19], use[19])
+			if err != nil {
+				return err
+			}
+			pages = [TakenBatch]*director.TakenPage{resp.N0, resp.N1, resp.N2, resp.N3, resp.N4,
+				resp.N5, resp.N6, resp.N7, resp.N8, resp.N9, resp.N10, resp.N11, resp.N12, resp.N13,
+				resp.N14, resp.N15, resp.N16, resp.N17, resp.N18, resp.N19}
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range resp.Applications.Data {
-			// Offset pagination can repeat a row when the set changes
-			// between pages; keep each application once.
-			if !ids[a.Id] {
-				ids[a.Id] = true
-				apps = append(apps, a.ApplicationFields)
+		for i := range batch {
+			p := pages[i]
+			if p == nil || p.Data == nil {
+				return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch is null", i))
 			}
-		}
-		page := resp.Applications.PageInfo
-		if !page.HasNextPage {
-			return apps, nil
-		}
-		if page.EndCursor == "" || seen[page.EndCursor] {
-			return nil, fmt.Errorf("compass: applications: the page cursor did not advance (%q)", page.EndCursor)
-		}
-		seen[page.EndCursor] = true
-		after = page.EndCursor
-	}
-}
-
-// registered converts a listed application.
-func (r *Registry) registered(a *director.ApplicationFields) ocsync.Registered {
-	var labels map[string]json.RawMessage
-	if a.Labels != nil {
-		_ = json.Unmarshal(*a.Labels, &labels)
-	}
-	id, ok, canonical := decodeIdentity(labels[IdentityLabel])
-	reg := ocsync.Registered{
-		ID:    a.Id,
-		Name:  a.Name,
-		Key:   id.InstanceID,
-		Owned: ok && id.Context == r.cfg.Context && id.Owner == r.cfg.Owner,
-		Attributes: ocsync.Attributes{
-			Description:  deref(a.Description),
-			ProviderName: deref(a.ProviderName),
-			Status:       ocsync.Status(a.Status.Condition),
-		},
-		State: decodeState(labels[StateLabel]),
-	}
-	ref := Ref{IdentityCurrent: canonical}
-	if a.Bundles != nil {
-		// The Director does not keep bundle names unique; take the first
-		// bundle that has an API definition, else the first bundle.
-		for i, b := range a.Bundles.Data {
-			hasAPI := b.ApiDefinitions != nil && len(b.ApiDefinitions.Data) > 0
-			if i == 0 || (hasAPI && ref.APIID == "") {
-				ref.BundleID, ref.APIID = b.Id, ""
-				reg.Attributes.Bundle, reg.Attributes.API, reg.Attributes.TargetURL = b.Name, "", ""
-				if hasAPI {
-					api := b.ApiDefinitions.Data[0]
-					ref.APIID = api.Id
-					reg.Attributes.API, reg.Attributes.TargetURL = api.Name, api.TargetURL
+			for _, it := range p.Data {
+				if it == nil || deref(it.Id) == "" || deref(it.Name) == "" {
+					return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch holds an item without id or name", i))
 				}
-			}
-			if ref.APIID != "" {
-				break
+				if found[*it.Id] {
+					continue
+				}
+				found[*it.Id] = true
+				key, owned := r.ownerOf(it.Labels)
+				out = append(out, ocsync.Registered{ID: *it.Id, Name: *it.Name, Key: key, Owned: owned})
 			}
 		}
 	}
-	reg.Incomplete = ref.BundleID == "" || ref.APIID == ""
-	reg.Ref = ref
-	return reg
-}
-
-// identity is the identity label value the Registry writes for app.
-func (r *Registry) identity(app ocsync.Application) Identity {
-	return Identity{Context: r.cfg.Context, InstanceID: app.Key, Owner: r.cfg.Owner}
+	slices.SortStableFunc(out, func(a, b ocsync.Registered) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // Create registers app in one registerApplication call: identity and state
 // labels, one bundle with the Authorization header, one API definition with
 // the spec. A name taken by another application is an error wrapping
-// ocsync.ErrConflict. When the outcome of the call is unknown (a network
-// error or a server error after sending), the application is looked up
-// before anything is sent again, so it is never registered twice.
+// ocsync.ErrConflict. When the outcome of an attempt is unknown (a network
+// error, a server error or a malformed answer), the application is looked
+// up before anything is sent again, so it is never registered twice.
 func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsync.Spec, state ocsync.State) error {
-	if err := checkApplication(app); err != nil {
-		return err
+	if app.Unusable != "" {
+		return &ocsync.UnusableError{Name: app.Name, Reason: app.Unusable}
 	}
-	bundle, err := r.bundleCreate(app, &spec)
+	in, err := registerInput(r.cfg.Scope, r.cfg.IntegrationSystemID, app, spec, state)
 	if err != nil {
 		return err
 	}
-	status := statusOf(app.Status)
-	labels := json.RawMessage(mustJSON(map[string]any{IdentityLabel: r.identity(app), StateLabel: state}))
-	in := director.ApplicationRegisterInput{
-		Name:            app.Name,
-		ProviderName:    optional(truncateRunes(app.ProviderName, maxProvider)),
-		Description:     optional(truncateRunes(app.Description, maxDescription)),
-		Labels:          &labels,
-		StatusCondition: &status,
-		Bundles:         []director.BundleCreateInput{bundle},
-	}
-	if r.cfg.IntegrationSystemID != "" {
-		in.IntegrationSystemID = ptr(r.cfg.IntegrationSystemID)
-	}
-	register := func() error {
-		err := r.call(ctx, "registerApplication", r.cfg.SpecTimeout, false, func(ctx context.Context) error {
-			_, err := director.RegisterApplication(ctx, r.client, in)
-			return err
-		}, app.Credential.Reveal())
-		return err
-	}
-	err = register()
-	uncertain := false
-	for attempt := 1; err != nil; attempt++ {
-		switch {
-		case errors.Is(err, ocsync.ErrConflict) && uncertain:
-			// An earlier attempt may have registered it after all.
-			if found, lerr := r.lookup(ctx, app); lerr == nil && found {
-				return nil
-			}
-			return err
-		case !ocsync.Retryable(err) || attempt > r.cfg.MaxRetries:
+	r.registerCredential(app)
+	o := callOptions{timeout: r.cfg.SpecTimeout, policy: retryConfirmed,
+		confirm: func(ctx context.Context) (bool, error) { return r.lookup(ctx, app) }}
+	return r.call(ctx, "registerApplication", o, func(ctx context.Context) error {
+		resp, err := director.RegisterApplication(ctx, r.client, in)
+		if err != nil {
 			return err
 		}
-		uncertain = true
-		found, lerr := r.lookup(ctx, app)
-		if lerr != nil {
-			return fmt.Errorf("%w (and the lookup that would tell whether it was registered failed: %v)", err, lerr)
+		if resp.RegisterApplication == nil || deref(resp.RegisterApplication.Id) == "" {
+			return malformed("registerApplication", "the answer holds no application id")
 		}
-		if found {
-			return nil
-		}
-		wait := r.cfg.Backoff(attempt)
-		var ce *Error
-		if errors.As(err, &ce) && ce.RetryAfter > wait {
-			wait = ce.RetryAfter
-		}
-		if werr := sleep(ctx, wait); werr != nil {
-			return fmt.Errorf("compass: registerApplication: %w (last failure: %v)", werr, err)
-		}
-		err = register()
-	}
-	return nil
+		return nil
+	})
 }
 
 // lookup reports whether an owned application named app.Name exists, by
 // the identity label (or, without a key, by the Director's name label).
 func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, error) {
-	filter := director.LabelFilter{Key: IdentityLabel, Query: ptr(identityFilter(r.cfg.Context, r.cfg.Owner, app.Key))}
+	filter := director.LabelFilter{Key: IdentityLabel, Query: ptr(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, app.Key))}
 	if app.Key == "" {
 		filter = director.LabelFilter{Key: "name", Query: ptr(jsonString(NormalizeName(app.Name)))}
 	}
-	apps, err := r.list(ctx, []director.LabelFilter{filter})
+	items, err := r.list(ctx, []director.LabelFilter{filter})
 	if err != nil {
 		return false, err
 	}
-	for i := range apps {
-		if reg := r.registered(&apps[i]); reg.Owned && reg.Name == app.Name {
+	for _, it := range items {
+		if _, owned := r.ownerOf(it.Labels); owned && *it.Name == app.Name {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// Update brings the owned application cur to app. It calls only what the
-// changed fields need (an application without state gets everything):
-// updateApplication for description, provider name and status;
-// updateBundle for the bundle name and the credential; updateAPIDefinition
-// for the API name, the target URL and the spec (replaced only when u.Spec
-// is set). A missing bundle or API is added again. The identity label is
-// rewritten when it is not in the current form, and the state label is
-// written last, so an interrupted update is redone on the next run.
+// Update brings the owned application cur to app. It reads the ids of the
+// application's bundle and API definition (one application query), writes
+// u.Pending first when set, then only what the changed fields need (an
+// application without state gets everything): updateApplication for
+// description, provider name and status; updateBundle for the bundle name
+// and the credential; updateAPIDefinition for the API name, the target URL
+// and the spec (sent only when u.Spec is set; otherwise the Director keeps
+// the stored one). A missing bundle or API definition is added again with
+// u.Spec. The identity label is rewritten when it is not in the current
+// form, and u.State is written last, so an interrupted update is redone on
+// the next run.
+//
+// Without u.Spec, a missing bundle or API definition cannot be added: the
+// other fields are written, the state label is left claiming no spec (so
+// the next run sends one), and the error wraps ErrIncomplete.
 func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
 	if !cur.Owned {
 		return fmt.Errorf("compass: application %s is not owned by this job: %w", cur.Name, ocsync.ErrConflict)
+	}
+	if app.Unusable != "" {
+		return &ocsync.UnusableError{Name: app.Name, Reason: app.Unusable}
 	}
 	if err := checkApplication(app); err != nil {
 		return err
@@ -361,73 +580,75 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	if err != nil {
 		return err
 	}
-	secret := app.Credential.Reveal()
+	r.registerCredential(app)
+	if u.Pending != nil {
+		pending := *u.Pending
+		pending.Pending = true
+		if err := r.setLabel(ctx, cur.ID, StateLabel, pending); err != nil {
+			return err
+		}
+	}
 	all := cur.State == nil
 	changed := func(fields ...string) bool {
-		if all {
-			return true
-		}
-		for _, f := range fields {
-			if slices.Contains(u.Fields, f) {
-				return true
-			}
-		}
-		return false
+		return all || slices.ContainsFunc(fields, func(f string) bool { return slices.Contains(u.Fields, f) })
 	}
 	needApp := changed(ocsync.FieldDescription, ocsync.FieldProviderName, ocsync.FieldStatus)
 	needBundle := changed(ocsync.FieldBundle, ocsync.FieldCredential)
 	needAPI := changed(ocsync.FieldAPI, ocsync.FieldTargetURL) || u.Spec != nil
 
 	if needApp {
-		status := statusOf(app.Status)
-		in := director.ApplicationUpdateInput{
-			ProviderName:    ptr(truncateRunes(app.ProviderName, maxProvider)),
-			Description:     ptr(truncateRunes(app.Description, maxDescription)),
-			StatusCondition: &status,
-		}
-		if r.cfg.IntegrationSystemID != "" {
-			in.IntegrationSystemID = ptr(r.cfg.IntegrationSystemID)
-		}
-		if err := r.call(ctx, "updateApplication", r.cfg.Timeout, true, func(ctx context.Context) error {
-			_, err := director.UpdateApplication(ctx, r.client, cur.ID, in)
-			return err
+		in := updateInput(r.cfg.IntegrationSystemID, app)
+		if err := r.mutate(ctx, "updateApplication", r.cfg.Timeout, retryIdempotent, func(ctx context.Context) (*string, error) {
+			resp, err := director.UpdateApplication(ctx, r.client, cur.ID, in)
+			if err != nil || resp.UpdateApplication == nil {
+				return nil, err
+			}
+			return resp.UpdateApplication.Id, nil
 		}); err != nil {
 			return err
 		}
 	}
 
+	var missing string
 	switch {
 	case ref.BundleID == "":
 		if u.Spec == nil {
-			return fmt.Errorf("compass: application %s has no bundle and no spec was given to add one: %w", cur.Name, ocsync.ErrInvalidInput)
+			missing = "bundle"
+			break
 		}
-		in, err := r.bundleCreate(app, u.Spec)
+		in, err := bundleCreateInput(app, u.Spec)
 		if err != nil {
 			return err
 		}
-		err = r.call(ctx, "addBundle", r.cfg.SpecTimeout, false, func(ctx context.Context) error {
-			_, err := director.AddBundle(ctx, r.client, cur.ID, in)
-			return err
-		}, secret)
-		if err != nil {
+		if err := r.mutate(ctx, "addBundle", r.cfg.SpecTimeout, noRetry, func(ctx context.Context) (*string, error) {
+			resp, err := director.AddBundle(ctx, r.client, cur.ID, in)
+			if err != nil || resp.AddBundle == nil {
+				return nil, err
+			}
+			return resp.AddBundle.Id, nil
+		}); err != nil {
 			return err
 		}
 	case ref.APIID == "":
-		if u.Spec == nil {
-			return fmt.Errorf("compass: application %s has no API definition and no spec was given to add one: %w", cur.Name, ocsync.ErrInvalidInput)
-		}
 		if needBundle {
 			if err := r.updateBundle(ctx, ref.BundleID, app); err != nil {
 				return err
 			}
 		}
+		if u.Spec == nil {
+			missing = "API definition"
+			break
+		}
 		in, err := apiInput(app, u.Spec)
 		if err != nil {
 			return err
 		}
-		if err := r.call(ctx, "addAPIDefinitionToBundle", r.cfg.SpecTimeout, false, func(ctx context.Context) error {
-			_, err := director.AddAPIDefinitionToBundle(ctx, r.client, ref.BundleID, in)
-			return err
+		if err := r.mutate(ctx, "addAPIDefinitionToBundle", r.cfg.SpecTimeout, noRetry, func(ctx context.Context) (*string, error) {
+			resp, err := director.AddAPIDefinitionToBundle(ctx, r.client, ref.BundleID, in)
+			if err != nil || resp.AddAPIDefinitionToBundle == nil {
+				return nil, err
+			}
+			return resp.AddAPIDefinitionToBundle.Id, nil
 		}); err != nil {
 			return err
 		}
@@ -446,9 +667,12 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 			if u.Spec != nil {
 				timeout = r.cfg.SpecTimeout
 			}
-			if err := r.call(ctx, "updateAPIDefinition", timeout, true, func(ctx context.Context) error {
-				_, err := director.UpdateAPIDefinition(ctx, r.client, ref.APIID, in)
-				return err
+			if err := r.mutate(ctx, "updateAPIDefinition", timeout, retryIdempotent, func(ctx context.Context) (*string, error) {
+				resp, err := director.UpdateAPIDefinition(ctx, r.client, ref.APIID, in)
+				if err != nil || resp.UpdateAPIDefinition == nil {
+					return nil, err
+				}
+				return resp.UpdateAPIDefinition.Id, nil
 			}); err != nil {
 				return err
 			}
@@ -456,55 +680,169 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	}
 
 	if !ref.IdentityCurrent || cur.Key != app.Key {
-		if err := r.setLabel(ctx, cur.ID, IdentityLabel, r.identity(app)); err != nil {
+		if err := r.setLabel(ctx, cur.ID, IdentityLabel, identityOf(r.cfg.Scope, app)); err != nil {
 			return err
 		}
+	}
+	if missing != "" {
+		if st := specless(cur.State, u.Pending); st != nil {
+			if err := r.setLabel(ctx, cur.ID, StateLabel, *st); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("compass: application %s has no %s and no spec was given to add one; the next run sends it: %w",
+			cur.Name, missing, ErrIncomplete)
 	}
 	return r.setLabel(ctx, cur.ID, StateLabel, u.State)
 }
 
-// refOf returns the Ref of cur, reading the application when cur carries
-// none (for example a Registered built by another program).
+// specless is the state written when an update could not add a missing
+// bundle or API definition: the state that was safe to claim (the pending
+// one, else the stored one) without the spec, marked pending, so that the
+// next plan refreshes the spec and the next update carries it. nil when
+// nothing is stored: no state already makes the next update send all.
+func specless(stored, pending *ocsync.State) *ocsync.State {
+	base := pending
+	if base == nil {
+		base = stored
+	}
+	if base == nil {
+		return nil
+	}
+	st := *base
+	st.SpecSHA256, st.SpecFetchedAt, st.Pending = "", time.Time{}, true
+	return &st
+}
+
+// mutate runs a mutation whose answer must hold the id of the object it
+// wrote; a null answer or an empty id is an error wrapping ErrMalformed.
+func (r *Registry) mutate(ctx context.Context, op string, timeout time.Duration, policy retryPolicy, fn func(context.Context) (*string, error)) error {
+	return r.call(ctx, op, callOptions{timeout: timeout, policy: policy}, func(ctx context.Context) error {
+		id, err := fn(ctx)
+		if err != nil {
+			return err
+		}
+		if deref(id) == "" {
+			return malformed(op, "the answer holds no id")
+		}
+		return nil
+	})
+}
+
+// refOf returns the ids of cur's bundle and API definition, read with one
+// application query unless cur.Ref already holds both. The answer is
+// checked: a null or inconsistent page of bundles or API definitions is an
+// error, never a missing bundle, so a malformed answer cannot make the
+// update add a second bundle.
 func (r *Registry) refOf(ctx context.Context, cur ocsync.Registered) (Ref, error) {
+	var base Ref
 	switch ref := cur.Ref.(type) {
 	case Ref:
-		return ref, nil
+		base = ref
 	case *Ref:
 		if ref != nil {
-			return *ref, nil
+			base = *ref
 		}
 	}
-	var resp *director.GetApplicationResponse
-	err := r.call(ctx, "application", r.cfg.Timeout, true, func(ctx context.Context) error {
-		var err error
-		resp, err = director.GetApplication(ctx, r.client, cur.ID)
-		return err
+	if base.BundleID != "" && base.APIID != "" {
+		return base, nil
+	}
+	var app *director.GetApplicationApplication
+	err := r.call(ctx, "application", r.query(), func(ctx context.Context) error {
+		resp, err := director.GetApplication(ctx, r.client, cur.ID)
+		if err != nil {
+			return err
+		}
+		app = resp.Application
+		return nil
 	})
 	if err != nil {
 		return Ref{}, err
 	}
-	if resp.Application == nil {
+	if app == nil {
 		return Ref{}, &Error{Operation: "application", Name: "NotFound", Message: "application " + cur.ID + " does not exist", kind: ocsync.ErrNotFound}
 	}
-	ref, _ := r.registered(&resp.Application.ApplicationFields).Ref.(Ref)
+	ref, err := refFrom(cur.ID, app)
+	if err != nil {
+		return Ref{}, err
+	}
+	ref.IdentityCurrent = base.IdentityCurrent
 	return ref, nil
 }
 
-// updateBundle replaces the bundle: every field is sent, because the
-// Director clears what an update leaves out.
-func (r *Registry) updateBundle(ctx context.Context, bundleID string, app ocsync.Application) error {
-	in := director.BundleUpdateInput{Name: bundleName(app), DefaultInstanceAuth: authInput(app)}
-	return r.call(ctx, "updateBundle", r.cfg.Timeout, true, func(ctx context.Context) error {
-		_, err := director.UpdateBundle(ctx, r.client, bundleID, in)
-		return err
-	}, app.Credential.Reveal())
+// refFrom picks the bundle and API definition of an application as read:
+// the first bundle that has an API definition, else the first bundle (the
+// Director does not keep bundle names unique).
+func refFrom(id string, app *director.GetApplicationApplication) (Ref, error) {
+	bad := func(what string) (Ref, error) {
+		return Ref{}, malformed("application", "application "+id+": "+what)
+	}
+	if deref(app.Id) != id {
+		return bad("the answer is another application")
+	}
+	bp := app.Bundles
+	if bp == nil || bp.Data == nil || bp.TotalCount == nil {
+		return bad("the bundles page is null or incomplete")
+	}
+	if len(bp.Data) == 0 && *bp.TotalCount > 0 {
+		return bad("the bundles page is empty but counts bundles")
+	}
+	var ref Ref
+	for i, b := range bp.Data {
+		if b == nil || deref(b.Id) == "" {
+			return bad(fmt.Sprintf("bundle %d has no id", i))
+		}
+		ap := b.ApiDefinitions
+		if ap == nil || ap.Data == nil || ap.TotalCount == nil {
+			return bad(fmt.Sprintf("the API definitions page of bundle %d is null or incomplete", i))
+		}
+		if len(ap.Data) == 0 && *ap.TotalCount > 0 {
+			return bad(fmt.Sprintf("the API definitions page of bundle %d is empty but counts API definitions", i))
+		}
+		for j, a := range ap.Data {
+			if a == nil || deref(a.Id) == "" {
+				return bad(fmt.Sprintf("API definition %d of bundle %d has no id", j, i))
+			}
+		}
+		if i == 0 {
+			ref.BundleID = *b.Id
+		}
+		if len(ap.Data) > 0 {
+			ref.BundleID, ref.APIID = *b.Id, *ap.Data[0].Id
+			return ref, nil
+		}
+	}
+	if *bp.TotalCount > len(bp.Data) {
+		// The bundle with an API definition may be on a later page: never
+		// add a second one on a guess.
+		return bad(fmt.Sprintf("none of the first %d of %d bundles has an API definition", len(bp.Data), *bp.TotalCount))
+	}
+	return ref, nil
 }
 
+func (r *Registry) updateBundle(ctx context.Context, bundleID string, app ocsync.Application) error {
+	in := bundleUpdateInput(app)
+	return r.mutate(ctx, "updateBundle", r.cfg.Timeout, retryIdempotent, func(ctx context.Context) (*string, error) {
+		resp, err := director.UpdateBundle(ctx, r.client, bundleID, in)
+		if err != nil || resp.UpdateBundle == nil {
+			return nil, err
+		}
+		return resp.UpdateBundle.Id, nil
+	})
+}
+
+// setLabel writes one label; the answer must name the label written.
 func (r *Registry) setLabel(ctx context.Context, appID, key string, value any) error {
 	raw := json.RawMessage(mustJSON(value))
-	return r.call(ctx, "setApplicationLabel", r.cfg.Timeout, true, func(ctx context.Context) error {
-		_, err := director.SetApplicationLabel(ctx, r.client, appID, key, raw)
-		return err
+	return r.call(ctx, "setApplicationLabel", r.query(), func(ctx context.Context) error {
+		resp, err := director.SetApplicationLabel(ctx, r.client, appID, key, raw)
+		if err != nil {
+			return err
+		}
+		if resp.SetApplicationLabel == nil || deref(resp.SetApplicationLabel.Key) != key {
+			return malformed("setApplicationLabel", "the answer does not hold the label written")
+		}
+		return nil
 	})
 }
 
@@ -516,79 +854,15 @@ func (r *Registry) Delete(ctx context.Context, cur ocsync.Registered) error {
 	if !cur.Owned {
 		return fmt.Errorf("compass: application %s is not owned by this job: %w", cur.Name, ocsync.ErrConflict)
 	}
-	err := r.call(ctx, "unregisterApplication", r.cfg.Timeout, true, func(ctx context.Context) error {
-		_, err := director.UnregisterApplication(ctx, r.client, cur.ID)
-		return err
+	err := r.mutate(ctx, "unregisterApplication", r.cfg.Timeout, retryIdempotent, func(ctx context.Context) (*string, error) {
+		resp, err := director.UnregisterApplication(ctx, r.client, cur.ID)
+		if err != nil || resp.UnregisterApplication == nil {
+			return nil, err
+		}
+		return resp.UnregisterApplication.Id, nil
 	})
 	if errors.Is(err, ocsync.ErrNotFound) {
 		return nil
 	}
 	return err
-}
-
-// bundleCreate is the bundle of app with its one API definition.
-func (r *Registry) bundleCreate(app ocsync.Application, spec *ocsync.Spec) (director.BundleCreateInput, error) {
-	api, err := apiInput(app, spec)
-	if err != nil {
-		return director.BundleCreateInput{}, err
-	}
-	return director.BundleCreateInput{
-		Name:                bundleName(app),
-		DefaultInstanceAuth: authInput(app),
-		ApiDefinitions:      []director.APIDefinitionInput{api},
-	}, nil
-}
-
-// apiInput is the API definition of app; the spec is included when given.
-func apiInput(app ocsync.Application, spec *ocsync.Spec) (director.APIDefinitionInput, error) {
-	if err := checkTargetURL(app.TargetURL); err != nil {
-		return director.APIDefinitionInput{}, err
-	}
-	in := director.APIDefinitionInput{Name: asciiName(app.API, bundleName(app)), TargetURL: app.TargetURL}
-	if spec != nil {
-		typ, format, err := checkSpec(*spec)
-		if err != nil {
-			return director.APIDefinitionInput{}, err
-		}
-		in.Spec = &director.APISpecInput{
-			Data:   ptr(string(spec.Data)),
-			Type:   director.APISpecType(typ),
-			Format: director.SpecFormat(format),
-		}
-	}
-	return in, nil
-}
-
-func bundleName(app ocsync.Application) string { return asciiName(app.Bundle, app.Name) }
-
-// authInput carries the credential as the serialized Authorization header;
-// nil when there is no credential.
-func authInput(app ocsync.Application) *director.AuthInput {
-	if app.Credential.Reveal() == "" {
-		return nil
-	}
-	return &director.AuthInput{AdditionalHeadersSerialized: ptr(encodeHeaders(app.Credential.Reveal()))}
-}
-
-func statusOf(s ocsync.Status) director.ApplicationStatusCondition {
-	if s == "" {
-		return director.ApplicationStatusConditionConnected
-	}
-	return director.ApplicationStatusCondition(s)
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

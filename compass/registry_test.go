@@ -74,8 +74,8 @@ func testConfig(srv *compasstest.Server) Config {
 		ClientID:     compasstest.DefaultClientID,
 		ClientSecret: compasstest.DefaultClientSecret,
 		Tenant:       compasstest.DefaultTenant,
-		Context:      testContext,
-		Backoff:      func(int) time.Duration { return time.Millisecond },
+		Scope:        ocsync.Scope{Context: testContext},
+		Backoff:      func(int, time.Duration) time.Duration { return time.Millisecond },
 	}
 }
 
@@ -158,6 +158,29 @@ func storedSpec(t *testing.T, srv *compasstest.Server, id string) string {
 	return apis[0].(map[string]any)["spec"].(map[string]any)["data"].(string)
 }
 
+// listedAttributes are the attributes of app as the listing reads them:
+// no bundle, API or target URL, and no revision.
+func listedAttributes(app ocsync.Application) ocsync.Attributes {
+	return ocsync.Attributes{Description: app.Description, ProviderName: app.ProviderName, Status: app.Status}
+}
+
+// assertStored checks the fake Director's record of app: one bundle with
+// one API definition named and pointed as app says, holding its credential.
+func assertStored(t *testing.T, srv *compasstest.Server, app ocsync.Application) {
+	t.Helper()
+	stored, ok := srv.Application(compasstest.DefaultTenant, app.Name)
+	require.True(t, ok)
+	assert.Equal(t, app.Description, stored.Description)
+	assert.Equal(t, app.ProviderName, stored.ProviderName)
+	assert.Equal(t, string(app.Status), stored.Status)
+	require.Len(t, stored.Bundles, 1)
+	assert.Equal(t, bundleName(app), stored.Bundles[0].Name)
+	assert.Equal(t, map[string][]string{"Authorization": {app.Credential.Reveal()}}, stored.Bundles[0].AuthHeaders)
+	require.Len(t, stored.Bundles[0].APIs, 1)
+	assert.Equal(t, apiName(app), stored.Bundles[0].APIs[0].Name)
+	assert.Equal(t, app.TargetURL, stored.Bundles[0].APIs[0].TargetURL)
+}
+
 func byName(regs []ocsync.Registered) map[string]ocsync.Registered {
 	m := map[string]ocsync.Registered{}
 	for _, r := range regs {
@@ -193,21 +216,26 @@ func TestRegistryCreateAndListPages(t *testing.T) {
 			assert.Equal(t, app.Key, r.Key)
 			assert.NotEmpty(t, r.ID)
 			assert.False(t, r.Incomplete)
-			want := app.Attributes
-			want.Revision = ""
-			assert.Equal(t, want, r.Attributes)
+			assert.Equal(t, listedAttributes(app), r.Attributes)
 			require.NotNil(t, r.State)
 			assert.Equal(t, stateOf(app, spec), *r.State)
 			ref, ok := r.Ref.(Ref)
 			require.True(t, ok)
-			assert.NotEmpty(t, ref.BundleID)
-			assert.NotEmpty(t, ref.APIID)
+			assert.Empty(t, ref.BundleID, "the listing reads no bundles")
+			assert.Empty(t, ref.APIID)
 			assert.True(t, ref.IdentityCurrent)
+			stored, ok := srv.Application(compasstest.DefaultTenant, app.Name)
+			require.True(t, ok)
+			require.Len(t, stored.Bundles, 1)
+			assert.Equal(t, app.Bundle, stored.Bundles[0].Name)
+			require.Len(t, stored.Bundles[0].APIs, 1)
+			assert.Equal(t, app.API, stored.Bundles[0].APIs[0].Name)
+			assert.Equal(t, app.TargetURL, stored.Bundles[0].APIs[0].TargetURL)
 		})
 	}
 	// The plan finds nothing to do for the same desired applications.
-	plan := ocsync.Calculate(apps, got, ocsync.PlanOptions{Now: time.Date(2024, 7, 1, 13, 0, 0, 0, time.UTC), NameKey: NormalizeName})
-	assert.Equal(t, 0, plan.Mutations())
+	plan := ocsync.Calculate(apps, got, ocsync.PlanOptions{Now: time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC), NameKey: NormalizeName})
+	assert.Equal(t, 0, plan.Mutations(), "%+v", plan.Changes)
 	assert.Equal(t, 1, reg.TokenFetches())
 }
 
@@ -234,7 +262,7 @@ func TestRegistryRequestJSON(t *testing.T) {
 	bundle := in["bundles"].([]any)[0].(map[string]any)
 	assert.Equal(t, "hubspot", bundle["name"])
 	auth := bundle["defaultInstanceAuth"].(map[string]any)
-	assert.Equal(t, map[string]any{"additionalHeadersSerialized": encodeHeaders(app.Credential.Reveal())}, auth)
+	assert.Equal(t, map[string]any{"additionalHeadersSerialized": authorizationHeaders(app.Credential.Reveal())}, auth)
 	api := bundle["apiDefinitions"].([]any)[0].(map[string]any)
 	assert.Equal(t, map[string]any{"type": "OPEN_API", "format": "JSON", "data": `{"swagger":"2.0"}`}, api["spec"])
 
@@ -303,19 +331,19 @@ func TestRegistryUpdateCalls(t *testing.T) {
 		wantCalls map[string]int
 	}{
 		{"description", []string{ocsync.FieldDescription}, nil, false, func(a *ocsync.Application) { a.Description = "d2" },
-			map[string]int{"updateApplication": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateApplication": 1, "setApplicationLabel": 1}},
 		{"status", []string{ocsync.FieldStatus}, nil, false, func(a *ocsync.Application) { a.Status = ocsync.StatusFailed },
-			map[string]int{"updateApplication": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateApplication": 1, "setApplicationLabel": 1}},
 		{"credential", []string{ocsync.FieldCredential}, nil, false, func(a *ocsync.Application) { a.Credential = "User x, Organization y, Element z" },
-			map[string]int{"updateBundle": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateBundle": 1, "setApplicationLabel": 1}},
 		{"target URL", []string{ocsync.FieldTargetURL}, nil, false, func(a *ocsync.Application) { a.TargetURL = "https://other.example.com/elements/api-v2" },
-			map[string]int{"updateAPIDefinition": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateAPIDefinition": 1, "setApplicationLabel": 1}},
 		{"spec", []string{ocsync.FieldSpec}, &newSpec, false, func(*ocsync.Application) {},
-			map[string]int{"updateAPIDefinition": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateAPIDefinition": 1, "setApplicationLabel": 1}},
 		{"revision only", []string{ocsync.FieldRevision, ocsync.FieldSpec}, nil, false, func(a *ocsync.Application) { a.Revision = "r2" },
-			map[string]int{"setApplicationLabel": 1}},
+			map[string]int{"application": 1, "setApplicationLabel": 1}},
 		{"adopted without state", []string{ocsync.FieldDescription}, nil, true, func(*ocsync.Application) {},
-			map[string]int{"updateApplication": 1, "updateBundle": 1, "updateAPIDefinition": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateApplication": 1, "updateBundle": 1, "updateAPIDefinition": 1, "setApplicationLabel": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,14 +372,13 @@ func TestRegistryUpdateCalls(t *testing.T) {
 					delete(calls, op)
 				}
 			}
-			assert.Equal(t, tt.wantCalls, calls)
+			assert.Equal(t, tt.wantCalls, calls, "one application query for the ids, then only what changed")
 
 			regs, err = reg.Applications(t.Context())
 			require.NoError(t, err)
 			require.Len(t, regs, 1)
-			want := app.Attributes
-			want.Revision = ""
-			assert.Equal(t, want, regs[0].Attributes)
+			assert.Equal(t, listedAttributes(app), regs[0].Attributes)
+			assertStored(t, srv, app)
 			require.NotNil(t, regs[0].State)
 			assert.Equal(t, stateOf(app, used), *regs[0].State)
 			assert.Equal(t, string(used.Data), storedSpec(t, srv, regs[0].ID))
@@ -380,7 +407,7 @@ func TestRegistryRepair(t *testing.T) {
 			require.Len(t, regs, 1)
 			cur := regs[0]
 			assert.True(t, cur.Owned, "the original job's label without owner belongs to the job without owner")
-			assert.True(t, cur.Incomplete)
+			assert.False(t, cur.Incomplete, "the listing reads no bundles; the update finds the missing parts")
 			assert.Nil(t, cur.State)
 
 			app := desired("5")
@@ -390,14 +417,14 @@ func TestRegistryRepair(t *testing.T) {
 			srv.ResetCounters()
 			require.NoError(t, reg.Update(t.Context(), cur, app, ocsync.Update{Fields: plan.Changes[0].Fields, Spec: &spec, State: stateOf(app, spec)}))
 			assert.Equal(t, 1, srv.Calls(tt.wantOp))
+			assert.Equal(t, 1, srv.Calls("application"), "the ids are read once, for this update")
 
 			regs, err = reg.Applications(t.Context())
 			require.NoError(t, err)
 			require.Len(t, regs, 1)
 			assert.False(t, regs[0].Incomplete)
-			assert.Equal(t, app.API, regs[0].Attributes.API)
-			assert.Equal(t, app.Bundle, regs[0].Attributes.Bundle)
 			require.NotNil(t, regs[0].State)
+			assertStored(t, srv, app)
 			assert.Equal(t, string(spec.Data), storedSpec(t, srv, regs[0].ID))
 		})
 	}
@@ -428,7 +455,7 @@ func TestRegistryOwnership(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("owner="+tt.owner, func(t *testing.T) {
 			cfg := testConfig(srv)
-			cfg.Owner = tt.owner
+			cfg.Scope.Owner = tt.owner
 			reg := newRegistry(t, cfg)
 			regs, err := reg.Applications(t.Context())
 			require.NoError(t, err)
@@ -664,43 +691,6 @@ func TestRegistryTimeout(t *testing.T) {
 	var ce *Error
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "Timeout", ce.Name)
-}
-
-func TestNewRegistryValidation(t *testing.T) {
-	valid := Config{
-		DirectorURL: "https://compass.example.com/director/graphql", TokenURL: "https://oauth2.example.com/oauth2/token",
-		ClientID: "id", ClientSecret: "s", Tenant: "t", Context: "h",
-	}
-	tests := []struct {
-		name   string
-		mutate func(*Config)
-		field  string
-	}{
-		{"valid", func(*Config) {}, ""},
-		{"loopback http", func(c *Config) { c.DirectorURL = "http://127.0.0.1:8080/graphql" }, ""},
-		{"no director", func(c *Config) { c.DirectorURL = "" }, "DirectorURL"},
-		{"plain http", func(c *Config) { c.DirectorURL = "http://compass.example.com/graphql" }, "DirectorURL"},
-		{"relative token URL", func(c *Config) { c.TokenURL = "/token" }, "TokenURL"},
-		{"no client id", func(c *Config) { c.ClientID = "" }, "ClientID"},
-		{"no secret", func(c *Config) { c.ClientSecret = "" }, "ClientSecret"},
-		{"no tenant", func(c *Config) { c.Tenant = " " }, "Tenant"},
-		{"no context", func(c *Config) { c.Context = "" }, "Context"},
-		{"page size", func(c *Config) { c.PageSize = 201 }, "PageSize"},
-		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "Timeout"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := valid
-			tt.mutate(&cfg)
-			_, err := NewRegistry(cfg)
-			if tt.field == "" {
-				assert.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), "Config."+tt.field)
-		})
-	}
 }
 
 func TestClassify(t *testing.T) {

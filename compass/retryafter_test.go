@@ -17,32 +17,6 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"", 0, false},
-		{"soon", 0, false},
-		{"-1", 0, false},
-		{"0", 0, true},
-		{" 3 ", 3 * time.Second, true},
-		{"3600", MaxRetryAfter, true},
-		{now.Add(7 * time.Second).Format(http.TimeFormat), 7 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
-		{now.Add(time.Hour).Format(http.TimeFormat), MaxRetryAfter, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := parseRetryAfter(tt.in, now)
-			assert.Equal(t, tt.ok, ok)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
-
 // rateLimiter answers the first n GraphQL requests with HTTP 429 and a
 // Retry-After header, as the gateway's rate limit would.
 type rateLimiter struct {

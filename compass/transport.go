@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 // tenantTransport names the tenant in a "tenant" header on every request.
@@ -33,6 +33,7 @@ func (t *tenantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 type tokenSource struct {
 	cfg    clientcredentials.Config
 	client *http.Client
+	scrub  *ocsync.Scrubber
 
 	mu      sync.Mutex
 	tok     *oauth2.Token
@@ -48,8 +49,11 @@ func (s *tokenSource) token(ctx context.Context) (tok *oauth2.Token, fresh bool,
 	tok, err = s.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, s.client))
 	s.fetches++
 	if err != nil {
-		return nil, false, tokenError(err)
+		return nil, false, tokenError(s.scrub, err)
 	}
+	// Known before the token is first sent, so that an echo of it in any
+	// answer is scrubbed.
+	s.scrub.AddCredential("Bearer " + tok.AccessToken)
 	s.tok = tok
 	return tok, true, nil
 }
@@ -197,9 +201,6 @@ func containsFold(b []byte, s string) bool {
 	return false
 }
 
-// MaxRetryAfter caps the wait a Retry-After header can impose on one retry.
-const MaxRetryAfter = 30 * time.Second
-
 // retryAfterError reports an HTTP 429 or 503 answer that named a wait in a
 // Retry-After header. genqlient keeps no response headers, so the
 // transport turns such an answer into this error for the retry loop.
@@ -223,32 +224,69 @@ func (t *retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
 		return resp, err
 	}
-	wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now())
+	wait, ok := ocsync.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now())
 	if !ok {
 		return resp, nil
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodyBytes))
 	_ = resp.Body.Close()
 	return nil, &retryAfterError{status: resp.StatusCode, wait: wait}
 }
 
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date,
-// capped at MaxRetryAfter.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	var wait time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		wait = time.Duration(min(secs, int64(MaxRetryAfter/time.Second))) * time.Second
-	} else if at, err := http.ParseTime(v); err == nil {
-		wait = max(at.Sub(now), 0)
-	} else {
-		return 0, false
-	}
-	return min(wait, MaxRetryAfter), true
+// Bounds of an answer's body. A GraphQL answer of the Registry's operations
+// holds ids, names and labels only (no spec document), so even a full page
+// is far below MaxResponseBytes; an error body is quoted in part at most.
+const (
+	// MaxResponseBytes bounds the body of one successful answer of the
+	// Director or the token endpoint.
+	MaxResponseBytes  = 32 << 20
+	maxErrorBodyBytes = 64 << 10
+)
+
+var errResponseTooLarge = fmt.Errorf("answer larger than %d bytes", MaxResponseBytes)
+
+// limitTransport cuts every answer's body at MaxResponseBytes (an error
+// answer at 64 KiB): reading past it fails with errResponseTooLarge (a
+// cut error body just ends), so a runaway answer never exhausts memory.
+type limitTransport struct {
+	next http.RoundTripper
 }
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		resp.Body = &limitedBody{rc: resp.Body, left: MaxResponseBytes}
+	} else {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxErrorBodyBytes), resp.Body}
+	}
+	return resp, nil
+}
+
+// limitedBody fails once more than left bytes were read.
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n, errResponseTooLarge
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }

@@ -190,7 +190,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		message = fmt.Sprintf("Internal Server Error [errorID=%s, reason: %s]", newID(), reason)
 	}
 	out := &gqlerror.Error{
-		Message:    message,
+		Message:    message + callerFrom(ctx).echo,
 		Extensions: map[string]any{"error_code": int(code), "error": code.String()},
 	}
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
@@ -216,7 +216,7 @@ type errorEntry struct {
 
 // writeHTTPError writes a Director error outside GraphQL execution, as the
 // Director's middlewares do.
-func writeHTTPError(w http.ResponseWriter, status int, err error) {
+func writeHTTPError(w http.ResponseWriter, status int, err error, echo string) {
 	code := InternalError
 	var de *directorError
 	if errors.As(err, &de) {
@@ -225,7 +225,7 @@ func writeHTTPError(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{
-		Message:    err.Error(),
+		Message:    err.Error() + echo,
 		Extensions: map[string]any{"error_code": int(code), "error": code.String()},
 	}}})
 }

@@ -23,7 +23,39 @@ type Fault struct {
 	// mutation's changes are stored although the client sees an error.
 	// Not available for TokenOperation.
 	AfterCommit bool
+	// Malformed, when set, answers HTTP 200 without any error but with an
+	// answer that breaks the schema's promise in the way named (Status and
+	// Code are ignored). A query runs as usual before its answer is
+	// changed; a mutation runs only with AfterCommit. Not available for
+	// TokenOperation.
+	Malformed Malformation
 }
+
+// Malformation is a way an answer can break the shape the schema promises,
+// as a faulty gateway or Director might send it. Each applies to the
+// answer of the faulted top-level field (under its alias, if any).
+type Malformation int
+
+// The malformations.
+const (
+	// DataNull answers {"data": null}.
+	DataNull Malformation = iota + 1
+	// FieldNull makes the field null (for applications, the page).
+	FieldNull
+	// ItemsNull makes the data array of a page null.
+	ItemsNull
+	// NullItem appends a null item to the data array of a page.
+	NullItem
+	// MissingID removes the id of the field's object, or of the first item
+	// of a page (a mutation that did not run answers an empty object).
+	MissingID
+	// PageInfoNull makes the pageInfo of a page null.
+	PageInfoNull
+	// EndlessCursor makes a page claim a next page, with an endCursor never
+	// used before that leads to the first page again: with Times large, a
+	// listing that follows cursors never ends.
+	EndlessCursor
+)
 
 // InjectFault queues a fault for the next calls of operation op. Faults
 // queued for the same operation apply one after the other.
@@ -31,7 +63,7 @@ func (s *Server) InjectFault(op string, f Fault) {
 	if f.Times <= 0 {
 		f.Times = 1
 	}
-	if f.Status == 0 && f.Code == 0 {
+	if f.Status == 0 && f.Code == 0 && f.Malformed == 0 {
 		f.Code = InternalError
 	}
 	s.mu.Lock()

@@ -22,11 +22,19 @@ var (
 
 // NormalizeName returns the form the Director compares application names
 // in: lower case, prefixed with "mp-", every character outside [-a-z0-9]
-// replaced by "-", runs of "-" squeezed and a trailing "-" removed. Two
-// names with the same normal form clash (NotUniqueName).
+// replaced by "-", runs of "-" squeezed and a trailing "-" removed. A name
+// that already has this form ("mp-…") is left as it is, so "mp-x" and "x"
+// clash. Two names with the same normal form clash (NotUniqueName); the
+// normal form is stored as the application's "name" label.
 func NormalizeName(name string) string {
-	n := "mp-" + strings.ToLower(name)
-	n = nonNamePattern.ReplaceAllString(n, "-")
+	if strings.HasPrefix(name, "mp-") && normalizeRaw(name) == name {
+		return name
+	}
+	return normalizeRaw("mp-" + name)
+}
+
+func normalizeRaw(n string) string {
+	n = nonNamePattern.ReplaceAllString(strings.ToLower(n), "-")
 	n = repeatedDashes.ReplaceAllString(n, "-")
 	return strings.TrimSuffix(n, "-")
 }
@@ -48,7 +56,9 @@ func encodeCursor(offset int) string {
 	return base64.StdEncoding.EncodeToString([]byte(cursorPrefix + strconv.Itoa(offset)))
 }
 
-// decodeCursor returns the offset a cursor stands for; "" is offset 0.
+// decodeCursor returns the offset a cursor stands for; "" is offset 0. A
+// cursor may carry a "~" and a nonce after the offset (see EndlessCursor),
+// which is ignored.
 func decodeCursor(cursor string) (int, error) {
 	if cursor == "" {
 		return 0, nil
@@ -61,11 +71,18 @@ func decodeCursor(cursor string) (int, error) {
 	if !ok {
 		return 0, errInternal("cursor is not correct")
 	}
+	s, _, _ = strings.Cut(s, "~")
 	offset, err := strconv.Atoi(s)
 	if err != nil || offset < 0 {
 		return 0, errInternal("cursor is not correct")
 	}
 	return offset, nil
+}
+
+// nonceCursor returns a cursor for offset that differs from every cursor
+// returned before.
+func nonceCursor(offset int, nonce int64) string {
+	return base64.StdEncoding.EncodeToString([]byte(cursorPrefix + strconv.Itoa(offset) + "~" + strconv.FormatInt(nonce, 10)))
 }
 
 // pageBounds checks a page size and cursor and returns the offset and size.

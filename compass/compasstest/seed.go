@@ -80,8 +80,10 @@ func deref(s *string) string {
 
 // Seed stores an application directly, as if an earlier client had
 // registered it, and returns its id. Unlike registerApplication it does not
-// validate and adds no labels; it still refuses a name that clashes after
-// normalisation (NotUniqueName) and an unknown integration system.
+// validate; like it, it adds the labels the Director maintains (name, the
+// normalised name; managed; integrationSystemID) unless app.Labels sets
+// them. It refuses a name that clashes after normalisation (NotUniqueName)
+// and an unknown integration system.
 func (s *Server) Seed(tenant string, app Application) (string, error) {
 	if !s.store.hasTenant(tenant) {
 		return "", ErrUnknownTenant
@@ -106,6 +108,11 @@ func (s *Server) Seed(tenant string, app Application) (string, error) {
 			return "", err
 		}
 		rec.labels = labels.(map[string]any)
+	}
+	for key, value := range map[string]any{"name": rec.normalized, "managed": "false", "integrationSystemID": app.IntegrationSystemID} {
+		if _, set := rec.labels[key]; !set {
+			rec.labels[key] = value
+		}
 	}
 	for _, b := range app.Bundles {
 		br := &bundleRecord{id: b.ID, appID: rec.id, name: b.Name, description: optional(b.Description), createdAt: now, updatedAt: now}

@@ -3,6 +3,8 @@ package compasstest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +92,12 @@ type Config struct {
 	// null and Application shows them empty, with API.SpecSHA256 and
 	// API.SpecLength still set. Requests are parsed and checked as usual.
 	DiscardSpecs bool
+	// EchoRequests makes every error the server answers quote the request
+	// it answers: its headers (Authorization and tenant included) and its
+	// raw body, in GraphQL error messages, HTTP error bodies and the token
+	// endpoint's error_description, as a careless server might. Clients use
+	// it to prove that they never pass such an echo on.
+	EchoRequests bool
 }
 
 type tokenGrant struct {
@@ -117,6 +125,8 @@ type Server struct {
 	calls    map[string]int
 	requests int
 	latency  time.Duration
+	echo     bool
+	nonce    int64
 	closed   chan struct{}
 	once     sync.Once
 }
@@ -144,6 +154,7 @@ func NewServer(cfg Config) *Server {
 		faults:   map[string][]*Fault{},
 		calls:    map[string]int{},
 		latency:  cfg.Latency,
+		echo:     cfg.EchoRequests,
 		closed:   make(chan struct{}),
 	}
 	if s.lifetime <= 0 {
@@ -213,14 +224,25 @@ type caller struct {
 	consumerID string
 	scopes     []string
 	exchange   *exchange
+	echo       string // the request, quoted in errors with Config.EchoRequests
 }
 
 func (c *caller) hasScope(scope string) bool { return slices.Contains(c.scopes, scope) }
 
-// exchange carries the HTTP status a fault imposes on a GraphQL response.
+// exchange carries what faults impose on a GraphQL response: an HTTP
+// status, or malformations of the answers of some fields.
 type exchange struct {
-	mu     sync.Mutex
-	status int
+	mu        sync.Mutex
+	status    int
+	malformed []malformedField
+	echo      string
+}
+
+// malformedField is a malformation to apply to the answer under key.
+type malformedField struct {
+	key   string
+	kind  Malformation
+	nonce int64
 }
 
 type callerKey struct{}
@@ -267,17 +289,22 @@ func (s *Server) graphQLHandler() http.Handler {
 	exec.SetRecoverFunc(func(_ context.Context, v any) error { return errInternal("panic") })
 	exec.AroundRootFields(s.aroundRootField)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, status, err := s.authenticate(r)
-		if err != nil {
-			writeHTTPError(w, status, err)
-			return
-		}
+		var body []byte
 		if r.Body != nil {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				writeHTTPError(w, http.StatusInternalServerError, errInternal("while reading request body"))
+			var err error
+			if body, err = io.ReadAll(r.Body); err != nil {
+				writeHTTPError(w, http.StatusInternalServerError, errInternal("while reading request body"), "")
 				return
 			}
+		}
+		echo := s.echoOf(r, body)
+		c, status, err := s.authenticate(r)
+		if err != nil {
+			writeHTTPError(w, status, err, echo)
+			return
+		}
+		c.echo, c.exchange.echo = echo, echo
+		if r.Body != nil {
 			if rewritten, changed := rewriteLegacyRequest(string(body)); changed {
 				serveRewritten(w, r, rewritten, exec, c)
 				return
@@ -289,6 +316,28 @@ func (s *Server) graphQLHandler() http.Handler {
 		exec.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 		rec.flush(w, c.exchange)
 	})
+}
+
+// echoOf quotes a request for error messages when Config.EchoRequests is
+// set: its headers and its raw body.
+func (s *Server) echoOf(r *http.Request, body []byte) string {
+	if !s.echo {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" [request headers:")
+	keys := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%q", k, r.Header[k])
+	}
+	b.WriteString(" body: ")
+	b.Write(body)
+	b.WriteString("]")
+	return b.String()
 }
 
 func serveRewritten(w http.ResponseWriter, r *http.Request, body string, exec http.Handler, c *caller) {
@@ -313,20 +362,25 @@ func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p)
 
 func (b *bufferedResponse) flush(w http.ResponseWriter, ex *exchange) {
 	ex.mu.Lock()
-	forced := ex.status
+	forced, malformed, echo := ex.status, ex.malformed, ex.echo
 	ex.mu.Unlock()
 	if forced != 0 {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Del("Content-Length")
 		w.WriteHeader(forced)
-		_, _ = io.WriteString(w, http.StatusText(forced)+"\n")
+		_, _ = io.WriteString(w, http.StatusText(forced)+echo+"\n")
 		return
 	}
 	if b.status == 0 {
 		b.status = http.StatusOK
 	}
+	body := b.body.Bytes()
+	if len(malformed) > 0 {
+		body = malform(body, malformed)
+		w.Header().Del("Content-Length")
+	}
 	w.WriteHeader(b.status)
-	_, _ = w.Write(b.body.Bytes())
+	_, _ = w.Write(body)
 }
 
 // authenticate checks the bearer token and the tenant header as the
@@ -363,6 +417,27 @@ func (s *Server) aroundRootField(ctx context.Context, next graphql.RootResolver)
 	if f == nil {
 		return next(ctx)
 	}
+	if f.Malformed != 0 {
+		isMutation := graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation
+		var answer graphql.Marshaler = graphql.Null
+		if !isMutation || f.AfterCommit {
+			answer = next(ctx)
+		}
+		field := graphql.GetRootFieldContext(ctx).Field
+		key := field.Alias
+		if key == "" {
+			key = field.Name
+		}
+		s.mu.Lock()
+		s.nonce++
+		nonce := s.nonce
+		s.mu.Unlock()
+		ex := callerFrom(ctx).exchange
+		ex.mu.Lock()
+		ex.malformed = append(ex.malformed, malformedField{key: key, kind: f.Malformed, nonce: nonce})
+		ex.mu.Unlock()
+		return answer
+	}
 	if f.AfterCommit {
 		// The operation runs and its changes stay; only the answer is lost.
 		_ = next(ctx)
@@ -376,4 +451,67 @@ func (s *Server) aroundRootField(ctx context.Context, next graphql.RootResolver)
 	}
 	graphql.AddError(ctx, injectedError(f.Code, f.Message))
 	return graphql.Null
+}
+
+// malform applies malformations to a GraphQL answer. A body that is not a
+// JSON object is returned as it is.
+func malform(body []byte, ms []malformedField) []byte {
+	var resp map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&resp) != nil {
+		return body
+	}
+	for _, m := range ms {
+		if m.kind == DataNull {
+			resp["data"] = nil
+			continue
+		}
+		data, _ := resp["data"].(map[string]any)
+		if data == nil {
+			// A non-null field answered null nulls the whole data.
+			data = map[string]any{}
+			resp["data"] = data
+		}
+		obj, _ := data[m.key].(map[string]any)
+		switch m.kind {
+		case FieldNull:
+			data[m.key] = nil
+		case ItemsNull:
+			if obj != nil {
+				obj["data"] = nil
+			}
+		case NullItem:
+			if obj != nil {
+				items, _ := obj["data"].([]any)
+				obj["data"] = append(items, nil)
+			}
+		case MissingID:
+			switch {
+			case obj == nil:
+				data[m.key] = map[string]any{}
+			case obj["data"] != nil:
+				if items, _ := obj["data"].([]any); len(items) > 0 {
+					if first, ok := items[0].(map[string]any); ok {
+						delete(first, "id")
+					}
+				}
+			default:
+				delete(obj, "id")
+			}
+		case PageInfoNull:
+			if obj != nil {
+				obj["pageInfo"] = nil
+			}
+		case EndlessCursor:
+			if obj != nil {
+				obj["pageInfo"] = map[string]any{"startCursor": "", "hasNextPage": true, "endCursor": nonceCursor(0, m.nonce)}
+			}
+		}
+	}
+	out, err := json.Marshal(resp)
+	if err != nil {
+		return body
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package compasstest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,30 +25,44 @@ type tokenError struct {
 }
 
 func writeTokenError(w http.ResponseWriter, status int, code, description string) {
+	writeTokenErrorEcho(w, status, code, description, "")
+}
+
+func writeTokenErrorEcho(w http.ResponseWriter, status int, code, description, echo string) {
 	w.Header().Set("Content-Type", "application/json")
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="oauth2"`)
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(tokenError{Error: code, Description: description})
+	_ = json.NewEncoder(w).Encode(tokenError{Error: code, Description: description + echo})
 }
 
 // serveToken is the OAuth2 client-credentials token endpoint.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeTokenError(w, http.StatusBadRequest, "invalid_request", "the request body cannot be read")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	echo := s.echoOf(r, body)
+	fail := func(status int, code, description string) {
+		writeTokenErrorEcho(w, status, code, description, echo)
+	}
 	if f := s.takeFault(TokenOperation); f != nil {
 		status := f.Status
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
-		writeTokenError(w, status, "server_error", "injected fault")
+		fail(status, "server_error", "injected fault")
 		return
 	}
 	if r.Method != http.MethodPost {
-		writeTokenError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
+		fail(http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeTokenError(w, http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
+		fail(http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
 		return
 	}
 	id, secret, ok := r.BasicAuth()
@@ -55,17 +71,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	client, known := s.clients[id]
 	if !known || id == "" || client.Secret != secret {
-		writeTokenError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+		fail(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		return
 	}
 	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
-		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported.")
+		fail(http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported.")
 		return
 	}
 	scopes := strings.Fields(r.PostForm.Get("scope"))
 	for _, sc := range scopes {
 		if !slices.Contains(client.Scopes, sc) {
-			writeTokenError(w, http.StatusBadRequest, "invalid_scope", "The client is not allowed to request scope "+sc+".")
+			fail(http.StatusBadRequest, "invalid_scope", "The client is not allowed to request scope "+sc+".")
 			return
 		}
 	}

@@ -212,10 +212,6 @@ func TestAppName(t *testing.T) {
 // printable replaces what is not printable ASCII by "_", as the compass
 // Registry does for API names.
 func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e {
-			return '_'
-		}
-		return r
-	}, s)
+	// The Registry's own rule for API names (titles here always hold a letter).
+	return compass.ASCIIName(s, "")
 }

@@ -81,8 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ClientID:     *clientID,
 		ClientSecret: ocsync.Secret(*clientSecret),
 		Tenant:       *tenant,
-		Context:      *scope,
-		Owner:        *owner,
+		Scope:        ocsync.Scope{Context: *scope, Owner: *owner},
 	})
 	if err != nil {
 		return usage(err.Error())

@@ -76,179 +76,37 @@ var AllAPISpecType = []APISpecType{
 
 // AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition includes the requested fields of the GraphQL type APIDefinition.
 type AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition struct {
-	Id string `json:"id"`
+	Id *string `json:"id"`
 }
 
 // GetId returns AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition.Id, and is useful for accessing the field via an interface.
-func (v *AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition) GetId() string { return v.Id }
+func (v *AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition) GetId() *string { return v.Id }
 
 // AddAPIDefinitionToBundleResponse is returned by AddAPIDefinitionToBundle on success.
 type AddAPIDefinitionToBundleResponse struct {
-	AddAPIDefinitionToBundle AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition `json:"addAPIDefinitionToBundle"`
+	AddAPIDefinitionToBundle *AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition `json:"addAPIDefinitionToBundle"`
 }
 
 // GetAddAPIDefinitionToBundle returns AddAPIDefinitionToBundleResponse.AddAPIDefinitionToBundle, and is useful for accessing the field via an interface.
-func (v *AddAPIDefinitionToBundleResponse) GetAddAPIDefinitionToBundle() AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition {
+func (v *AddAPIDefinitionToBundleResponse) GetAddAPIDefinitionToBundle() *AddAPIDefinitionToBundleAddAPIDefinitionToBundleAPIDefinition {
 	return v.AddAPIDefinitionToBundle
 }
 
 // AddBundleAddBundle includes the requested fields of the GraphQL type Bundle.
 type AddBundleAddBundle struct {
-	Id             string                                             `json:"id"`
-	ApiDefinitions *AddBundleAddBundleApiDefinitionsAPIDefinitionPage `json:"apiDefinitions"`
+	Id *string `json:"id"`
 }
 
 // GetId returns AddBundleAddBundle.Id, and is useful for accessing the field via an interface.
-func (v *AddBundleAddBundle) GetId() string { return v.Id }
-
-// GetApiDefinitions returns AddBundleAddBundle.ApiDefinitions, and is useful for accessing the field via an interface.
-func (v *AddBundleAddBundle) GetApiDefinitions() *AddBundleAddBundleApiDefinitionsAPIDefinitionPage {
-	return v.ApiDefinitions
-}
-
-// AddBundleAddBundleApiDefinitionsAPIDefinitionPage includes the requested fields of the GraphQL type APIDefinitionPage.
-type AddBundleAddBundleApiDefinitionsAPIDefinitionPage struct {
-	Data []AddBundleAddBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition `json:"data"`
-}
-
-// GetData returns AddBundleAddBundleApiDefinitionsAPIDefinitionPage.Data, and is useful for accessing the field via an interface.
-func (v *AddBundleAddBundleApiDefinitionsAPIDefinitionPage) GetData() []AddBundleAddBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition {
-	return v.Data
-}
-
-// AddBundleAddBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition includes the requested fields of the GraphQL type APIDefinition.
-type AddBundleAddBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition struct {
-	Id string `json:"id"`
-}
-
-// GetId returns AddBundleAddBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition.Id, and is useful for accessing the field via an interface.
-func (v *AddBundleAddBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition) GetId() string {
-	return v.Id
-}
+func (v *AddBundleAddBundle) GetId() *string { return v.Id }
 
 // AddBundleResponse is returned by AddBundle on success.
 type AddBundleResponse struct {
-	AddBundle AddBundleAddBundle `json:"addBundle"`
+	AddBundle *AddBundleAddBundle `json:"addBundle"`
 }
 
 // GetAddBundle returns AddBundleResponse.AddBundle, and is useful for accessing the field via an interface.
-func (v *AddBundleResponse) GetAddBundle() AddBundleAddBundle { return v.AddBundle }
-
-// ApplicationFields includes the GraphQL fields of Application requested by the fragment ApplicationFields.
-type ApplicationFields struct {
-	Id                  string                                   `json:"id"`
-	Name                string                                   `json:"name"`
-	Description         *string                                  `json:"description"`
-	ProviderName        *string                                  `json:"providerName"`
-	IntegrationSystemID *string                                  `json:"integrationSystemID"`
-	Labels              *json.RawMessage                         `json:"labels"`
-	Status              ApplicationFieldsStatusApplicationStatus `json:"status"`
-	Bundles             *ApplicationFieldsBundlesBundlePage      `json:"bundles"`
-}
-
-// GetId returns ApplicationFields.Id, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetId() string { return v.Id }
-
-// GetName returns ApplicationFields.Name, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetName() string { return v.Name }
-
-// GetDescription returns ApplicationFields.Description, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetDescription() *string { return v.Description }
-
-// GetProviderName returns ApplicationFields.ProviderName, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetProviderName() *string { return v.ProviderName }
-
-// GetIntegrationSystemID returns ApplicationFields.IntegrationSystemID, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetIntegrationSystemID() *string { return v.IntegrationSystemID }
-
-// GetLabels returns ApplicationFields.Labels, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetLabels() *json.RawMessage { return v.Labels }
-
-// GetStatus returns ApplicationFields.Status, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetStatus() ApplicationFieldsStatusApplicationStatus { return v.Status }
-
-// GetBundles returns ApplicationFields.Bundles, and is useful for accessing the field via an interface.
-func (v *ApplicationFields) GetBundles() *ApplicationFieldsBundlesBundlePage { return v.Bundles }
-
-// ApplicationFieldsBundlesBundlePage includes the requested fields of the GraphQL type BundlePage.
-type ApplicationFieldsBundlesBundlePage struct {
-	TotalCount int                                            `json:"totalCount"`
-	Data       []ApplicationFieldsBundlesBundlePageDataBundle `json:"data"`
-}
-
-// GetTotalCount returns ApplicationFieldsBundlesBundlePage.TotalCount, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePage) GetTotalCount() int { return v.TotalCount }
-
-// GetData returns ApplicationFieldsBundlesBundlePage.Data, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePage) GetData() []ApplicationFieldsBundlesBundlePageDataBundle {
-	return v.Data
-}
-
-// ApplicationFieldsBundlesBundlePageDataBundle includes the requested fields of the GraphQL type Bundle.
-type ApplicationFieldsBundlesBundlePageDataBundle struct {
-	Id             string                                                                       `json:"id"`
-	Name           string                                                                       `json:"name"`
-	ApiDefinitions *ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage `json:"apiDefinitions"`
-}
-
-// GetId returns ApplicationFieldsBundlesBundlePageDataBundle.Id, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundle) GetId() string { return v.Id }
-
-// GetName returns ApplicationFieldsBundlesBundlePageDataBundle.Name, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundle) GetName() string { return v.Name }
-
-// GetApiDefinitions returns ApplicationFieldsBundlesBundlePageDataBundle.ApiDefinitions, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundle) GetApiDefinitions() *ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage {
-	return v.ApiDefinitions
-}
-
-// ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage includes the requested fields of the GraphQL type APIDefinitionPage.
-type ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage struct {
-	TotalCount int                                                                                            `json:"totalCount"`
-	Data       []ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition `json:"data"`
-}
-
-// GetTotalCount returns ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage.TotalCount, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage) GetTotalCount() int {
-	return v.TotalCount
-}
-
-// GetData returns ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage.Data, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage) GetData() []ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition {
-	return v.Data
-}
-
-// ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition includes the requested fields of the GraphQL type APIDefinition.
-type ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition struct {
-	Id        string `json:"id"`
-	Name      string `json:"name"`
-	TargetURL string `json:"targetURL"`
-}
-
-// GetId returns ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition.Id, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition) GetId() string {
-	return v.Id
-}
-
-// GetName returns ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition.Name, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition) GetName() string {
-	return v.Name
-}
-
-// GetTargetURL returns ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition.TargetURL, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition) GetTargetURL() string {
-	return v.TargetURL
-}
-
-// ApplicationFieldsStatusApplicationStatus includes the requested fields of the GraphQL type ApplicationStatus.
-type ApplicationFieldsStatusApplicationStatus struct {
-	Condition ApplicationStatusCondition `json:"condition"`
-}
-
-// GetCondition returns ApplicationFieldsStatusApplicationStatus.Condition, and is useful for accessing the field via an interface.
-func (v *ApplicationFieldsStatusApplicationStatus) GetCondition() ApplicationStatusCondition {
-	return v.Condition
-}
+func (v *AddBundleResponse) GetAddBundle() *AddBundleAddBundle { return v.AddBundle }
 
 // **Validation:** provided placeholders' names are unique
 type ApplicationRegisterInput struct {
@@ -610,104 +468,70 @@ func (v *FetchRequestInput) GetFilter() *string { return v.Filter }
 
 // GetApplicationApplication includes the requested fields of the GraphQL type Application.
 type GetApplicationApplication struct {
-	ApplicationFields `json:"-"`
+	Id      *string                                     `json:"id"`
+	Bundles *GetApplicationApplicationBundlesBundlePage `json:"bundles"`
 }
 
 // GetId returns GetApplicationApplication.Id, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetId() string { return v.ApplicationFields.Id }
-
-// GetName returns GetApplicationApplication.Name, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetName() string { return v.ApplicationFields.Name }
-
-// GetDescription returns GetApplicationApplication.Description, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetDescription() *string { return v.ApplicationFields.Description }
-
-// GetProviderName returns GetApplicationApplication.ProviderName, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetProviderName() *string {
-	return v.ApplicationFields.ProviderName
-}
-
-// GetIntegrationSystemID returns GetApplicationApplication.IntegrationSystemID, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetIntegrationSystemID() *string {
-	return v.ApplicationFields.IntegrationSystemID
-}
-
-// GetLabels returns GetApplicationApplication.Labels, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetLabels() *json.RawMessage { return v.ApplicationFields.Labels }
-
-// GetStatus returns GetApplicationApplication.Status, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetStatus() ApplicationFieldsStatusApplicationStatus {
-	return v.ApplicationFields.Status
-}
+func (v *GetApplicationApplication) GetId() *string { return v.Id }
 
 // GetBundles returns GetApplicationApplication.Bundles, and is useful for accessing the field via an interface.
-func (v *GetApplicationApplication) GetBundles() *ApplicationFieldsBundlesBundlePage {
-	return v.ApplicationFields.Bundles
+func (v *GetApplicationApplication) GetBundles() *GetApplicationApplicationBundlesBundlePage {
+	return v.Bundles
 }
 
-func (v *GetApplicationApplication) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*GetApplicationApplication
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.GetApplicationApplication = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.ApplicationFields)
-	if err != nil {
-		return err
-	}
-	return nil
+// GetApplicationApplicationBundlesBundlePage includes the requested fields of the GraphQL type BundlePage.
+type GetApplicationApplicationBundlesBundlePage struct {
+	TotalCount *int                                                    `json:"totalCount"`
+	Data       []*GetApplicationApplicationBundlesBundlePageDataBundle `json:"data"`
 }
 
-type __premarshalGetApplicationApplication struct {
-	Id string `json:"id"`
+// GetTotalCount returns GetApplicationApplicationBundlesBundlePage.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetApplicationApplicationBundlesBundlePage) GetTotalCount() *int { return v.TotalCount }
 
-	Name string `json:"name"`
-
-	Description *string `json:"description"`
-
-	ProviderName *string `json:"providerName"`
-
-	IntegrationSystemID *string `json:"integrationSystemID"`
-
-	Labels *json.RawMessage `json:"labels"`
-
-	Status ApplicationFieldsStatusApplicationStatus `json:"status"`
-
-	Bundles *ApplicationFieldsBundlesBundlePage `json:"bundles"`
+// GetData returns GetApplicationApplicationBundlesBundlePage.Data, and is useful for accessing the field via an interface.
+func (v *GetApplicationApplicationBundlesBundlePage) GetData() []*GetApplicationApplicationBundlesBundlePageDataBundle {
+	return v.Data
 }
 
-func (v *GetApplicationApplication) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
+// GetApplicationApplicationBundlesBundlePageDataBundle includes the requested fields of the GraphQL type Bundle.
+type GetApplicationApplicationBundlesBundlePageDataBundle struct {
+	Id             *string                                                                              `json:"id"`
+	ApiDefinitions *GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage `json:"apiDefinitions"`
 }
 
-func (v *GetApplicationApplication) __premarshalJSON() (*__premarshalGetApplicationApplication, error) {
-	var retval __premarshalGetApplicationApplication
+// GetId returns GetApplicationApplicationBundlesBundlePageDataBundle.Id, and is useful for accessing the field via an interface.
+func (v *GetApplicationApplicationBundlesBundlePageDataBundle) GetId() *string { return v.Id }
 
-	retval.Id = v.ApplicationFields.Id
-	retval.Name = v.ApplicationFields.Name
-	retval.Description = v.ApplicationFields.Description
-	retval.ProviderName = v.ApplicationFields.ProviderName
-	retval.IntegrationSystemID = v.ApplicationFields.IntegrationSystemID
-	retval.Labels = v.ApplicationFields.Labels
-	retval.Status = v.ApplicationFields.Status
-	retval.Bundles = v.ApplicationFields.Bundles
-	return &retval, nil
+// GetApiDefinitions returns GetApplicationApplicationBundlesBundlePageDataBundle.ApiDefinitions, and is useful for accessing the field via an interface.
+func (v *GetApplicationApplicationBundlesBundlePageDataBundle) GetApiDefinitions() *GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage {
+	return v.ApiDefinitions
+}
+
+// GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage includes the requested fields of the GraphQL type APIDefinitionPage.
+type GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage struct {
+	TotalCount *int                                                                                                    `json:"totalCount"`
+	Data       []*GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition `json:"data"`
+}
+
+// GetTotalCount returns GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage) GetTotalCount() *int {
+	return v.TotalCount
+}
+
+// GetData returns GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage.Data, and is useful for accessing the field via an interface.
+func (v *GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPage) GetData() []*GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition {
+	return v.Data
+}
+
+// GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition includes the requested fields of the GraphQL type APIDefinition.
+type GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition struct {
+	Id *string `json:"id"`
+}
+
+// GetId returns GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition.Id, and is useful for accessing the field via an interface.
+func (v *GetApplicationApplicationBundlesBundlePageDataBundleApiDefinitionsAPIDefinitionPageDataAPIDefinition) GetId() *string {
+	return v.Id
 }
 
 // GetApplicationResponse is returned by GetApplication on success.
@@ -734,67 +558,57 @@ func (v *LabelFilter) GetQuery() *string { return v.Query }
 
 // ListApplicationsApplicationsApplicationPage includes the requested fields of the GraphQL type ApplicationPage.
 type ListApplicationsApplicationsApplicationPage struct {
-	TotalCount int                                                          `json:"totalCount"`
-	PageInfo   ListApplicationsApplicationsApplicationPagePageInfo          `json:"pageInfo"`
-	Data       []ListApplicationsApplicationsApplicationPageDataApplication `json:"data"`
+	TotalCount *int                                                          `json:"totalCount"`
+	PageInfo   *ListApplicationsApplicationsApplicationPagePageInfo          `json:"pageInfo"`
+	Data       []*ListApplicationsApplicationsApplicationPageDataApplication `json:"data"`
 }
 
 // GetTotalCount returns ListApplicationsApplicationsApplicationPage.TotalCount, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPage) GetTotalCount() int { return v.TotalCount }
+func (v *ListApplicationsApplicationsApplicationPage) GetTotalCount() *int { return v.TotalCount }
 
 // GetPageInfo returns ListApplicationsApplicationsApplicationPage.PageInfo, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPage) GetPageInfo() ListApplicationsApplicationsApplicationPagePageInfo {
+func (v *ListApplicationsApplicationsApplicationPage) GetPageInfo() *ListApplicationsApplicationsApplicationPagePageInfo {
 	return v.PageInfo
 }
 
 // GetData returns ListApplicationsApplicationsApplicationPage.Data, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPage) GetData() []ListApplicationsApplicationsApplicationPageDataApplication {
+func (v *ListApplicationsApplicationsApplicationPage) GetData() []*ListApplicationsApplicationsApplicationPageDataApplication {
 	return v.Data
 }
 
 // ListApplicationsApplicationsApplicationPageDataApplication includes the requested fields of the GraphQL type Application.
 type ListApplicationsApplicationsApplicationPageDataApplication struct {
-	ApplicationFields `json:"-"`
+	ListedApplication `json:"-"`
 }
 
 // GetId returns ListApplicationsApplicationsApplicationPageDataApplication.Id, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetId() string {
-	return v.ApplicationFields.Id
+func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetId() *string {
+	return v.ListedApplication.Id
 }
 
 // GetName returns ListApplicationsApplicationsApplicationPageDataApplication.Name, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetName() string {
-	return v.ApplicationFields.Name
+func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetName() *string {
+	return v.ListedApplication.Name
 }
 
 // GetDescription returns ListApplicationsApplicationsApplicationPageDataApplication.Description, and is useful for accessing the field via an interface.
 func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetDescription() *string {
-	return v.ApplicationFields.Description
+	return v.ListedApplication.Description
 }
 
 // GetProviderName returns ListApplicationsApplicationsApplicationPageDataApplication.ProviderName, and is useful for accessing the field via an interface.
 func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetProviderName() *string {
-	return v.ApplicationFields.ProviderName
-}
-
-// GetIntegrationSystemID returns ListApplicationsApplicationsApplicationPageDataApplication.IntegrationSystemID, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetIntegrationSystemID() *string {
-	return v.ApplicationFields.IntegrationSystemID
+	return v.ListedApplication.ProviderName
 }
 
 // GetLabels returns ListApplicationsApplicationsApplicationPageDataApplication.Labels, and is useful for accessing the field via an interface.
 func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetLabels() *json.RawMessage {
-	return v.ApplicationFields.Labels
+	return v.ListedApplication.Labels
 }
 
 // GetStatus returns ListApplicationsApplicationsApplicationPageDataApplication.Status, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetStatus() ApplicationFieldsStatusApplicationStatus {
-	return v.ApplicationFields.Status
-}
-
-// GetBundles returns ListApplicationsApplicationsApplicationPageDataApplication.Bundles, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetBundles() *ApplicationFieldsBundlesBundlePage {
-	return v.ApplicationFields.Bundles
+func (v *ListApplicationsApplicationsApplicationPageDataApplication) GetStatus() *ListedApplicationStatus {
+	return v.ListedApplication.Status
 }
 
 func (v *ListApplicationsApplicationsApplicationPageDataApplication) UnmarshalJSON(b []byte) error {
@@ -815,7 +629,7 @@ func (v *ListApplicationsApplicationsApplicationPageDataApplication) UnmarshalJS
 	}
 
 	err = json.Unmarshal(
-		b, &v.ApplicationFields)
+		b, &v.ListedApplication)
 	if err != nil {
 		return err
 	}
@@ -823,21 +637,17 @@ func (v *ListApplicationsApplicationsApplicationPageDataApplication) UnmarshalJS
 }
 
 type __premarshalListApplicationsApplicationsApplicationPageDataApplication struct {
-	Id string `json:"id"`
+	Id *string `json:"id"`
 
-	Name string `json:"name"`
+	Name *string `json:"name"`
 
 	Description *string `json:"description"`
 
 	ProviderName *string `json:"providerName"`
 
-	IntegrationSystemID *string `json:"integrationSystemID"`
-
 	Labels *json.RawMessage `json:"labels"`
 
-	Status ApplicationFieldsStatusApplicationStatus `json:"status"`
-
-	Bundles *ApplicationFieldsBundlesBundlePage `json:"bundles"`
+	Status *ListedApplicationStatus `json:"status"`
 }
 
 func (v *ListApplicationsApplicationsApplicationPageDataApplication) MarshalJSON() ([]byte, error) {
@@ -851,43 +661,93 @@ func (v *ListApplicationsApplicationsApplicationPageDataApplication) MarshalJSON
 func (v *ListApplicationsApplicationsApplicationPageDataApplication) __premarshalJSON() (*__premarshalListApplicationsApplicationsApplicationPageDataApplication, error) {
 	var retval __premarshalListApplicationsApplicationsApplicationPageDataApplication
 
-	retval.Id = v.ApplicationFields.Id
-	retval.Name = v.ApplicationFields.Name
-	retval.Description = v.ApplicationFields.Description
-	retval.ProviderName = v.ApplicationFields.ProviderName
-	retval.IntegrationSystemID = v.ApplicationFields.IntegrationSystemID
-	retval.Labels = v.ApplicationFields.Labels
-	retval.Status = v.ApplicationFields.Status
-	retval.Bundles = v.ApplicationFields.Bundles
+	retval.Id = v.ListedApplication.Id
+	retval.Name = v.ListedApplication.Name
+	retval.Description = v.ListedApplication.Description
+	retval.ProviderName = v.ListedApplication.ProviderName
+	retval.Labels = v.ListedApplication.Labels
+	retval.Status = v.ListedApplication.Status
 	return &retval, nil
 }
 
 // ListApplicationsApplicationsApplicationPagePageInfo includes the requested fields of the GraphQL type PageInfo.
 type ListApplicationsApplicationsApplicationPagePageInfo struct {
-	EndCursor   string `json:"endCursor"`
-	HasNextPage bool   `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+	HasNextPage *bool   `json:"hasNextPage"`
 }
 
 // GetEndCursor returns ListApplicationsApplicationsApplicationPagePageInfo.EndCursor, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPagePageInfo) GetEndCursor() string {
+func (v *ListApplicationsApplicationsApplicationPagePageInfo) GetEndCursor() *string {
 	return v.EndCursor
 }
 
 // GetHasNextPage returns ListApplicationsApplicationsApplicationPagePageInfo.HasNextPage, and is useful for accessing the field via an interface.
-func (v *ListApplicationsApplicationsApplicationPagePageInfo) GetHasNextPage() bool {
+func (v *ListApplicationsApplicationsApplicationPagePageInfo) GetHasNextPage() *bool {
 	return v.HasNextPage
 }
 
 // ListApplicationsResponse is returned by ListApplications on success.
 type ListApplicationsResponse struct {
 	// Maximum `first` parameter value is 10
-	Applications ListApplicationsApplicationsApplicationPage `json:"applications"`
+	Applications *ListApplicationsApplicationsApplicationPage `json:"applications"`
 }
 
 // GetApplications returns ListApplicationsResponse.Applications, and is useful for accessing the field via an interface.
-func (v *ListApplicationsResponse) GetApplications() ListApplicationsApplicationsApplicationPage {
+func (v *ListApplicationsResponse) GetApplications() *ListApplicationsApplicationsApplicationPage {
 	return v.Applications
 }
+
+// ListedApplication includes the GraphQL fields of Application requested by the fragment ListedApplication.
+type ListedApplication struct {
+	Id           *string                  `json:"id"`
+	Name         *string                  `json:"name"`
+	Description  *string                  `json:"description"`
+	ProviderName *string                  `json:"providerName"`
+	Labels       *json.RawMessage         `json:"labels"`
+	Status       *ListedApplicationStatus `json:"status"`
+}
+
+// GetId returns ListedApplication.Id, and is useful for accessing the field via an interface.
+func (v *ListedApplication) GetId() *string { return v.Id }
+
+// GetName returns ListedApplication.Name, and is useful for accessing the field via an interface.
+func (v *ListedApplication) GetName() *string { return v.Name }
+
+// GetDescription returns ListedApplication.Description, and is useful for accessing the field via an interface.
+func (v *ListedApplication) GetDescription() *string { return v.Description }
+
+// GetProviderName returns ListedApplication.ProviderName, and is useful for accessing the field via an interface.
+func (v *ListedApplication) GetProviderName() *string { return v.ProviderName }
+
+// GetLabels returns ListedApplication.Labels, and is useful for accessing the field via an interface.
+func (v *ListedApplication) GetLabels() *json.RawMessage { return v.Labels }
+
+// GetStatus returns ListedApplication.Status, and is useful for accessing the field via an interface.
+func (v *ListedApplication) GetStatus() *ListedApplicationStatus { return v.Status }
+
+// ListedApplicationStatus includes the requested fields of the GraphQL type ApplicationStatus.
+type ListedApplicationStatus struct {
+	Condition *ApplicationStatusCondition `json:"condition"`
+}
+
+// GetCondition returns ListedApplicationStatus.Condition, and is useful for accessing the field via an interface.
+func (v *ListedApplicationStatus) GetCondition() *ApplicationStatusCondition { return v.Condition }
+
+// NamedApplication includes the GraphQL fields of Application requested by the fragment NamedApplication.
+type NamedApplication struct {
+	Id     *string          `json:"id"`
+	Name   *string          `json:"name"`
+	Labels *json.RawMessage `json:"labels"`
+}
+
+// GetId returns NamedApplication.Id, and is useful for accessing the field via an interface.
+func (v *NamedApplication) GetId() *string { return v.Id }
+
+// GetName returns NamedApplication.Name, and is useful for accessing the field via an interface.
+func (v *NamedApplication) GetName() *string { return v.Name }
+
+// GetLabels returns NamedApplication.Labels, and is useful for accessing the field via an interface.
+func (v *NamedApplication) GetLabels() *json.RawMessage { return v.Labels }
 
 type OAuthCredentialDataInput struct {
 	ClientId     string `json:"clientId"`
@@ -907,138 +767,44 @@ func (v *OAuthCredentialDataInput) GetUrl() string { return v.Url }
 
 // RegisterApplicationRegisterApplication includes the requested fields of the GraphQL type Application.
 type RegisterApplicationRegisterApplication struct {
-	ApplicationFields `json:"-"`
+	Id   *string `json:"id"`
+	Name *string `json:"name"`
 }
 
 // GetId returns RegisterApplicationRegisterApplication.Id, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetId() string { return v.ApplicationFields.Id }
+func (v *RegisterApplicationRegisterApplication) GetId() *string { return v.Id }
 
 // GetName returns RegisterApplicationRegisterApplication.Name, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetName() string { return v.ApplicationFields.Name }
-
-// GetDescription returns RegisterApplicationRegisterApplication.Description, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetDescription() *string {
-	return v.ApplicationFields.Description
-}
-
-// GetProviderName returns RegisterApplicationRegisterApplication.ProviderName, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetProviderName() *string {
-	return v.ApplicationFields.ProviderName
-}
-
-// GetIntegrationSystemID returns RegisterApplicationRegisterApplication.IntegrationSystemID, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetIntegrationSystemID() *string {
-	return v.ApplicationFields.IntegrationSystemID
-}
-
-// GetLabels returns RegisterApplicationRegisterApplication.Labels, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetLabels() *json.RawMessage {
-	return v.ApplicationFields.Labels
-}
-
-// GetStatus returns RegisterApplicationRegisterApplication.Status, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetStatus() ApplicationFieldsStatusApplicationStatus {
-	return v.ApplicationFields.Status
-}
-
-// GetBundles returns RegisterApplicationRegisterApplication.Bundles, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationRegisterApplication) GetBundles() *ApplicationFieldsBundlesBundlePage {
-	return v.ApplicationFields.Bundles
-}
-
-func (v *RegisterApplicationRegisterApplication) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*RegisterApplicationRegisterApplication
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.RegisterApplicationRegisterApplication = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.ApplicationFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalRegisterApplicationRegisterApplication struct {
-	Id string `json:"id"`
-
-	Name string `json:"name"`
-
-	Description *string `json:"description"`
-
-	ProviderName *string `json:"providerName"`
-
-	IntegrationSystemID *string `json:"integrationSystemID"`
-
-	Labels *json.RawMessage `json:"labels"`
-
-	Status ApplicationFieldsStatusApplicationStatus `json:"status"`
-
-	Bundles *ApplicationFieldsBundlesBundlePage `json:"bundles"`
-}
-
-func (v *RegisterApplicationRegisterApplication) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *RegisterApplicationRegisterApplication) __premarshalJSON() (*__premarshalRegisterApplicationRegisterApplication, error) {
-	var retval __premarshalRegisterApplicationRegisterApplication
-
-	retval.Id = v.ApplicationFields.Id
-	retval.Name = v.ApplicationFields.Name
-	retval.Description = v.ApplicationFields.Description
-	retval.ProviderName = v.ApplicationFields.ProviderName
-	retval.IntegrationSystemID = v.ApplicationFields.IntegrationSystemID
-	retval.Labels = v.ApplicationFields.Labels
-	retval.Status = v.ApplicationFields.Status
-	retval.Bundles = v.ApplicationFields.Bundles
-	return &retval, nil
-}
+func (v *RegisterApplicationRegisterApplication) GetName() *string { return v.Name }
 
 // RegisterApplicationResponse is returned by RegisterApplication on success.
 type RegisterApplicationResponse struct {
-	RegisterApplication RegisterApplicationRegisterApplication `json:"registerApplication"`
+	RegisterApplication *RegisterApplicationRegisterApplication `json:"registerApplication"`
 }
 
 // GetRegisterApplication returns RegisterApplicationResponse.RegisterApplication, and is useful for accessing the field via an interface.
-func (v *RegisterApplicationResponse) GetRegisterApplication() RegisterApplicationRegisterApplication {
+func (v *RegisterApplicationResponse) GetRegisterApplication() *RegisterApplicationRegisterApplication {
 	return v.RegisterApplication
 }
 
 // SetApplicationLabelResponse is returned by SetApplicationLabel on success.
 type SetApplicationLabelResponse struct {
 	// If a label with given key already exist, it will be replaced with provided value.
-	SetApplicationLabel SetApplicationLabelSetApplicationLabel `json:"setApplicationLabel"`
+	SetApplicationLabel *SetApplicationLabelSetApplicationLabel `json:"setApplicationLabel"`
 }
 
 // GetSetApplicationLabel returns SetApplicationLabelResponse.SetApplicationLabel, and is useful for accessing the field via an interface.
-func (v *SetApplicationLabelResponse) GetSetApplicationLabel() SetApplicationLabelSetApplicationLabel {
+func (v *SetApplicationLabelResponse) GetSetApplicationLabel() *SetApplicationLabelSetApplicationLabel {
 	return v.SetApplicationLabel
 }
 
 // SetApplicationLabelSetApplicationLabel includes the requested fields of the GraphQL type Label.
 type SetApplicationLabelSetApplicationLabel struct {
-	Key string `json:"key"`
+	Key *string `json:"key"`
 }
 
 // GetKey returns SetApplicationLabelSetApplicationLabel.Key, and is useful for accessing the field via an interface.
-func (v *SetApplicationLabelSetApplicationLabel) GetKey() string { return v.Key }
+func (v *SetApplicationLabelSetApplicationLabel) GetKey() *string { return v.Key }
 
 type SpecFormat string
 
@@ -1054,75 +820,251 @@ var AllSpecFormat = []SpecFormat{
 	SpecFormatXml,
 }
 
+// TakenItem includes the requested fields of the GraphQL type Application.
+type TakenItem struct {
+	NamedApplication `json:"-"`
+}
+
+// GetId returns TakenItem.Id, and is useful for accessing the field via an interface.
+func (v *TakenItem) GetId() *string { return v.NamedApplication.Id }
+
+// GetName returns TakenItem.Name, and is useful for accessing the field via an interface.
+func (v *TakenItem) GetName() *string { return v.NamedApplication.Name }
+
+// GetLabels returns TakenItem.Labels, and is useful for accessing the field via an interface.
+func (v *TakenItem) GetLabels() *json.RawMessage { return v.NamedApplication.Labels }
+
+func (v *TakenItem) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*TakenItem
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.TakenItem = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.NamedApplication)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalTakenItem struct {
+	Id *string `json:"id"`
+
+	Name *string `json:"name"`
+
+	Labels *json.RawMessage `json:"labels"`
+}
+
+func (v *TakenItem) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *TakenItem) __premarshalJSON() (*__premarshalTakenItem, error) {
+	var retval __premarshalTakenItem
+
+	retval.Id = v.NamedApplication.Id
+	retval.Name = v.NamedApplication.Name
+	retval.Labels = v.NamedApplication.Labels
+	return &retval, nil
+}
+
+// TakenNamesResponse is returned by TakenNames on success.
+type TakenNamesResponse struct {
+	// Maximum `first` parameter value is 10
+	N0 *TakenPage `json:"n0"`
+	// Maximum `first` parameter value is 10
+	N1 *TakenPage `json:"n1"`
+	// Maximum `first` parameter value is 10
+	N2 *TakenPage `json:"n2"`
+	// Maximum `first` parameter value is 10
+	N3 *TakenPage `json:"n3"`
+	// Maximum `first` parameter value is 10
+	N4 *TakenPage `json:"n4"`
+	// Maximum `first` parameter value is 10
+	N5 *TakenPage `json:"n5"`
+	// Maximum `first` parameter value is 10
+	N6 *TakenPage `json:"n6"`
+	// Maximum `first` parameter value is 10
+	N7 *TakenPage `json:"n7"`
+	// Maximum `first` parameter value is 10
+	N8 *TakenPage `json:"n8"`
+	// Maximum `first` parameter value is 10
+	N9 *TakenPage `json:"n9"`
+	// Maximum `first` parameter value is 10
+	N10 *TakenPage `json:"n10"`
+	// Maximum `first` parameter value is 10
+	N11 *TakenPage `json:"n11"`
+	// Maximum `first` parameter value is 10
+	N12 *TakenPage `json:"n12"`
+	// Maximum `first` parameter value is 10
+	N13 *TakenPage `json:"n13"`
+	// Maximum `first` parameter value is 10
+	N14 *TakenPage `json:"n14"`
+	// Maximum `first` parameter value is 10
+	N15 *TakenPage `json:"n15"`
+	// Maximum `first` parameter value is 10
+	N16 *TakenPage `json:"n16"`
+	// Maximum `first` parameter value is 10
+	N17 *TakenPage `json:"n17"`
+	// Maximum `first` parameter value is 10
+	N18 *TakenPage `json:"n18"`
+	// Maximum `first` parameter value is 10
+	N19 *TakenPage `json:"n19"`
+}
+
+// GetN0 returns TakenNamesResponse.N0, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN0() *TakenPage { return v.N0 }
+
+// GetN1 returns TakenNamesResponse.N1, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN1() *TakenPage { return v.N1 }
+
+// GetN2 returns TakenNamesResponse.N2, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN2() *TakenPage { return v.N2 }
+
+// GetN3 returns TakenNamesResponse.N3, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN3() *TakenPage { return v.N3 }
+
+// GetN4 returns TakenNamesResponse.N4, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN4() *TakenPage { return v.N4 }
+
+// GetN5 returns TakenNamesResponse.N5, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN5() *TakenPage { return v.N5 }
+
+// GetN6 returns TakenNamesResponse.N6, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN6() *TakenPage { return v.N6 }
+
+// GetN7 returns TakenNamesResponse.N7, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN7() *TakenPage { return v.N7 }
+
+// GetN8 returns TakenNamesResponse.N8, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN8() *TakenPage { return v.N8 }
+
+// GetN9 returns TakenNamesResponse.N9, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN9() *TakenPage { return v.N9 }
+
+// GetN10 returns TakenNamesResponse.N10, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN10() *TakenPage { return v.N10 }
+
+// GetN11 returns TakenNamesResponse.N11, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN11() *TakenPage { return v.N11 }
+
+// GetN12 returns TakenNamesResponse.N12, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN12() *TakenPage { return v.N12 }
+
+// GetN13 returns TakenNamesResponse.N13, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN13() *TakenPage { return v.N13 }
+
+// GetN14 returns TakenNamesResponse.N14, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN14() *TakenPage { return v.N14 }
+
+// GetN15 returns TakenNamesResponse.N15, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN15() *TakenPage { return v.N15 }
+
+// GetN16 returns TakenNamesResponse.N16, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN16() *TakenPage { return v.N16 }
+
+// GetN17 returns TakenNamesResponse.N17, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN17() *TakenPage { return v.N17 }
+
+// GetN18 returns TakenNamesResponse.N18, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN18() *TakenPage { return v.N18 }
+
+// GetN19 returns TakenNamesResponse.N19, and is useful for accessing the field via an interface.
+func (v *TakenNamesResponse) GetN19() *TakenPage { return v.N19 }
+
+// TakenPage includes the requested fields of the GraphQL type ApplicationPage.
+type TakenPage struct {
+	Data []*TakenItem `json:"data"`
+}
+
+// GetData returns TakenPage.Data, and is useful for accessing the field via an interface.
+func (v *TakenPage) GetData() []*TakenItem { return v.Data }
+
 // UnregisterApplicationResponse is returned by UnregisterApplication on success.
 type UnregisterApplicationResponse struct {
-	UnregisterApplication UnregisterApplicationUnregisterApplication `json:"unregisterApplication"`
+	UnregisterApplication *UnregisterApplicationUnregisterApplication `json:"unregisterApplication"`
 }
 
 // GetUnregisterApplication returns UnregisterApplicationResponse.UnregisterApplication, and is useful for accessing the field via an interface.
-func (v *UnregisterApplicationResponse) GetUnregisterApplication() UnregisterApplicationUnregisterApplication {
+func (v *UnregisterApplicationResponse) GetUnregisterApplication() *UnregisterApplicationUnregisterApplication {
 	return v.UnregisterApplication
 }
 
 // UnregisterApplicationUnregisterApplication includes the requested fields of the GraphQL type Application.
 type UnregisterApplicationUnregisterApplication struct {
-	Id string `json:"id"`
+	Id *string `json:"id"`
 }
 
 // GetId returns UnregisterApplicationUnregisterApplication.Id, and is useful for accessing the field via an interface.
-func (v *UnregisterApplicationUnregisterApplication) GetId() string { return v.Id }
+func (v *UnregisterApplicationUnregisterApplication) GetId() *string { return v.Id }
 
 // UpdateAPIDefinitionResponse is returned by UpdateAPIDefinition on success.
 type UpdateAPIDefinitionResponse struct {
-	UpdateAPIDefinition UpdateAPIDefinitionUpdateAPIDefinition `json:"updateAPIDefinition"`
+	UpdateAPIDefinition *UpdateAPIDefinitionUpdateAPIDefinition `json:"updateAPIDefinition"`
 }
 
 // GetUpdateAPIDefinition returns UpdateAPIDefinitionResponse.UpdateAPIDefinition, and is useful for accessing the field via an interface.
-func (v *UpdateAPIDefinitionResponse) GetUpdateAPIDefinition() UpdateAPIDefinitionUpdateAPIDefinition {
+func (v *UpdateAPIDefinitionResponse) GetUpdateAPIDefinition() *UpdateAPIDefinitionUpdateAPIDefinition {
 	return v.UpdateAPIDefinition
 }
 
 // UpdateAPIDefinitionUpdateAPIDefinition includes the requested fields of the GraphQL type APIDefinition.
 type UpdateAPIDefinitionUpdateAPIDefinition struct {
-	Id string `json:"id"`
+	Id *string `json:"id"`
 }
 
 // GetId returns UpdateAPIDefinitionUpdateAPIDefinition.Id, and is useful for accessing the field via an interface.
-func (v *UpdateAPIDefinitionUpdateAPIDefinition) GetId() string { return v.Id }
+func (v *UpdateAPIDefinitionUpdateAPIDefinition) GetId() *string { return v.Id }
 
 // UpdateApplicationResponse is returned by UpdateApplication on success.
 type UpdateApplicationResponse struct {
-	UpdateApplication UpdateApplicationUpdateApplication `json:"updateApplication"`
+	UpdateApplication *UpdateApplicationUpdateApplication `json:"updateApplication"`
 }
 
 // GetUpdateApplication returns UpdateApplicationResponse.UpdateApplication, and is useful for accessing the field via an interface.
-func (v *UpdateApplicationResponse) GetUpdateApplication() UpdateApplicationUpdateApplication {
+func (v *UpdateApplicationResponse) GetUpdateApplication() *UpdateApplicationUpdateApplication {
 	return v.UpdateApplication
 }
 
 // UpdateApplicationUpdateApplication includes the requested fields of the GraphQL type Application.
 type UpdateApplicationUpdateApplication struct {
-	Id string `json:"id"`
+	Id *string `json:"id"`
 }
 
 // GetId returns UpdateApplicationUpdateApplication.Id, and is useful for accessing the field via an interface.
-func (v *UpdateApplicationUpdateApplication) GetId() string { return v.Id }
+func (v *UpdateApplicationUpdateApplication) GetId() *string { return v.Id }
 
 // UpdateBundleResponse is returned by UpdateBundle on success.
 type UpdateBundleResponse struct {
-	UpdateBundle UpdateBundleUpdateBundle `json:"updateBundle"`
+	UpdateBundle *UpdateBundleUpdateBundle `json:"updateBundle"`
 }
 
 // GetUpdateBundle returns UpdateBundleResponse.UpdateBundle, and is useful for accessing the field via an interface.
-func (v *UpdateBundleResponse) GetUpdateBundle() UpdateBundleUpdateBundle { return v.UpdateBundle }
+func (v *UpdateBundleResponse) GetUpdateBundle() *UpdateBundleUpdateBundle { return v.UpdateBundle }
 
 // UpdateBundleUpdateBundle includes the requested fields of the GraphQL type Bundle.
 type UpdateBundleUpdateBundle struct {
-	Id string `json:"id"`
+	Id *string `json:"id"`
 }
 
 // GetId returns UpdateBundleUpdateBundle.Id, and is useful for accessing the field via an interface.
-func (v *UpdateBundleUpdateBundle) GetId() string { return v.Id }
+func (v *UpdateBundleUpdateBundle) GetId() *string { return v.Id }
 
 type VersionInput struct {
 	// **Validation:** max=256
@@ -1147,11 +1089,11 @@ func (v *VersionInput) GetForRemoval() *bool { return v.ForRemoval }
 
 // ViewerResponse is returned by Viewer on success.
 type ViewerResponse struct {
-	Viewer ViewerViewer `json:"viewer"`
+	Viewer *ViewerViewer `json:"viewer"`
 }
 
 // GetViewer returns ViewerResponse.Viewer, and is useful for accessing the field via an interface.
-func (v *ViewerResponse) GetViewer() ViewerViewer { return v.Viewer }
+func (v *ViewerResponse) GetViewer() *ViewerViewer { return v.Viewer }
 
 type ViewerType string
 
@@ -1171,12 +1113,12 @@ var AllViewerType = []ViewerType{
 
 // ViewerViewer includes the requested fields of the GraphQL type Viewer.
 type ViewerViewer struct {
-	Id   string     `json:"id"`
+	Id   *string    `json:"id"`
 	Type ViewerType `json:"type"`
 }
 
 // GetId returns ViewerViewer.Id, and is useful for accessing the field via an interface.
-func (v *ViewerViewer) GetId() string { return v.Id }
+func (v *ViewerViewer) GetId() *string { return v.Id }
 
 // GetType returns ViewerViewer.Type, and is useful for accessing the field via an interface.
 func (v *ViewerViewer) GetType() ViewerType { return v.Type }
@@ -1252,6 +1194,170 @@ func (v *__SetApplicationLabelInput) GetKey() string { return v.Key }
 
 // GetValue returns __SetApplicationLabelInput.Value, and is useful for accessing the field via an interface.
 func (v *__SetApplicationLabelInput) GetValue() json.RawMessage { return v.Value }
+
+// __TakenNamesInput is used internally by genqlient
+type __TakenNamesInput struct {
+	F0    []LabelFilter `json:"f0"`
+	Use0  bool          `json:"use0"`
+	F1    []LabelFilter `json:"f1"`
+	Use1  bool          `json:"use1"`
+	F2    []LabelFilter `json:"f2"`
+	Use2  bool          `json:"use2"`
+	F3    []LabelFilter `json:"f3"`
+	Use3  bool          `json:"use3"`
+	F4    []LabelFilter `json:"f4"`
+	Use4  bool          `json:"use4"`
+	F5    []LabelFilter `json:"f5"`
+	Use5  bool          `json:"use5"`
+	F6    []LabelFilter `json:"f6"`
+	Use6  bool          `json:"use6"`
+	F7    []LabelFilter `json:"f7"`
+	Use7  bool          `json:"use7"`
+	F8    []LabelFilter `json:"f8"`
+	Use8  bool          `json:"use8"`
+	F9    []LabelFilter `json:"f9"`
+	Use9  bool          `json:"use9"`
+	F10   []LabelFilter `json:"f10"`
+	Use10 bool          `json:"use10"`
+	F11   []LabelFilter `json:"f11"`
+	Use11 bool          `json:"use11"`
+	F12   []LabelFilter `json:"f12"`
+	Use12 bool          `json:"use12"`
+	F13   []LabelFilter `json:"f13"`
+	Use13 bool          `json:"use13"`
+	F14   []LabelFilter `json:"f14"`
+	Use14 bool          `json:"use14"`
+	F15   []LabelFilter `json:"f15"`
+	Use15 bool          `json:"use15"`
+	F16   []LabelFilter `json:"f16"`
+	Use16 bool          `json:"use16"`
+	F17   []LabelFilter `json:"f17"`
+	Use17 bool          `json:"use17"`
+	F18   []LabelFilter `json:"f18"`
+	Use18 bool          `json:"use18"`
+	F19   []LabelFilter `json:"f19"`
+	Use19 bool          `json:"use19"`
+}
+
+// GetF0 returns __TakenNamesInput.F0, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF0() []LabelFilter { return v.F0 }
+
+// GetUse0 returns __TakenNamesInput.Use0, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse0() bool { return v.Use0 }
+
+// GetF1 returns __TakenNamesInput.F1, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF1() []LabelFilter { return v.F1 }
+
+// GetUse1 returns __TakenNamesInput.Use1, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse1() bool { return v.Use1 }
+
+// GetF2 returns __TakenNamesInput.F2, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF2() []LabelFilter { return v.F2 }
+
+// GetUse2 returns __TakenNamesInput.Use2, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse2() bool { return v.Use2 }
+
+// GetF3 returns __TakenNamesInput.F3, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF3() []LabelFilter { return v.F3 }
+
+// GetUse3 returns __TakenNamesInput.Use3, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse3() bool { return v.Use3 }
+
+// GetF4 returns __TakenNamesInput.F4, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF4() []LabelFilter { return v.F4 }
+
+// GetUse4 returns __TakenNamesInput.Use4, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse4() bool { return v.Use4 }
+
+// GetF5 returns __TakenNamesInput.F5, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF5() []LabelFilter { return v.F5 }
+
+// GetUse5 returns __TakenNamesInput.Use5, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse5() bool { return v.Use5 }
+
+// GetF6 returns __TakenNamesInput.F6, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF6() []LabelFilter { return v.F6 }
+
+// GetUse6 returns __TakenNamesInput.Use6, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse6() bool { return v.Use6 }
+
+// GetF7 returns __TakenNamesInput.F7, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF7() []LabelFilter { return v.F7 }
+
+// GetUse7 returns __TakenNamesInput.Use7, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse7() bool { return v.Use7 }
+
+// GetF8 returns __TakenNamesInput.F8, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF8() []LabelFilter { return v.F8 }
+
+// GetUse8 returns __TakenNamesInput.Use8, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse8() bool { return v.Use8 }
+
+// GetF9 returns __TakenNamesInput.F9, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF9() []LabelFilter { return v.F9 }
+
+// GetUse9 returns __TakenNamesInput.Use9, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse9() bool { return v.Use9 }
+
+// GetF10 returns __TakenNamesInput.F10, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF10() []LabelFilter { return v.F10 }
+
+// GetUse10 returns __TakenNamesInput.Use10, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse10() bool { return v.Use10 }
+
+// GetF11 returns __TakenNamesInput.F11, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF11() []LabelFilter { return v.F11 }
+
+// GetUse11 returns __TakenNamesInput.Use11, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse11() bool { return v.Use11 }
+
+// GetF12 returns __TakenNamesInput.F12, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF12() []LabelFilter { return v.F12 }
+
+// GetUse12 returns __TakenNamesInput.Use12, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse12() bool { return v.Use12 }
+
+// GetF13 returns __TakenNamesInput.F13, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF13() []LabelFilter { return v.F13 }
+
+// GetUse13 returns __TakenNamesInput.Use13, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse13() bool { return v.Use13 }
+
+// GetF14 returns __TakenNamesInput.F14, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF14() []LabelFilter { return v.F14 }
+
+// GetUse14 returns __TakenNamesInput.Use14, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse14() bool { return v.Use14 }
+
+// GetF15 returns __TakenNamesInput.F15, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF15() []LabelFilter { return v.F15 }
+
+// GetUse15 returns __TakenNamesInput.Use15, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse15() bool { return v.Use15 }
+
+// GetF16 returns __TakenNamesInput.F16, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF16() []LabelFilter { return v.F16 }
+
+// GetUse16 returns __TakenNamesInput.Use16, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse16() bool { return v.Use16 }
+
+// GetF17 returns __TakenNamesInput.F17, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF17() []LabelFilter { return v.F17 }
+
+// GetUse17 returns __TakenNamesInput.Use17, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse17() bool { return v.Use17 }
+
+// GetF18 returns __TakenNamesInput.F18, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF18() []LabelFilter { return v.F18 }
+
+// GetUse18 returns __TakenNamesInput.Use18, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse18() bool { return v.Use18 }
+
+// GetF19 returns __TakenNamesInput.F19, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetF19() []LabelFilter { return v.F19 }
+
+// GetUse19 returns __TakenNamesInput.Use19, and is useful for accessing the field via an interface.
+func (v *__TakenNamesInput) GetUse19() bool { return v.Use19 }
 
 // __UnregisterApplicationInput is used internally by genqlient
 type __UnregisterApplicationInput struct {
@@ -1338,11 +1444,6 @@ const AddBundle_Operation = `
 mutation AddBundle ($applicationID: ID!, $in: BundleCreateInput!) {
 	addBundle(applicationID: $applicationID, in: $in) {
 		id
-		apiDefinitions(first: 200) {
-			data {
-				id
-			}
-		}
 	}
 }
 `
@@ -1378,30 +1479,16 @@ func AddBundle(
 const GetApplication_Operation = `
 query GetApplication ($id: ID!) {
 	application(id: $id) {
-		... ApplicationFields
-	}
-}
-fragment ApplicationFields on Application {
-	id
-	name
-	description
-	providerName
-	integrationSystemID
-	labels
-	status {
-		condition
-	}
-	bundles(first: 200) {
-		totalCount
-		data {
-			id
-			name
-			apiDefinitions(first: 200) {
-				totalCount
-				data {
-					id
-					name
-					targetURL
+		id
+		bundles(first: 200) {
+			totalCount
+			data {
+				id
+				apiDefinitions(first: 200) {
+					totalCount
+					data {
+						id
+					}
 				}
 			}
 		}
@@ -1409,6 +1496,8 @@ fragment ApplicationFields on Application {
 }
 `
 
+// One application with the ids of its bundles and API definitions: read only
+// for an application that is about to be updated.
 func GetApplication(
 	ctx_ context.Context,
 	client_ graphql.Client,
@@ -1444,38 +1533,24 @@ query ListApplications ($filter: [LabelFilter!], $first: Int!, $after: PageCurso
 			hasNextPage
 		}
 		data {
-			... ApplicationFields
+			... ListedApplication
 		}
 	}
 }
-fragment ApplicationFields on Application {
+fragment ListedApplication on Application {
 	id
 	name
 	description
 	providerName
-	integrationSystemID
 	labels
 	status {
 		condition
 	}
-	bundles(first: 200) {
-		totalCount
-		data {
-			id
-			name
-			apiDefinitions(first: 200) {
-				totalCount
-				data {
-					id
-					name
-					targetURL
-				}
-			}
-		}
-	}
 }
 `
 
+// The listing reads only what planning needs: no nested bundles or API
+// definitions, whose resolvers make every page cost about twice as much.
 func ListApplications(
 	ctx_ context.Context,
 	client_ graphql.Client,
@@ -1509,33 +1584,8 @@ func ListApplications(
 const RegisterApplication_Operation = `
 mutation RegisterApplication ($in: ApplicationRegisterInput!) {
 	registerApplication(in: $in) {
-		... ApplicationFields
-	}
-}
-fragment ApplicationFields on Application {
-	id
-	name
-	description
-	providerName
-	integrationSystemID
-	labels
-	status {
-		condition
-	}
-	bundles(first: 200) {
-		totalCount
-		data {
-			id
-			name
-			apiDefinitions(first: 200) {
-				totalCount
-				data {
-					id
-					name
-					targetURL
-				}
-			}
-		}
+		id
+		name
 	}
 }
 `
@@ -1592,6 +1642,223 @@ func SetApplicationLabel(
 	}
 
 	data_ = &SetApplicationLabelResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by TakenNames.
+const TakenNames_Operation = `
+query TakenNames ($f0: [LabelFilter!], $use0: Boolean!, $f1: [LabelFilter!], $use1: Boolean!, $f2: [LabelFilter!], $use2: Boolean!, $f3: [LabelFilter!], $use3: Boolean!, $f4: [LabelFilter!], $use4: Boolean!, $f5: [LabelFilter!], $use5: Boolean!, $f6: [LabelFilter!], $use6: Boolean!, $f7: [LabelFilter!], $use7: Boolean!, $f8: [LabelFilter!], $use8: Boolean!, $f9: [LabelFilter!], $use9: Boolean!, $f10: [LabelFilter!], $use10: Boolean!, $f11: [LabelFilter!], $use11: Boolean!, $f12: [LabelFilter!], $use12: Boolean!, $f13: [LabelFilter!], $use13: Boolean!, $f14: [LabelFilter!], $use14: Boolean!, $f15: [LabelFilter!], $use15: Boolean!, $f16: [LabelFilter!], $use16: Boolean!, $f17: [LabelFilter!], $use17: Boolean!, $f18: [LabelFilter!], $use18: Boolean!, $f19: [LabelFilter!], $use19: Boolean!) {
+	n0: applications(filter: $f0, first: 1) @include(if: $use0) {
+		data {
+			... NamedApplication
+		}
+	}
+	n1: applications(filter: $f1, first: 1) @include(if: $use1) {
+		data {
+			... NamedApplication
+		}
+	}
+	n2: applications(filter: $f2, first: 1) @include(if: $use2) {
+		data {
+			... NamedApplication
+		}
+	}
+	n3: applications(filter: $f3, first: 1) @include(if: $use3) {
+		data {
+			... NamedApplication
+		}
+	}
+	n4: applications(filter: $f4, first: 1) @include(if: $use4) {
+		data {
+			... NamedApplication
+		}
+	}
+	n5: applications(filter: $f5, first: 1) @include(if: $use5) {
+		data {
+			... NamedApplication
+		}
+	}
+	n6: applications(filter: $f6, first: 1) @include(if: $use6) {
+		data {
+			... NamedApplication
+		}
+	}
+	n7: applications(filter: $f7, first: 1) @include(if: $use7) {
+		data {
+			... NamedApplication
+		}
+	}
+	n8: applications(filter: $f8, first: 1) @include(if: $use8) {
+		data {
+			... NamedApplication
+		}
+	}
+	n9: applications(filter: $f9, first: 1) @include(if: $use9) {
+		data {
+			... NamedApplication
+		}
+	}
+	n10: applications(filter: $f10, first: 1) @include(if: $use10) {
+		data {
+			... NamedApplication
+		}
+	}
+	n11: applications(filter: $f11, first: 1) @include(if: $use11) {
+		data {
+			... NamedApplication
+		}
+	}
+	n12: applications(filter: $f12, first: 1) @include(if: $use12) {
+		data {
+			... NamedApplication
+		}
+	}
+	n13: applications(filter: $f13, first: 1) @include(if: $use13) {
+		data {
+			... NamedApplication
+		}
+	}
+	n14: applications(filter: $f14, first: 1) @include(if: $use14) {
+		data {
+			... NamedApplication
+		}
+	}
+	n15: applications(filter: $f15, first: 1) @include(if: $use15) {
+		data {
+			... NamedApplication
+		}
+	}
+	n16: applications(filter: $f16, first: 1) @include(if: $use16) {
+		data {
+			... NamedApplication
+		}
+	}
+	n17: applications(filter: $f17, first: 1) @include(if: $use17) {
+		data {
+			... NamedApplication
+		}
+	}
+	n18: applications(filter: $f18, first: 1) @include(if: $use18) {
+		data {
+			... NamedApplication
+		}
+	}
+	n19: applications(filter: $f19, first: 1) @include(if: $use19) {
+		data {
+			... NamedApplication
+		}
+	}
+}
+fragment NamedApplication on Application {
+	id
+	name
+	labels
+}
+`
+
+// Up to 20 look-ups by the Director's name label in one request: the
+// applications holding each normalised name, one per alias. An alias whose
+// use variable is false is not resolved at all (and absent from the answer).
+func TakenNames(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	f0 []LabelFilter,
+	use0 bool,
+	f1 []LabelFilter,
+	use1 bool,
+	f2 []LabelFilter,
+	use2 bool,
+	f3 []LabelFilter,
+	use3 bool,
+	f4 []LabelFilter,
+	use4 bool,
+	f5 []LabelFilter,
+	use5 bool,
+	f6 []LabelFilter,
+	use6 bool,
+	f7 []LabelFilter,
+	use7 bool,
+	f8 []LabelFilter,
+	use8 bool,
+	f9 []LabelFilter,
+	use9 bool,
+	f10 []LabelFilter,
+	use10 bool,
+	f11 []LabelFilter,
+	use11 bool,
+	f12 []LabelFilter,
+	use12 bool,
+	f13 []LabelFilter,
+	use13 bool,
+	f14 []LabelFilter,
+	use14 bool,
+	f15 []LabelFilter,
+	use15 bool,
+	f16 []LabelFilter,
+	use16 bool,
+	f17 []LabelFilter,
+	use17 bool,
+	f18 []LabelFilter,
+	use18 bool,
+	f19 []LabelFilter,
+	use19 bool,
+) (data_ *TakenNamesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "TakenNames",
+		Query:  TakenNames_Operation,
+		Variables: &__TakenNamesInput{
+			F0:    f0,
+			Use0:  use0,
+			F1:    f1,
+			Use1:  use1,
+			F2:    f2,
+			Use2:  use2,
+			F3:    f3,
+			Use3:  use3,
+			F4:    f4,
+			Use4:  use4,
+			F5:    f5,
+			Use5:  use5,
+			F6:    f6,
+			Use6:  use6,
+			F7:    f7,
+			Use7:  use7,
+			F8:    f8,
+			Use8:  use8,
+			F9:    f9,
+			Use9:  use9,
+			F10:   f10,
+			Use10: use10,
+			F11:   f11,
+			Use11: use11,
+			F12:   f12,
+			Use12: use12,
+			F13:   f13,
+			Use13: use13,
+			F14:   f14,
+			Use14: use14,
+			F15:   f15,
+			Use15: use15,
+			F16:   f16,
+			Use16: use16,
+			F17:   f17,
+			Use17: use17,
+			F18:   f18,
+			Use18: use18,
+			F19:   f19,
+			Use19: use19,
+		},
+	}
+
+	data_ = &TakenNamesResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

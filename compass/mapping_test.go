@@ -1,7 +1,6 @@
 package compass
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -10,6 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+func TestAuthorizationHeaders(t *testing.T) {
+	assert.JSONEq(t, `{"Authorization":["User a, Organization b, Element <c>&"]}`, authorizationHeaders("User a, Organization b, Element <c>&"))
+	assert.Equal(t, `{"Authorization":["User a, Organization b, Element <c>&"]}`, authorizationHeaders("User a, Organization b, Element <c>&"), "no HTML escaping")
+}
 
 func TestNormalizeName(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -23,6 +27,8 @@ func TestNormalizeName(t *testing.T) {
 		{"My App", "mp-my-app"},
 		{"my_app", "mp-my-app"},
 		{"mp-already", "mp-already"},
+		{"mp-x", "mp-x"},
+		{"x", "mp-x"},
 		{"mp-Not.Normal", "mp-mp-not-normal"},
 		{"oc-Ünïcode-1", "mp-oc-n-code-1"},
 		{"", "mp"},
@@ -34,26 +40,48 @@ func TestNormalizeName(t *testing.T) {
 	}
 }
 
-func TestAsciiName(t *testing.T) {
-	long := strings.Repeat("x", 150)
+func TestASCIIName(t *testing.T) {
 	tests := []struct {
-		name, in, fallback, want string
+		in, fallback, want string
 	}{
-		{"printable kept", "HubSpot: Sales CRM", "", "HubSpot: Sales CRM"},
-		{"non-ASCII replaced", "Café ☕", "", "Caf_ _"},
-		{"control replaced", "a\tb", "", "a_b"},
-		{"trimmed", "  name  ", "", "name"},
-		{"cut to 100", long, "", long[:100]},
-		{"empty uses fallback", "", "fällback", "f_llback"},
-		{"blank uses fallback", "   ", "fb", "fb"},
+		{"Salesforce: crm", "f", "Salesforce: crm"},
+		{"HubSpot: Sales CRM", "", "HubSpot: Sales CRM"},
+		{"Crème brûlée", "f", "Creme brulee"},
+		{"Straße Ærø Łódź", "f", "Strasse AEro Lodz"},
+		{"日本語", "fallback", "fallback"},
+		{"A 日本 B", "f", "A _ B"},
+		{"Café ☕", "f", "Cafe _"},
+		{"a\tb\n\nc", "f", "a b c"},
+		{"  padded  ", "f", "padded"},
+		{"ﬁle ＡＢＣ", "f", "file ABC"},
+		{"“quoted” – dash…", "f", `"quoted" - dash...`},
+		{"", "fällback", "fallback"},
+		{"   ", "fb", "fb"},
+		{"", "", "_"},
+		{"\x00\x01", "日本", "_"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := asciiName(tt.in, tt.fallback)
+		t.Run(tt.in, func(t *testing.T) {
+			got := ASCIIName(tt.in, tt.fallback)
 			assert.Equal(t, tt.want, got)
-			assert.LessOrEqual(t, len(got), 100)
+			assert.Equal(t, got, ASCIIName(tt.in, tt.fallback), "deterministic")
 		})
 	}
+	t.Run("limits", func(t *testing.T) {
+		assert.Equal(t, strings.Repeat("a", 100), ASCIIName(strings.Repeat("ä", 300), "f"))
+		assert.Equal(t, strings.Repeat("x", 100), ASCIIName(strings.Repeat("x", 150), "f"))
+		got := ASCIIName(strings.Repeat("x ", 60), "f")
+		assert.LessOrEqual(t, len(got), 100)
+		assert.False(t, strings.HasSuffix(got, " "))
+		for _, r := range got {
+			assert.True(t, r >= 0x20 && r <= 0x7e)
+		}
+	})
+	t.Run("bundle and API fall back to the application name", func(t *testing.T) {
+		app := ocsync.Application{Name: "oc-7", Attributes: ocsync.Attributes{Bundle: "日本", API: "☕"}}
+		assert.Equal(t, "oc-7", bundleName(app))
+		assert.Equal(t, "oc-7", apiName(app))
+	})
 }
 
 func TestTruncateRunes(t *testing.T) {
@@ -130,64 +158,4 @@ func TestCheckSpec(t *testing.T) {
 			assert.Equal(t, tt.forma, format)
 		})
 	}
-}
-
-func TestDecodeIdentity(t *testing.T) {
-	tests := []struct {
-		name      string
-		raw       string
-		want      Identity
-		ok, canon bool
-	}{
-		{"canonical", `{"connectorInstanceContext":"h","connectorInstanceID":"1"}`, Identity{"h", "1", ""}, true, true},
-		{"with owner", `{"connectorInstanceContext":"h","connectorInstanceID":"1","owner":"o"}`, Identity{"h", "1", "o"}, true, true},
-		{"numeric id", `{"connectorInstanceContext":"h","connectorInstanceID":7}`, Identity{"h", "7", ""}, true, false},
-		{"extra key", `{"connectorInstanceContext":"h","connectorInstanceID":"1","x":1}`, Identity{"h", "1", ""}, true, false},
-		{"no id", `{"connectorInstanceContext":"h"}`, Identity{"h", "", ""}, true, false},
-		{"empty owner", `{"connectorInstanceContext":"h","connectorInstanceID":"1","owner":""}`, Identity{"h", "1", ""}, true, false},
-		{"no context", `{"connectorInstanceID":"1"}`, Identity{}, false, false},
-		{"string", `"h"`, Identity{}, false, false},
-		{"absent", ``, Identity{}, false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id, ok, canon := decodeIdentity(json.RawMessage(tt.raw))
-			assert.Equal(t, tt.want, id)
-			assert.Equal(t, tt.ok, ok)
-			assert.Equal(t, tt.canon, canon)
-		})
-	}
-}
-
-func TestDecodeState(t *testing.T) {
-	st := ocsync.State{Fields: map[string]string{"description": "abc"}, SpecSHA256: "ff"}
-	obj, err := json.Marshal(st)
-	require.NoError(t, err)
-	str, err := json.Marshal(string(obj))
-	require.NoError(t, err)
-	tests := []struct {
-		name string
-		raw  string
-		want *ocsync.State
-	}{
-		{"object", string(obj), &st},
-		{"stringified", string(str), &st},
-		{"absent", "", nil},
-		{"null", "null", nil},
-		{"garbage", `[1,2]`, nil},
-		{"no fields", `{"specSHA256":"ff"}`, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, decodeState(json.RawMessage(tt.raw)))
-		})
-	}
-}
-
-func TestIdentityFilter(t *testing.T) {
-	assert.JSONEq(t, `{"connectorInstanceContext":"h:1"}`, identityFilter("h:1", "", ""))
-	assert.JSONEq(t, `{"connectorInstanceContext":"h","owner":"o"}`, identityFilter("h", "o", ""))
-	assert.JSONEq(t, `{"connectorInstanceContext":"h","connectorInstanceID":"9","owner":"o"}`, identityFilter("h", "o", "9"))
-	assert.Equal(t, `"mp-x"`, jsonString("mp-x"))
-	assert.JSONEq(t, `{"Authorization":["User a, Organization b, Element <c>&"]}`, encodeHeaders("User a, Organization b, Element <c>&"))
 }
