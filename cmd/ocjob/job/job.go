@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,11 +61,16 @@ func (o Options) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// NewEngine builds the engine described by cfg: an openconnectors.Source over
-// the configured tenant, a compass.Registry whose identity context is the
-// Open Connectors host as configured, and the sync settings. The run's
-// deadline is sync.runTimeout from now: build the engine right before
-// running it. It sends no request. Errors wrap config.ErrInvalid.
+// NewEngine maps cfg to the library values and builds the engine they
+// describe: an openconnectors.Source over the configured tenant, a
+// compass.Registry of the same scope (the Open Connectors host as
+// configured and sync.owner), both sharing opts.Scrubber, put together by
+// ocsync.NewEngine with the sync settings. The run's deadline is
+// sync.runTimeout from now: build the engine right before running it. It
+// sends no request. Every error wraps config.ErrInvalid, as a *config.Error
+// per problem naming the configuration key, with the library's error
+// (an *ocsync.FieldError, or one wrapping ocsync.ErrScopeMismatch) kept in
+// its chain for errors.Is and errors.As.
 func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 	if cfg == nil {
 		return nil, &config.Error{Problem: "no configuration"}
@@ -79,21 +85,20 @@ func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 		MaxSpecBytes:       cfg.OpenConnectors.MaxSpecBytes,
 		Timeout:            cfg.OpenConnectors.Timeout,
 		HTTPClient:         opts.HTTPClient,
+		RootCAs:            cfg.OpenConnectors.RootCAs,
+		Scrubber:           opts.Scrubber,
 		Logger:             log.With(slog.String("component", "openconnectors")),
 	})
 	if err != nil {
-		return nil, &config.Error{Key: "openConnectors", Problem: err.Error()}
+		return nil, configErrors("openConnectors", openConnectorsKeys, err)
 	}
-	srcOpts := openconnectors.SourceOptions{ApplicationPrefix: cfg.Compass.ApplicationPrefix}
-	if err := srcOpts.Validate(); err != nil {
-		return nil, &config.Error{Key: "compass.applicationPrefix", Problem: err.Error()}
-	}
-	clock := &listClock{}
-	src, err := openconnectors.NewSource(client, srcOpts)
+	src, err := openconnectors.NewSource(client, openconnectors.SourceOptions{
+		ApplicationPrefix: cfg.Compass.ApplicationPrefix,
+		Owner:             cfg.Sync.Owner,
+	})
 	if err != nil {
-		return nil, &config.Error{Key: "compass.applicationPrefix", Problem: err.Error()}
+		return nil, configErrors("compass.applicationPrefix", sourceKeys, err)
 	}
-	source := timedSource{Source: src, clock: clock}
 	reg, err := compass.NewRegistry(compass.Config{
 		DirectorURL:         cfg.Compass.DirectorURL,
 		TokenURL:            cfg.Compass.TokenURL,
@@ -101,35 +106,90 @@ func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 		ClientSecret:        cfg.Compass.ClientSecret,
 		Tenant:              cfg.Compass.TenantID,
 		IntegrationSystemID: cfg.Compass.IntegrationSystemID,
-		Scope:               ocsync.Scope{Context: source.Context(), Owner: cfg.Sync.Owner},
+		Scope:               src.Scope(),
 		PageSize:            cfg.Compass.PageSize,
 		Timeout:             cfg.Compass.Timeout,
 		HTTPClient:          opts.HTTPClient,
+		RootCAs:             cfg.Compass.RootCAs,
+		Scrubber:            opts.Scrubber,
 		Logger:              log.With(slog.String("component", "compass")),
 	})
 	if err != nil {
-		return nil, &config.Error{Key: "compass", Problem: err.Error()}
+		return nil, configErrors("compass", compassKeys, err)
 	}
-	registry := timedRegistry{Registry: reg, clock: clock}
-	var deadline time.Time
+	clock := &listClock{}
+	e, err := ocsync.NewEngine(timedSource{Source: src, clock: clock}, timedRegistry{Registry: reg, clock: clock})
+	if err != nil {
+		return nil, &config.Error{Key: "sync.owner", Problem: err.Error(), Err: err}
+	}
+	e.Policy = cfg.Sync.Policy
+	e.Concurrency = cfg.Sync.Concurrency
+	e.MaxDeletePercent = cfg.Sync.MaxDeletePercent
+	e.Force = opts.Force
+	e.ApproveDigest = opts.Approve
+	e.SpecRefreshInterval = cfg.Sync.SpecRefreshInterval
+	e.DryRun = opts.DryRun
 	if cfg.Sync.RunTimeout > 0 {
-		deadline = time.Now().Add(cfg.Sync.RunTimeout)
+		e.Deadline = time.Now().Add(cfg.Sync.RunTimeout)
 	}
-	return &ocsync.Engine{
-		Source:              source,
-		Registry:            registry,
-		Policy:              cfg.Sync.Policy,
-		Concurrency:         cfg.Sync.Concurrency,
-		MaxDeletePercent:    cfg.Sync.MaxDeletePercent,
-		Force:               opts.Force,
-		ApproveDigest:       opts.Approve,
-		SpecRefreshInterval: cfg.Sync.SpecRefreshInterval,
-		DryRun:              opts.DryRun,
-		NameKey:             compass.NormalizeName,
-		Deadline:            deadline,
-		Logger:              log,
-		Now:                 opts.Now,
-	}, nil
+	e.Logger = log
+	e.Now = opts.Now
+	return e, nil
+}
+
+// The configuration keys of the library fields, by library.
+var (
+	openConnectorsKeys = map[string]string{
+		"Host": "openConnectors.hostname", "UserSecret": "openConnectors.userSecret",
+		"OrganizationSecret": "openConnectors.organizationSecret", "Tags": "openConnectors.tags",
+		"PageSize": "openConnectors.pageSize", "MaxSpecBytes": "openConnectors.maxSpecBytes",
+		"Timeout": "openConnectors.timeoutMills", "RootCAs": "openConnectors.caFile",
+	}
+	sourceKeys = map[string]string{"ApplicationPrefix": "compass.applicationPrefix", "Owner": "sync.owner"}
+	compassKeys = map[string]string{
+		"DirectorURL": "compass.directorURL", "TokenURL": "compass.tokenUrl", "ClientID": "compass.clientID",
+		"ClientSecret": "compass.clientSecret", "Tenant": "compass.tenantId",
+		"IntegrationSystemID": "compass.integrationSystemID", "Scope.Context": "openConnectors.hostname",
+		"Scope.Owner": "sync.owner", "PageSize": "compass.pageSize", "Timeout": "compass.timeoutMills",
+		"RootCAs": "compass.caFile",
+	}
+)
+
+// configErrors turns a library's validation error into one *config.Error
+// per *ocsync.FieldError it joins, keyed by keys (a field "Tags[2]" becomes
+// "<key of Tags>[2]"), each wrapping its FieldError; anything else becomes
+// one error under section.
+func configErrors(section string, keys map[string]string, err error) error {
+	var errs []error
+	for _, e := range flatten(err) {
+		var fe *ocsync.FieldError
+		if !errors.As(e, &fe) {
+			errs = append(errs, &config.Error{Key: section, Problem: e.Error(), Err: e})
+			continue
+		}
+		name, index, _ := strings.Cut(fe.Field, "[")
+		key, ok := keys[name]
+		if !ok {
+			key = section
+		} else if index != "" {
+			key += "[" + index
+		}
+		errs = append(errs, &config.Error{Key: key, Problem: fe.Problem, Err: e})
+	}
+	return errors.Join(errs...)
+}
+
+// flatten lists the errors joined in err, recursively.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // Run builds the engine of cfg and runs it once (see RunEngine).

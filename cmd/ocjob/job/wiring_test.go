@@ -1,0 +1,129 @@
+package job_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
+)
+
+// fakes are a fake platform and a fake Director, and a configuration of
+// the job pointing at them.
+type fakes struct {
+	oc  *octest.Server
+	cp  *compasstest.Server
+	cfg *config.Config
+}
+
+const fakeToken = "inst-SECRET-0c9e"
+
+func newFakes(t *testing.T, n int, opts ...octest.Option) *fakes {
+	t.Helper()
+	var instances []octest.Instance
+	for i := range n {
+		instances = append(instances, octest.Instance{
+			ID: int64(100 + i), Name: "crm", Token: fakeToken + string(rune('a'+i)),
+			Element: octest.Element{ID: 1, Key: "sfdc", Name: "Salesforce"},
+		})
+	}
+	oc := octest.NewServer(append([]octest.Option{octest.WithInstances(instances...)}, opts...)...)
+	t.Cleanup(oc.Close)
+	cp := compasstest.NewServer(compasstest.Config{})
+	t.Cleanup(cp.Close)
+	u, err := url.Parse(oc.URL)
+	require.NoError(t, err)
+	cfg := &config.Config{
+		Compass: config.Compass{
+			DirectorURL: cp.GraphQLURL(), TenantID: compasstest.DefaultTenant, TokenURL: cp.TokenURL(),
+			ClientID: compasstest.DefaultClientID, ClientSecret: compasstest.DefaultClientSecret,
+			ApplicationPrefix: "oc", Timeout: 5 * time.Second, PageSize: 200,
+		},
+		OpenConnectors: config.OpenConnectors{
+			Hostname: oc.URL, BaseURL: oc.URL, Host: u.Host,
+			UserSecret: ocsync.Secret(oc.UserSecret), OrganizationSecret: ocsync.Secret(oc.OrganizationSecret),
+			Timeout: 5 * time.Second, PageSize: 200, MaxSpecBytes: config.DefaultMaxSpecBytes,
+		},
+		Sync: config.Sync{
+			Policy: ocsync.PolicySync, Concurrency: 2, MaxDeletePercent: config.DefaultMaxDeletePercent,
+			SpecRefreshInterval: config.DefaultSpecRefreshInterval, RunTimeout: config.DefaultRunTimeout,
+		},
+	}
+	return &fakes{oc: oc, cp: cp, cfg: cfg}
+}
+
+func TestNewEngineMapsLibraryErrorsToKeys(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(cfg *config.Config)
+		key   string
+		field string
+	}{
+		{"page size", func(cfg *config.Config) { cfg.OpenConnectors.PageSize = 500 }, "openConnectors.pageSize", "PageSize"},
+		{"empty tag", func(cfg *config.Config) { cfg.OpenConnectors.Tags = []string{"a", ""} }, "openConnectors.tags[1]", "Tags[1]"},
+		{"prefix", func(cfg *config.Config) { cfg.Compass.ApplicationPrefix = "Bad_Prefix" }, "compass.applicationPrefix", "ApplicationPrefix"},
+		{"owner", func(cfg *config.Config) { cfg.Sync.Owner = "no spaces allowed" }, "sync.owner", "Owner"},
+		{"integration system", func(cfg *config.Config) { cfg.Compass.IntegrationSystemID = "not-a-uuid" }, "compass.integrationSystemID", "IntegrationSystemID"},
+		{"compass page size", func(cfg *config.Config) { cfg.Compass.PageSize = 201 }, "compass.pageSize", "PageSize"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakes(t, 1)
+			tt.edit(f.cfg)
+			_, err := job.NewEngine(f.cfg, job.Options{})
+			require.Error(t, err)
+			assert.ErrorIs(t, err, config.ErrInvalid)
+			assert.Equal(t, job.ExitFailed, job.ExitCode(nil, err))
+			var ce *config.Error
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tt.key, ce.Key)
+			var fe *ocsync.FieldError
+			require.ErrorAs(t, err, &fe, "the library's error stays in the chain")
+			assert.Equal(t, tt.field, fe.Field)
+		})
+	}
+}
+
+func TestNewEngineSharesTheScrubber(t *testing.T) {
+	f := newFakes(t, 2)
+	scrubber := job.NewScrubber(f.cfg)
+	e, err := job.NewEngine(f.cfg, job.Options{Scrubber: scrubber})
+	require.NoError(t, err)
+	assert.Equal(t, fakeToken+"a", scrubber.Scrub(fakeToken+"a"), "not known before the listing")
+
+	o := job.Sync(context.Background(), e)
+	require.NoError(t, o.Err)
+	assert.Equal(t, 2, o.Report.Summary.Created)
+	for _, secret := range []string{fakeToken + "a", fakeToken + "b", f.oc.UserSecret, compasstest.DefaultClientSecret} {
+		assert.Equal(t, ocsync.Scrubbed, scrubber.Scrub(secret), "the run's Scrubber knows %s", secret)
+	}
+	assert.Positive(t, o.Phases.List)
+	assert.Positive(t, o.Phases.Plan)
+	assert.Positive(t, o.Phases.Apply)
+	assert.GreaterOrEqual(t, o.Duration, o.Phases.List+o.Phases.Plan+o.Phases.Apply)
+}
+
+func TestNewEngineScopes(t *testing.T) {
+	f := newFakes(t, 1)
+	f.cfg.Sync.Owner = "shard-a"
+	e, err := job.NewEngine(f.cfg, job.Options{})
+	require.NoError(t, err)
+	want := ocsync.Scope{Context: f.cfg.OpenConnectors.Host, Owner: "shard-a"}
+	for _, side := range []any{e.Source, e.Registry} {
+		s, ok := side.(ocsync.Scoped)
+		require.True(t, ok, "%T keeps the optional interfaces of what it wraps", side)
+		assert.Equal(t, want, s.Scope())
+	}
+	_, ok := e.Registry.(ocsync.NameChecker)
+	assert.True(t, ok)
+	assert.False(t, e.Deadline.IsZero())
+	assert.WithinDuration(t, time.Now().Add(config.DefaultRunTimeout), e.Deadline, time.Minute)
+}
