@@ -145,7 +145,7 @@ var (
 		"PageSize": "openConnectors.pageSize", "MaxSpecBytes": "openConnectors.maxSpecBytes",
 		"Timeout": "openConnectors.timeoutMills", "RootCAs": "openConnectors.caFile",
 	}
-	sourceKeys = map[string]string{"ApplicationPrefix": "compass.applicationPrefix", "Owner": "sync.owner"}
+	sourceKeys  = map[string]string{"ApplicationPrefix": "compass.applicationPrefix", "Owner": "sync.owner"}
 	compassKeys = map[string]string{
 		"DirectorURL": "compass.directorURL", "TokenURL": "compass.tokenUrl", "ClientID": "compass.clientID",
 		"ClientSecret": "compass.clientSecret", "Tenant": "compass.tenantId",
