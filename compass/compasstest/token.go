@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalid_request", "the request body is not a valid form")
 		return
 	}
-	id, secret, ok := r.BasicAuth()
+	id, secret, ok := basicAuth(r)
 	if !ok {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
@@ -92,6 +93,22 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		AccessToken: token, TokenType: "bearer",
 		ExpiresIn: int(s.lifetime.Round(time.Second) / time.Second), Scope: strings.Join(scopes, " "),
 	})
+}
+
+// basicAuth reads client credentials from an Authorization: Basic header.
+// As RFC 6749 §2.3.1 asks (and Hydra does), id and secret are
+// form-URL-decoded after the base64 decoding.
+func basicAuth(r *http.Request) (id, secret string, ok bool) {
+	rawID, rawSecret, ok := r.BasicAuth()
+	if !ok {
+		return "", "", false
+	}
+	id, err1 := url.QueryUnescape(rawID)
+	secret, err2 := url.QueryUnescape(rawSecret)
+	if err1 != nil || err2 != nil {
+		return "", "", false
+	}
+	return id, secret, true
 }
 
 func (s *Server) issue(client Client, scopes []string) string {
