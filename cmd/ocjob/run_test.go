@@ -369,6 +369,11 @@ func TestFlags(t *testing.T) {
 		{"unknown flag", []string{"-verbose"}, job.ExitUsage, "", "flag provided but not defined"},
 		{"positional argument", []string{"run"}, job.ExitUsage, "", `unexpected argument "run"`},
 		{"bad output", []string{"-output", "yaml"}, job.ExitUsage, "", `invalid -output "yaml"`},
+		{"bad digest", []string{"-approve", "sha256:xyz"}, job.ExitUsage, "", `invalid -approve "sha256:xyz"`},
+		{"approve and force", []string{"-approve", "sha256:0123456789abcdef0123456789abcdef", "-force"}, job.ExitUsage, "", "cannot be combined"},
+		{"negative interval", []string{"-interval", "-1s"}, job.ExitUsage, "", "invalid -interval"},
+		{"bad interval", []string{"-interval", "soon"}, job.ExitUsage, "", "invalid value"},
+		{"empty listen", []string{"-listen", ""}, job.ExitUsage, "", "invalid -listen"},
 		{"missing config file", []string{"-config", filepath.Join(t.TempDir(), "none.json")}, job.ExitFailed, "", "none.json"},
 	}
 	for _, tt := range tests {

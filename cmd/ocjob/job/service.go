@@ -148,7 +148,9 @@ func (s *Service) Loop(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "service stopping", slog.Int("runs", s.Runs()))
+	if s.Interval > 0 {
+		log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "service stopping", slog.Int("runs", s.Runs()))
+	}
 	return nil
 }
 
