@@ -98,7 +98,7 @@ func (in Instance) same(other Instance) bool {
 // with an error naming what was wrong (and the item's index); a failed page
 // never yields instances.
 func decodePage(body []byte) ([]Instance, error) {
-	body = bytes.TrimSpace(body)
+	body = trimJSONSpace(body)
 	if kind := kindOf(body); kind != "an array" {
 		return nil, fmt.Errorf("body is %s, want a JSON array of instances", kind)
 	}
@@ -150,7 +150,7 @@ type wireTag struct {
 // number or string). Unknown fields are ignored. Errors name the field and
 // never quote a value.
 func decodeInstance(raw json.RawMessage) (Instance, error) {
-	raw = bytes.TrimSpace(raw)
+	raw = trimJSONSpace(raw)
 	if kind := kindOf(raw); kind != "an object" {
 		return Instance{}, fmt.Errorf("is %s, want an instance object", kind)
 	}
@@ -335,7 +335,7 @@ func isNull(raw json.RawMessage) bool {
 // kindOf names the JSON type of a value that encoding/json has already
 // found well-formed (or of a whole body, where it may not be JSON at all).
 func kindOf(raw []byte) string {
-	raw = bytes.TrimSpace(raw)
+	raw = trimJSONSpace(raw)
 	if len(raw) == 0 {
 		return "absent"
 	}
@@ -360,6 +360,13 @@ func kindOf(raw []byte) string {
 		}
 	}
 	return "not JSON"
+}
+
+// trimJSONSpace removes what JSON counts as white space (space, tab, line
+// feed, carriage return) from both ends; other Unicode spaces stay and make
+// the value invalid, as they do for encoding/json.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\n\r")
 }
 
 // syntaxProblem describes a decoding error without quoting the input.

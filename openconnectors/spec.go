@@ -1,7 +1,6 @@
 package openconnectors
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,7 @@ var openAPI3Version = regexp.MustCompile(`^3\.[0-9]+\.[0-9]+$`)
 // ("openapi": "3.x.y" with an "info" object and at least one of "paths",
 // "webhooks" or "components"). It does not validate the document further.
 func ValidateSpec(data []byte) error {
-	trimmed := bytes.TrimSpace(data)
+	trimmed := trimJSONSpace(data)
 	if len(trimmed) == 0 {
 		return errors.New("empty document")
 	}
