@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -568,4 +569,60 @@ func TestAdoptsOriginalApplicationsAndReportsConflicts(t *testing.T) {
 	r = f.run(t, nil)
 	assert.Equal(t, job.ExitItemsFailed, r.code)
 	assert.Contains(t, r.stdout, "0 created, 0 updated, 0 deleted, 2 unchanged, 0 skipped, 1 conflicts")
+}
+
+var digestLine = regexp.MustCompile(`(?m)^Deletions digest: (sha256:[0-9a-f]{32})  \(approve with -approve (sha256:[0-9a-f]{32})\)$`)
+
+// reviewedDigest returns the digest a dry run's text report offers.
+func reviewedDigest(t *testing.T, stdout string) string {
+	t.Helper()
+	m := digestLine.FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no digest line in: %s", stdout)
+	require.Equal(t, m[1], m[2])
+	return m[1]
+}
+
+func TestApproveExactlyTheReviewedDeletions(t *testing.T) {
+	f := newFixture(t, 10)
+	require.Equal(t, job.ExitOK, f.run(t, nil).code)
+	f.oc.Remove(instance(0).ID, instance(1).ID, instance(2).ID, instance(3).ID)
+
+	dry := f.run(t, nil, "-dry-run")
+	require.Equal(t, job.ExitOK, dry.code, "stderr: %s", dry.stderr)
+	reviewed := reviewedDigest(t, dry.stdout)
+	jsonDry := decodeDocument(t, f.run(t, nil, "-dry-run", "-output", "json").stdout)
+	assert.Equal(t, reviewed, jsonDry.Plan.DeletionsDigest, "the JSON plan carries the same digest")
+
+	// The platform changes after the review: one more instance is gone and
+	// a new one appears.
+	f.oc.Remove(instance(4).ID)
+	f.oc.Put(instance(30))
+	refused := f.run(t, nil, "-approve", reviewed)
+	require.Equal(t, job.ExitGuard, refused.code, "stderr: %s", refused.stderr)
+	assert.Len(t, f.appNames(), 11, "nothing deleted, the new instance created")
+	assert.Regexp(t, `(?m)^create +oc-4730 +4730 +applied`, refused.stdout)
+	assert.Contains(t, refused.stdout, "deletions withheld: the approved digest "+reviewed+" does not match this plan's deletions")
+	current := reviewedDigest(t, refused.stdout)
+	assert.NotEqual(t, reviewed, current)
+	for i := range 5 {
+		assert.Regexp(t, fmt.Sprintf(`(?m)^delete +oc-%d +%d +withheld +withheld: the approved digest does not match`, 4700+i, 4700+i), refused.stdout)
+	}
+	assert.Contains(t, refused.stderr, "the approved digest does not match the deletions of this plan")
+	assert.Contains(t, refused.stderr, current)
+
+	doc := decodeDocument(t, f.run(t, nil, "-approve", reviewed, "-output", "json").stdout)
+	assert.Equal(t, job.ExitGuard, doc.ExitCode)
+	assert.Equal(t, reviewed, doc.Plan.Guard.Refused)
+	assert.Equal(t, current, doc.Plan.DeletionsDigest)
+
+	approved := f.run(t, nil, "-approve", current)
+	require.Equal(t, job.ExitOK, approved.code, "stderr: %s", approved.stderr)
+	assert.Contains(t, approved.stdout, "deletions applied (approved "+current+")")
+	assert.Len(t, f.appNames(), 6)
+
+	// Nothing left to delete: an approval now matches no deletions and
+	// changes nothing else.
+	again := f.run(t, nil, "-approve", current)
+	assert.Equal(t, job.ExitOK, again.code, "stdout: %s", again.stdout)
+	assert.NotContains(t, again.stdout, "Deletions digest")
 }
