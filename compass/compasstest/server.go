@@ -319,13 +319,16 @@ func (s *Server) graphQLHandler() http.Handler {
 }
 
 // echoOf quotes a request for error messages when Config.EchoRequests is
-// set: its headers and its raw body.
+// set: its Authorization and tenant headers first, then its raw body, then
+// the other headers.
 func (s *Server) echoOf(r *http.Request, body []byte) string {
 	if !s.echo {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(" [request headers:")
+	fmt.Fprintf(&b, " [request Authorization=%q tenant=%q body: ", r.Header.Get("Authorization"), r.Header.Get("tenant"))
+	b.Write(body)
+	b.WriteString(" headers:")
 	keys := make([]string, 0, len(r.Header))
 	for k := range r.Header {
 		keys = append(keys, k)
@@ -334,8 +337,6 @@ func (s *Server) echoOf(r *http.Request, body []byte) string {
 	for _, k := range keys {
 		fmt.Fprintf(&b, " %s=%q", k, r.Header[k])
 	}
-	b.WriteString(" body: ")
-	b.Write(body)
 	b.WriteString("]")
 	return b.String()
 }
