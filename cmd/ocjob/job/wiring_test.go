@@ -39,8 +39,6 @@ func newFakes(t *testing.T, n int, opts ...octest.Option) *fakes {
 	t.Cleanup(oc.Close)
 	cp := compasstest.NewServer(compasstest.Config{})
 	t.Cleanup(cp.Close)
-	u, err := url.Parse(oc.URL)
-	require.NoError(t, err)
 	cfg := &config.Config{
 		Compass: config.Compass{
 			DirectorURL: cp.GraphQLURL(), TenantID: compasstest.DefaultTenant, TokenURL: cp.TokenURL(),
@@ -48,7 +46,7 @@ func newFakes(t *testing.T, n int, opts ...octest.Option) *fakes {
 			ApplicationPrefix: "oc", Timeout: 5 * time.Second, PageSize: 200,
 		},
 		OpenConnectors: config.OpenConnectors{
-			Hostname: oc.URL, BaseURL: oc.URL, Host: u.Host,
+			Host:       oc.URL,
 			UserSecret: ocsync.Secret(oc.UserSecret), OrganizationSecret: ocsync.Secret(oc.OrganizationSecret),
 			Timeout: 5 * time.Second, PageSize: 200, MaxSpecBytes: config.DefaultMaxSpecBytes,
 		},
@@ -116,7 +114,9 @@ func TestNewEngineScopes(t *testing.T) {
 	f.cfg.Sync.Owner = "shard-a"
 	e, err := job.NewEngine(f.cfg, job.Options{})
 	require.NoError(t, err)
-	want := ocsync.Scope{Context: f.cfg.OpenConnectors.Host, Owner: "shard-a"}
+	u, err := url.Parse(f.oc.URL)
+	require.NoError(t, err)
+	want := ocsync.Scope{Context: u.Host, Owner: "shard-a"}
 	for _, side := range []any{e.Source, e.Registry} {
 		s, ok := side.(ocsync.Scoped)
 		require.True(t, ok, "%T keeps the optional interfaces of what it wraps", side)

@@ -144,14 +144,10 @@ type Compass struct {
 
 // OpenConnectors is the openConnectors section.
 type OpenConnectors struct {
-	// Hostname is the value as configured (a host or a URL).
-	Hostname string
-	// BaseURL is the scheme and Host, for example
-	// "https://api.openconnectors.ext.hanatrial.ondemand.com" (a bare host
-	// means https); the client adds the API path.
-	BaseURL string
-	// Host is the host[:port] as written in the configuration. It is the
-	// context recorded in the identity label of every application, as the
+	// Host is openConnectors.hostname as configured: a host[:port] (the
+	// original form, meaning https) or a URL. openconnectors.ParseHost turns
+	// it into the API's base URL and the context recorded in the identity
+	// label of every application: the host[:port] as written, as the
 	// original job recorded it.
 	Host string
 	// OrganizationSecret is the organization secret.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
 func noEnv(string) string { return "" }
@@ -77,8 +78,6 @@ func TestLoadOriginalExample(t *testing.T) {
 		PageSize:          config.DefaultPageSize,
 	}, cfg.Compass)
 	assert.Equal(t, config.OpenConnectors{
-		Hostname:           "api.openconnectors.ext.hanatrial.ondemand.com",
-		BaseURL:            "https://api.openconnectors.ext.hanatrial.ondemand.com",
 		Host:               "api.openconnectors.ext.hanatrial.ondemand.com",
 		OrganizationSecret: ocsync.Secret("orgsecret"),
 		UserSecret:         ocsync.Secret("usersecret"),
@@ -144,8 +143,8 @@ func TestNewKeys(t *testing.T) {
 	assert.Equal(t, "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae", cfg.Compass.IntegrationSystemID)
 	assert.Equal(t, 50, cfg.Compass.PageSize)
 	assert.Equal(t, config.DefaultTimeout, cfg.Compass.Timeout)
-	assert.Equal(t, "https://API.example.org:8443", cfg.OpenConnectors.BaseURL)
-	assert.Equal(t, "API.example.org:8443", cfg.OpenConnectors.Host)
+	assert.Equal(t, "https://API.example.org:8443", cfg.OpenConnectors.Host)
+	assert.Equal(t, "API.example.org:8443", cfg.CompassConfig().Scope.Context)
 	assert.Equal(t, 7, cfg.OpenConnectors.PageSize)
 	assert.Equal(t, int64(1024), cfg.OpenConnectors.MaxSpecBytes)
 	assert.Equal(t, []string{"sync", "prod"}, cfg.OpenConnectors.Tags)
@@ -205,8 +204,13 @@ func TestHostnameForms(t *testing.T) {
 			section(doc, "openConnectors")["hostname"] = tt.in
 			cfg, err := parseDoc(t, doc, noEnv)
 			require.NoError(t, err)
-			assert.Equal(t, tt.base, cfg.OpenConnectors.BaseURL)
-			assert.Equal(t, tt.host, cfg.OpenConnectors.Host)
+			assert.Equal(t, tt.in, cfg.OpenConnectors.Host, "kept as configured")
+			assert.Equal(t, tt.in, cfg.OpenConnectorsConfig().Host)
+			base, context, err := openconnectors.ParseHost(cfg.OpenConnectors.Host)
+			require.NoError(t, err)
+			assert.Equal(t, tt.base+openconnectors.BasePath, base)
+			assert.Equal(t, tt.host, context)
+			assert.Equal(t, tt.host, cfg.CompassConfig().Scope.Context, "the registry's scope is the host as written")
 		})
 	}
 }
@@ -293,7 +297,7 @@ func TestErrors(t *testing.T) {
 		{"bad URL credentials", func(d map[string]any) {
 			section(d, "compass")["directorURL"] = "https://user:pw@director.example.org/graphql"
 		}, "compass.directorURL", "credentials"},
-		{"bad hostname path", func(d map[string]any) { section(d, "openConnectors")["hostname"] = "https://api.example.org/elements" }, "openConnectors.hostname", "without a path"},
+		{"bad hostname path", func(d map[string]any) { section(d, "openConnectors")["hostname"] = "https://api.example.org/elements" }, "openConnectors.hostname", "unexpected path"},
 		{"bad hostname http", func(d map[string]any) { section(d, "openConnectors")["hostname"] = "http://api.example.org" }, "openConnectors.hostname", "loopback"},
 		{"bad hostname chars", func(d map[string]any) { section(d, "openConnectors")["hostname"] = "api example.org" }, "openConnectors.hostname", "bad URL"},
 		{"bad pushgateway", func(d map[string]any) { section(d, "metrics")["pushgatewayURL"] = "pushgateway:9091" }, "metrics.pushgatewayURL", "bad URL"},

@@ -15,6 +15,16 @@
 // character) and a URL carrying credentials or a query are refused without
 // quoting them.
 //
+// The rules of a value belong to the library that uses it: the file layer
+// builds the openconnectors.Config, openconnectors.SourceOptions and
+// compass.Config of the document (Config.OpenConnectorsConfig,
+// Config.SourceOptions, Config.CompassConfig), runs their Validate, and
+// reports each *ocsync.FieldError under its key (Field "Tags[2]" becomes
+// openConnectors.tags[2]), keeping it in the *Error's chain for errors.As.
+// It checks itself only what the libraries cannot know: missing values
+// (naming the environment variable of a secret), the units and ranges of its
+// own keys, durations, the policy, CA files and the Pushgateway URL.
+//
 // Input is bounded: a document larger than MaxFileBytes is refused without
 // being read whole, and Load stops reading when its context is done.
 package config

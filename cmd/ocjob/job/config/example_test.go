@@ -29,11 +29,11 @@ func ExampleParse() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(cfg.OpenConnectors.BaseURL, cfg.OpenConnectors.Tags)
+	fmt.Println(cfg.OpenConnectors.Host, cfg.OpenConnectors.Tags)
 	fmt.Println(cfg.Sync.Owner, cfg.Sync.Policy, cfg.Sync.MaxDeletePercent, cfg.Sync.SpecRefreshInterval)
 	fmt.Println(cfg.Compass.PageSize, cfg.Compass.Timeout, cfg.Compass.ClientSecret)
 	// Output:
-	// https://api.openconnectors.ext.hanatrial.ondemand.com [sync]
+	// api.openconnectors.ext.hanatrial.ondemand.com [sync]
 	// shard-a upsert-only 30 24h0m0s
 	// 200 5s [redacted]
 }
@@ -51,7 +51,7 @@ func ExampleParse_errors() {
 	// config: compass.colour: unknown key
 	// config: logLevel: want Trace, Debug, Info, Warn or Error
 	// config: compass.directorURL: bad URL: plain http:// is accepted for loopback addresses only, use https://
+	// config: compass.applicationPrefix: invalid prefix: must start with a lower-case letter
 	// config: compass.pageSize: value out of range: want 1 to 200
-	// config: compass.applicationPrefix: invalid prefix: want a lower-case letter followed by lower-case letters, digits and single hyphens, not ending in a hyphen
 	// config: openConnectors.userSecret: missing value: set it in the file or in OCJOB_OPENCONNECTORS_USER_SECRET
 }

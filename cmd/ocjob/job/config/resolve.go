@@ -4,28 +4,21 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
 // Limits of the values that are checked beyond their type.
 const (
 	// MaxPrefixLength leaves room in the Director's 100-rune name limit for
 	// "-" and the longest Open Connectors instance id (19 digits).
-	MaxPrefixLength = 100 - 1 - 19
+	MaxPrefixLength = openconnectors.MaxPrefixLen
 	maxTimeoutMills = 10 * 60 * 1000
 	maxSpecBytes    = 1 << 30
-	apiBasePath     = "/elements/api-v2"
-)
-
-var (
-	prefixPattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	ownerPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-	uuidPattern   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
 // problems collects the errors of resolve.
@@ -36,6 +29,11 @@ func (p *problems) add(key, format string, args ...any) {
 }
 
 // resolve validates f and turns it into a Config with defaults applied.
+// The file layer checks what only it knows (missing values, with the
+// environment variable that may supply a secret; the ranges and units of
+// its keys; durations, policies, CA files, the Pushgateway URL); every other
+// rule belongs to the library that uses the value, whose validation is
+// mapped to the keys (see libraryProblems).
 func (f *file) resolve() (*Config, []error) {
 	var errs problems
 	cfg := &Config{}
@@ -52,56 +50,44 @@ func (f *file) resolve() (*Config, []error) {
 
 	c := &f.Compass
 	cfg.Compass = Compass{
-		DirectorURL:         serviceURL(&errs, "compass.directorURL", c.DirectorURL),
+		DirectorURL:         c.DirectorURL,
 		TenantID:            c.TenantID,
-		TokenURL:            serviceURL(&errs, "compass.tokenUrl", c.TokenURL),
+		TokenURL:            c.TokenURL,
 		ClientID:            c.ClientID,
 		ClientSecret:        ocsync.Secret(c.ClientSecret),
 		ApplicationPrefix:   c.ApplicationPrefix,
 		IntegrationSystemID: c.IntegrationSystemID,
 		Timeout:             timeout(&errs, "compass.timeoutMills", c.TimeoutMills),
 		PageSize:            int(intIn(&errs, "compass.pageSize", c.PageSize, DefaultPageSize, 1, MaxPageSize)),
+		CAFile:              c.CAFile,
+		RootCAs:             certPool(&errs, "compass.caFile", c.CAFile),
 	}
-	if c.TenantID == "" {
-		errs.add("compass.tenantId", "missing value")
-	} else {
-		errs.token("compass.tenantId", c.TenantID)
-	}
+	required(&errs, "compass.directorURL", c.DirectorURL)
+	required(&errs, "compass.tenantId", c.TenantID)
+	required(&errs, "compass.tokenUrl", c.TokenURL)
 	requireSecret(&errs, "compass.clientID", c.ClientID, EnvCompassClientID)
 	requireSecret(&errs, "compass.clientSecret", c.ClientSecret, EnvCompassClientSecret)
-	cfg.Compass.CAFile = c.CAFile
-	cfg.Compass.RootCAs = certPool(&errs, "compass.caFile", c.CAFile)
-	switch p := c.ApplicationPrefix; {
-	case p == "":
-		errs.add("compass.applicationPrefix", "missing value")
-	case !prefixPattern.MatchString(p) || strings.HasSuffix(p, "-") || strings.Contains(p, "--"):
-		errs.add("compass.applicationPrefix", "invalid prefix: want a lower-case letter followed by lower-case letters, digits and single hyphens, not ending in a hyphen")
-	case len(p) > MaxPrefixLength:
-		errs.add("compass.applicationPrefix", "invalid prefix: longer than %d characters, names would exceed 100", MaxPrefixLength)
-	}
-	if id := c.IntegrationSystemID; id != "" && !uuidPattern.MatchString(id) {
-		errs.add("compass.integrationSystemID", "want a UUID")
-	}
+	required(&errs, "compass.applicationPrefix", c.ApplicationPrefix)
 
 	o := &f.OpenConnectors
-	base, host := openConnectorsHost(&errs, o.Hostname)
 	cfg.OpenConnectors = OpenConnectors{
-		Hostname:           o.Hostname,
-		BaseURL:            base,
-		Host:               host,
+		Host:               o.Hostname,
 		OrganizationSecret: ocsync.Secret(o.OrganizationSecret),
 		UserSecret:         ocsync.Secret(o.UserSecret),
 		Tags:               o.Tags,
 		Timeout:            timeout(&errs, "openConnectors.timeoutMills", o.TimeoutMills),
 		PageSize:           int(intIn(&errs, "openConnectors.pageSize", o.PageSize, DefaultPageSize, 1, MaxPageSize)),
 		MaxSpecBytes:       intIn(&errs, "openConnectors.maxSpecBytes", o.MaxSpecBytes, DefaultMaxSpecBytes, 1, maxSpecBytes),
+		CAFile:             o.CAFile,
+		RootCAs:            certPool(&errs, "openConnectors.caFile", o.CAFile),
 	}
+	required(&errs, "openConnectors.hostname", o.Hostname)
 	requireSecret(&errs, "openConnectors.organizationSecret", o.OrganizationSecret, EnvOpenConnectorsOrganizationSecret)
 	requireSecret(&errs, "openConnectors.userSecret", o.UserSecret, EnvOpenConnectorsUserSecret)
-	cfg.OpenConnectors.CAFile = o.CAFile
-	cfg.OpenConnectors.RootCAs = certPool(&errs, "openConnectors.caFile", o.CAFile)
 	for i, tag := range o.Tags {
-		if strings.TrimSpace(tag) == "" {
+		// An empty tag is the library's to report; one of white space
+		// only is as useless, and this layer's rule.
+		if tag != "" && strings.TrimSpace(tag) == "" {
 			errs.add(fmt.Sprintf("openConnectors.tags[%d]", i), "missing value: a tag must not be empty")
 		}
 	}
@@ -119,14 +105,13 @@ func (f *file) resolve() (*Config, []error) {
 		SpecRefreshInterval: duration(&errs, "sync.specRefreshInterval", s.SpecRefreshInterval, DefaultSpecRefreshInterval, 0),
 		RunTimeout:          duration(&errs, "sync.runTimeout", s.RunTimeout, DefaultRunTimeout, MaxRunTimeout),
 	}
-	if s.Owner != "" && !ownerPattern.MatchString(s.Owner) {
-		errs.add("sync.owner", "want 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit")
-	}
 
 	if u := f.Metrics.PushgatewayURL; u != "" {
 		cfg.Metrics.PushgatewayURL = pushgatewayURL(&errs, "metrics.pushgatewayURL", u)
 	}
 
+	errs = append(errs, libraryProblems(cfg, keysOf(errs))...)
+	sortByKey(errs)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -150,23 +135,19 @@ func parseLevel(errs *problems, s string) slog.Level {
 	return slog.LevelInfo
 }
 
-// token reports a value that cannot travel as one HTTP header token,
-// without quoting it.
-func (p *problems) token(key, value string) {
-	if err := endpoint.CheckHeaderToken(value); err != nil {
-		*p = append(*p, &Error{Key: key, Problem: err.Error(), Err: err})
+// required reports a missing value.
+func required(errs *problems, key, value string) {
+	if value == "" {
+		errs.add(key, "missing value")
 	}
 }
 
-// requireSecret reports a missing secret, or one that cannot be sent in a
-// header: a space, a comma or a line break would let it pass as another
-// value.
+// requireSecret reports a missing secret, naming the environment variable
+// that may supply it.
 func requireSecret(errs *problems, key, value, env string) {
 	if value == "" {
 		errs.add(key, "missing value: set it in the file or in %s", env)
-		return
 	}
-	errs.token(key, value)
 }
 
 // duration parses a Go duration; empty means def. It must be positive and,
@@ -221,17 +202,6 @@ func intIn(errs *problems, key string, v *int64, def, lo, hi int64) int64 {
 	return *v
 }
 
-// serviceURL checks the URL of an API that receives credentials: https, or
-// plain http for loopback only.
-func serviceURL(errs *problems, key, raw string) string {
-	u, err := endpoint.ParseURL(raw)
-	if err != nil {
-		*errs = append(*errs, &Error{Key: key, Problem: err.Error(), Err: err})
-		return ""
-	}
-	return u.String()
-}
-
 // pushgatewayURL checks the Pushgateway URL. A Pushgateway is usually an
 // in-cluster service reached over plain http, and nothing secret is sent to
 // it, so plain http is accepted for any host: endpoint.ParseURL, which
@@ -253,34 +223,4 @@ func pushgatewayURL(errs *problems, key, raw string) string {
 		u.Scheme = "http"
 	}
 	return strings.TrimSuffix(u.String(), "/")
-}
-
-// openConnectorsHost accepts a host[:port] (the original form) or an
-// https://host[:port] URL (http:// for loopback hosts only) and returns the
-// base URL and the host as recorded in identity labels.
-func openConnectorsHost(errs *problems, raw string) (base, host string) {
-	const key = "openConnectors.hostname"
-	if raw == "" {
-		errs.add(key, "missing value")
-		return "", ""
-	}
-	full := raw
-	if !strings.Contains(raw, "://") {
-		full = "https://" + raw
-	}
-	u, err := endpoint.ParseURL(full)
-	if err != nil {
-		*errs = append(*errs, &Error{Key: key, Problem: err.Error(), Err: err})
-		return "", ""
-	}
-	switch strings.TrimSuffix(u.Path, "/") {
-	case "", apiBasePath:
-	default:
-		errs.add(key, "bad URL: want a host, or a scheme://host[:port] URL without a path other than %s", apiBasePath)
-		return "", ""
-	}
-	// The host is kept as written: it is the context recorded in identity
-	// labels, and the original job recorded the configured value.
-	host = u.Host
-	return u.Scheme + "://" + host, host
 }

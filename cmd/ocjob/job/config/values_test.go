@@ -51,19 +51,27 @@ func TestSecretsMustBeHeaderTokens(t *testing.T) {
 				doc := minimal()
 				section(doc, k.section)[k.key] = bad.value
 				_, err := parseDoc(t, doc, noEnv)
-				assert.Equal(t, []string{path + ": " + bad.problem}, problemsOf(t, err))
-				assert.NotContains(t, err.Error(), "s3cr3t")
+				assertOneProblem(t, err, path+": "+bad.problem)
 			})
 			if k.env == "" {
 				continue
 			}
 			t.Run(path+"/env/"+bad.name, func(t *testing.T) {
 				_, err := parseDoc(t, minimal(), envOf(map[string]string{k.env: bad.value}))
-				assert.Equal(t, []string{path + ": " + bad.problem}, problemsOf(t, err))
-				assert.NotContains(t, err.Error(), "s3cr3t")
+				assertOneProblem(t, err, path+": "+bad.problem)
 			})
 		}
 	}
+}
+
+// assertOneProblem checks that err is one problem starting with want (the
+// library may say more) and shows no secret.
+func assertOneProblem(t *testing.T, err error, want string) {
+	t.Helper()
+	got := problemsOf(t, err)
+	require.Len(t, got, 1, "%q", got)
+	assert.True(t, strings.HasPrefix(got[0], want), "want %q, got %q", want, got[0])
+	assert.NotContains(t, err.Error(), "s3cr3t")
 }
 
 func TestURLsWithSecretsAreRefused(t *testing.T) {
@@ -76,7 +84,7 @@ func TestURLsWithSecretsAreRefused(t *testing.T) {
 		{"compass", "tokenUrl", "https://auth.example.org/oauth2/token?client_secret=s3cr3t", "query"},
 		{"openConnectors", "hostname", "https://api.example.org?user=s3cr3t", "query"},
 		{"openConnectors", "hostname", "https://u:s3cr3t@api.example.org", "credentials"},
-		{"openConnectors", "hostname", "u:s3cr3t@api.example.org", "bad URL"},
+		{"openConnectors", "hostname", "u:s3cr3t@api.example.org", "user information"},
 		{"metrics", "pushgatewayURL", "http://pushgateway:9091?auth=s3cr3t", "query"},
 		{"metrics", "pushgatewayURL", "https://u:s3cr3t@pushgateway:9091", "credentials"},
 		{"metrics", "pushgatewayURL", "http://pushgateway:9091/#s3cr3t", "fragment"},

@@ -1,0 +1,208 @@
+package config
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kyma-incubator/open-connectors-job/compass"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors"
+)
+
+// OpenConnectorsConfig returns the client configuration of the
+// openConnectors section. The fields the file does not set (HTTP client,
+// retries, scrubber, logger) are left to the caller.
+func (c *Config) OpenConnectorsConfig() openconnectors.Config {
+	o := &c.OpenConnectors
+	return openconnectors.Config{
+		Host:               o.Host,
+		UserSecret:         o.UserSecret,
+		OrganizationSecret: o.OrganizationSecret,
+		Tags:               o.Tags,
+		PageSize:           o.PageSize,
+		MaxSpecBytes:       o.MaxSpecBytes,
+		Timeout:            o.Timeout,
+		RootCAs:            o.RootCAs,
+	}
+}
+
+// SourceOptions returns the options of the Open Connectors source: the
+// application prefix and the owner.
+func (c *Config) SourceOptions() openconnectors.SourceOptions {
+	return openconnectors.SourceOptions{ApplicationPrefix: c.Compass.ApplicationPrefix, Owner: c.Sync.Owner}
+}
+
+// CompassConfig returns the registry configuration of the compass section.
+// Its scope is the one of the Open Connectors source: the context
+// openconnectors.ParseHost finds in openConnectors.hostname, and
+// sync.owner. The fields the file does not set (HTTP client, retries,
+// scrubber, logger) are left to the caller.
+func (c *Config) CompassConfig() compass.Config {
+	_, hostContext, _ := openconnectors.ParseHost(c.OpenConnectors.Host)
+	k := &c.Compass
+	return compass.Config{
+		DirectorURL:         k.DirectorURL,
+		TokenURL:            k.TokenURL,
+		ClientID:            k.ClientID,
+		ClientSecret:        k.ClientSecret,
+		Tenant:              k.TenantID,
+		IntegrationSystemID: k.IntegrationSystemID,
+		Scope:               ocsync.Scope{Context: hostContext, Owner: c.Sync.Owner},
+		PageSize:            k.PageSize,
+		Timeout:             k.Timeout,
+		RootCAs:             k.RootCAs,
+	}
+}
+
+// libraryKey is the configuration key of a library field, and what its
+// problems start with.
+type libraryKey struct {
+	key, prefix string
+}
+
+// The keys of the library fields the file sets, by library. A field missing
+// here (one the file never sets) is reported under the section's name.
+var (
+	openConnectorsKeys = map[string]libraryKey{
+		"Host":               {key: "openConnectors.hostname"},
+		"UserSecret":         {key: "openConnectors.userSecret"},
+		"OrganizationSecret": {key: "openConnectors.organizationSecret"},
+		"Tags":               {key: "openConnectors.tags"},
+		"PageSize":           {key: "openConnectors.pageSize"},
+		"MaxSpecBytes":       {key: "openConnectors.maxSpecBytes"},
+		"Timeout":            {key: "openConnectors.timeoutMills"},
+		"RootCAs":            {key: "openConnectors.caFile"},
+	}
+	sourceKeys = map[string]libraryKey{
+		"ApplicationPrefix": {key: "compass.applicationPrefix", prefix: "invalid prefix: "},
+		"Owner":             {key: "sync.owner"},
+	}
+	compassKeys = map[string]libraryKey{
+		"DirectorURL":         {key: "compass.directorURL"},
+		"TokenURL":            {key: "compass.tokenUrl"},
+		"ClientID":            {key: "compass.clientID"},
+		"ClientSecret":        {key: "compass.clientSecret"},
+		"Tenant":              {key: "compass.tenantId"},
+		"IntegrationSystemID": {key: "compass.integrationSystemID"},
+		"Scope.Context":       {key: "openConnectors.hostname"},
+		"Scope.Owner":         {key: "sync.owner"},
+		"PageSize":            {key: "compass.pageSize"},
+		"Timeout":             {key: "compass.timeoutMills"},
+		"RootCAs":             {key: "compass.caFile"},
+	}
+)
+
+// libraryProblems validates the values cfg hands to the libraries and
+// returns one *Error per problem, keyed by configuration key and wrapping
+// the library's *ocsync.FieldError. A key already in reported (a problem
+// this layer found, such as a missing value) or named by an earlier library
+// is not reported again: one value, one problem.
+func libraryProblems(cfg *Config, reported map[string]bool) []error {
+	var errs []error
+	for _, lib := range []struct {
+		section string
+		keys    map[string]libraryKey
+		err     error
+	}{
+		{"openConnectors", openConnectorsKeys, cfg.OpenConnectorsConfig().Validate()},
+		{"compass", sourceKeys, cfg.SourceOptions().Validate()},
+		{"compass", compassKeys, cfg.CompassConfig().Validate()},
+	} {
+		for _, e := range leaves(lib.err) {
+			ce := mapFieldError(lib.section, lib.keys, e)
+			if reported[ce.Key] {
+				continue
+			}
+			reported[ce.Key] = true
+			errs = append(errs, ce)
+		}
+	}
+	return errs
+}
+
+// mapFieldError turns one library error into an *Error: a FieldError's
+// Field "Tags[2]" becomes "<key of Tags>[2]"; an error that is not a
+// FieldError belongs to the section.
+func mapFieldError(section string, keys map[string]libraryKey, err error) *Error {
+	var fe *ocsync.FieldError
+	if !errors.As(err, &fe) {
+		return &Error{Key: section, Problem: err.Error(), Err: err}
+	}
+	name, index, indexed := strings.Cut(fe.Field, "[")
+	k, ok := keys[name]
+	switch {
+	case !ok:
+		k = libraryKey{key: section}
+	case indexed:
+		k.key += "[" + index
+	}
+	return &Error{Key: k.key, Problem: k.prefix + fe.Problem, Err: err}
+}
+
+// leaves lists the errors joined in err, recursively; none for nil.
+func leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, leaves(e)...)
+	}
+	return out
+}
+
+// keysOf is the set of keys errs name.
+func keysOf(errs []error) map[string]bool {
+	keys := map[string]bool{}
+	for _, err := range errs {
+		if e, ok := err.(*Error); ok {
+			keys[e.Key] = true
+		}
+	}
+	return keys
+}
+
+// keyRank is the position of every key path in the document's schema (the
+// fields of file, depth first), so that problems are reported in the order
+// of the keys whichever check found them.
+var keyRank = sync.OnceValue(func() map[string]int {
+	rank := map[string]int{}
+	var walk func(prefix string, t reflect.Type)
+	walk = func(prefix string, t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			key := joinKey(prefix, f.Tag.Get("json"))
+			rank[key] = len(rank)
+			if f.Type.Kind() == reflect.Struct {
+				walk(key, f.Type)
+			}
+		}
+	}
+	walk("", reflect.TypeFor[file]())
+	return rank
+})
+
+// sortByKey orders errs by the schema position of their keys, keeping the
+// order of problems of one key; an index ("tags[2]") ranks with its key.
+func sortByKey(errs []error) {
+	rank := keyRank()
+	of := func(err error) int {
+		e, ok := err.(*Error)
+		if !ok {
+			return len(rank)
+		}
+		key, _, _ := strings.Cut(e.Key, "[")
+		if r, ok := rank[key]; ok {
+			return r
+		}
+		return len(rank)
+	}
+	slices.SortStableFunc(errs, func(a, b error) int { return of(a) - of(b) })
+}
