@@ -1,16 +1,26 @@
 package compass
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 // legacyPattern matches what the Director's package-to-bundle shim rewrites.
@@ -57,4 +67,120 @@ func TestReadBody(t *testing.T) {
 	}
 	_, err := readBody(iotest.ErrReader(errors.New("broken")), 10)
 	assert.EqualError(t, err, "broken")
+}
+
+// redirector answers every request with a redirect to target, whose query
+// must never reach an error.
+func redirector(t *testing.T, target string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target+r.URL.Path+"?leak=q-s3cr3t", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestRedirectsAreRefused: neither the GraphQL requests nor the token
+// request follow a redirect, so no body, token, tenant or client
+// credential is sent anywhere else; the error names the location's host.
+func TestRedirectsAreRefused(t *testing.T) {
+	var reached atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	t.Cleanup(target.Close)
+	targetURL, err := url.Parse(target.URL)
+	require.NoError(t, err)
+	hop := redirector(t, target.URL)
+	srv := newServer(t, compasstest.Config{})
+
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		op     string
+	}{
+		{"GraphQL endpoint", func(c *Config) { c.DirectorURL = hop.URL + compasstest.GraphQLPath }, "viewer"},
+		{"token endpoint", func(c *Config) { c.TokenURL = hop.URL + compasstest.TokenPath }, "token"},
+		{"with a caller's policy that allows everything", func(c *Config) {
+			c.DirectorURL = hop.URL + compasstest.GraphQLPath
+			c.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+		}, "viewer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(srv)
+			tt.mutate(&cfg)
+			_, _, err := newRegistry(t, cfg).Viewer(t.Context())
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ocsync.ErrFatal, "retrying cannot help")
+			assert.False(t, ocsync.Retryable(err))
+			var ce *Error
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "RedirectRefused", ce.Name)
+			assert.Equal(t, tt.op, ce.Operation)
+			assert.Contains(t, err.Error(), targetURL.Host, "names the location's host")
+			assert.NotContains(t, err.Error(), "q-s3cr3t", "never its query")
+			assert.Zero(t, reached.Load(), "the target receives nothing")
+		})
+	}
+}
+
+// TestCheckRedirectCombinesTheCallersPolicy: a redirect the shared policy
+// allows (a GET to the same host) is still refused by the caller's.
+func TestCheckRedirectCombinesTheCallersPolicy(t *testing.T) {
+	first, err := http.NewRequest(http.MethodGet, "https://compass.example.com/a", nil)
+	require.NoError(t, err)
+	next, err := http.NewRequest(http.MethodGet, "https://compass.example.com/b", nil)
+	require.NoError(t, err)
+	refused := errors.New("caller refuses")
+	calls := 0
+	check := checkRedirect(func(*http.Request, []*http.Request) error { calls++; return refused })
+	assert.ErrorIs(t, check(next, []*http.Request{first}), refused)
+	assert.Equal(t, 1, calls)
+	assert.NoError(t, checkRedirect(nil)(next, []*http.Request{first}))
+
+	other, err := http.NewRequest(http.MethodGet, "https://elsewhere.example.com/b", nil)
+	require.NoError(t, err)
+	assert.ErrorIs(t, check(other, []*http.Request{first}), endpoint.ErrRedirectRefused)
+	assert.Equal(t, 1, calls, "the shared policy refuses first")
+}
+
+// TestPrivateCA: a Director behind a certificate of a private authority is
+// reached when RootCAs trusts it, and refused otherwise.
+func TestPrivateCA(t *testing.T) {
+	srv := newServer(t, compasstest.Config{})
+	backend, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(backend))
+	t.Cleanup(front.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(front.Certificate())
+
+	cfg := testConfig(srv)
+	cfg.DirectorURL = front.URL + compasstest.GraphQLPath
+	cfg.TokenURL = front.URL + compasstest.TokenPath
+	cfg.MaxRetries = -1
+
+	_, _, err = newRegistry(t, cfg).Viewer(t.Context())
+	require.Error(t, err, "the system pool does not know the test authority")
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "token", ce.Operation)
+
+	cfg.RootCAs = pool
+	id, _, err := newRegistry(t, cfg).Viewer(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, compasstest.DefaultIntegrationSystemID, id)
+}
+
+// TestAnswerSizeIsBounded: an answer larger than MaxResponseBytes fails
+// the call instead of being read whole.
+func TestAnswerSizeIsBounded(t *testing.T) {
+	d := newScripted(t, func(string, int, map[string]any) string {
+		return `{"data":{"viewer":{"id":"` + strings.Repeat("x", MaxResponseBytes) + `","type":"INTEGRATION_SYSTEM"}}}`
+	})
+	_, _, err := d.registry(t, 0).Viewer(t.Context())
+	require.Error(t, err)
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "ResponseTooLarge", ce.Name)
+	assert.ErrorIs(t, err, ErrMalformed)
 }
