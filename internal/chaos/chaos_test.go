@@ -81,14 +81,7 @@ func TestChaos(t *testing.T) {
 	t.Logf("seed %d (replay with -chaos.seed=%d), %d runs", seed, seed, *flagRuns)
 	w := newWorld(t, seed)
 	defer w.close()
-
-	for run := 1; run <= *flagRuns && !t.Failed(); run++ {
-		w.run = run
-		w.chaosRun()
-		if !t.Failed() && (w.rng.IntN(3) == 0 || run == *flagRuns) {
-			w.cleanCheck()
-		}
-	}
+	w.loop(*flagRuns)
 	w.logStats()
 	for _, k := range violationKinds {
 		if n := w.stats.violations[k]; n > 0 {
@@ -97,10 +90,22 @@ func TestChaos(t *testing.T) {
 	}
 }
 
+// loop makes runs chaos runs, each followed now and then by a clean check,
+// and always after the last, until the first run with a violation.
+func (w *world) loop(runs int) {
+	for run := 1; run <= runs && !w.t.Failed(); run++ {
+		w.run = run
+		w.chaosRun()
+		if !w.t.Failed() && (w.rng.IntN(3) == 0 || run == runs) {
+			w.cleanCheck()
+		}
+	}
+}
+
 // world holds the two fakes, the test's model of the platform and what was
 // done behind the job's back.
 type world struct {
-	t    *testing.T
+	t    reporter
 	seed uint64
 	rng  *rand.Rand
 	run  int
@@ -118,9 +123,27 @@ type world struct {
 	logs        *syncBuffer
 	clock       time.Time
 	stats       stats
+	// sabotage, when set, breaks the job on purpose from run sabotageFrom
+	// on (see TestChaosDetects).
+	sabotage     sabotage
+	sabotageFrom int
 }
 
-func newWorld(t *testing.T, seed uint64) *world {
+// reporter is the part of *testing.T the world uses, so that the test of
+// the test can record violations instead of failing.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Failed() bool
+	Context() context.Context
+}
+
+// sabotage wraps the job's two sides; nil keeps them as they are.
+type sabotage func(w *world, src *openconnectors.Source, reg *compass.Registry) (ocsync.Source, ocsync.Registry)
+
+func newWorld(t reporter, seed uint64) *world {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	w := &world{t: t, seed: seed, rng: rng, marks: newMarks(), unusable: map[int64]*compasstest.Application{},
 		logs: &syncBuffer{}, clock: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
@@ -212,7 +235,14 @@ func (w *world) job(concurrency, ocPage, dirPage int, force bool, now time.Time)
 	if err != nil {
 		w.t.Fatalf("seed %d: %v", w.seed, err)
 	}
-	e, err := ocsync.NewEngine(src, reg)
+	var (
+		source   ocsync.Source   = src
+		registry ocsync.Registry = reg
+	)
+	if w.sabotage != nil && w.run >= w.sabotageFrom {
+		source, registry = w.sabotage(w, src, reg)
+	}
+	e, err := ocsync.NewEngine(source, registry)
 	if err != nil {
 		w.t.Fatalf("seed %d: %v", w.seed, err)
 	}
