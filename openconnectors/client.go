@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -201,8 +202,12 @@ func (c *Client) get(ctx context.Context, rc *resty.Client, path string, query u
 		return nil, nil, &transportError{method: method, path: path, attempts: attempts,
 			msg: c.describe(err), err: err, retryable: retryableTransport(err)}
 	}
-	c.cfg.Logger.Debug("openconnectors: response", "method", method, "path", path, "status", status,
-		"requestId", quote(c.scrub, h.Get("Elements-Request-Id")), "attempts", attempts, "elapsed", time.Since(start))
+	// Quoting makes the Scrubber rebuild after the tokens of a page were
+	// added: only when the record is written.
+	if c.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+		c.cfg.Logger.Debug("openconnectors: response", "method", method, "path", path, "status", status,
+			"requestId", quote(c.scrub, h.Get("Elements-Request-Id")), "attempts", attempts, "elapsed", time.Since(start))
+	}
 	if status != http.StatusOK {
 		apiErr := newAPIError(method, path, status, h, body, c.scrub)
 		apiErr.Attempts = attempts

@@ -29,6 +29,20 @@ func FuzzDecodeInstance(f *testing.F) {
 		if in.Element.ID < 0 {
 			t.Fatalf("negative element id %d", in.Element.ID)
 		}
+		// Strings read as encoding/json reads them.
+		var ref struct {
+			Name  any `json:"name"`
+			Token any `json:"token"`
+		}
+		if err := json.Unmarshal(data, &ref); err != nil {
+			t.Fatalf("encoding/json refuses what was decoded: %v", err)
+		}
+		if s, ok := ref.Name.(string); ok && s != in.Name {
+			t.Fatalf("name %q, encoding/json reads %q", in.Name, s)
+		}
+		if s, ok := ref.Token.(string); ok && s != in.Token.Reveal() {
+			t.Fatal("the token differs from what encoding/json reads")
+		}
 		// What decodes once decodes the same again.
 		again, err := decodeInstance(bytes.Clone(data))
 		if err != nil || !again.same(in) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
@@ -305,6 +306,15 @@ func optString(raw json.RawMessage) (string, error) {
 	case "absent", "null":
 		return "", nil
 	case "a string":
+		raw = trimJSONSpace(raw)
+		// The page was validated as a whole: a string without escapes is
+		// its bytes, when they are valid UTF-8 (encoding/json would
+		// replace invalid bytes).
+		if n := len(raw); n >= 2 && raw[n-1] == '"' {
+			if inner := raw[1 : n-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+				return string(inner), nil
+			}
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", errors.New("is not a valid JSON string")

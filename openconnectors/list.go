@@ -115,12 +115,14 @@ func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 }
 
 // register makes the Scrubber know an instance's token and the
-// Authorization value made with it (AddCredential covers the token itself).
+// Authorization value made with it. The value's other parts ("Element
+// <token>", the tenant's secrets) need no entries of their own: scrubbing
+// the token and the secrets already removes them.
 func (c *Client) register(in Instance) {
 	if in.Token == "" {
 		return
 	}
-	c.scrub.AddCredential(c.auth + ", Element " + in.Token.Reveal())
+	c.scrub.Add(in.Token.Reveal(), c.auth+", Element "+in.Token.Reveal())
 }
 
 func (c *Client) listError(page int, format string, args ...any) error {
