@@ -25,8 +25,10 @@ import (
 )
 
 var (
-	flagRuns = flag.Int("chaos.runs", 40, "how many chaos runs TestChaos makes")
+	flagRuns = flag.Int("chaos.runs", 60, "how many chaos runs TestChaos makes")
 	flagSeed = flag.Uint64("chaos.seed", 0, "the seed of TestChaos; 0 picks one (printed, to replay a failure)")
+	flagConc = flag.Int("chaos.concurrency", 0, "when set, the concurrency of every run instead of the seed's choice "+
+		"(1 makes a seed replay exactly)")
 )
 
 // Violation kinds, counted and reported.
@@ -203,6 +205,15 @@ func (w *world) trackUnusable() {
 	}
 }
 
+// concurrency draws the concurrency of a run: 1 to 8, or -chaos.concurrency.
+func (w *world) concurrency() int {
+	c := 1 + w.rng.IntN(8)
+	if *flagConc > 0 {
+		c = *flagConc
+	}
+	return c
+}
+
 // fastBackoff waits only what a server asked for.
 func fastBackoff(_ int, retryAfter time.Duration) time.Duration { return retryAfter }
 
@@ -294,7 +305,7 @@ func (w *world) chaosRun() {
 	w.plat.srv.SetEcho(w.rng.IntN(4) == 0)
 
 	pages := []int{7, 25, 200}
-	e := w.job(1+w.rng.IntN(8), pages[w.rng.IntN(3)], []int{5, 17, 200}[w.rng.IntN(3)], false, w.clock)
+	e := w.job(w.concurrency(), pages[w.rng.IntN(3)], []int{5, 17, 200}[w.rng.IntN(3)], false, w.clock)
 	cancelRoll, cancelBefore := w.rng.IntN(100), w.rng.IntN(2) == 0
 	cancelPoint := w.rng.Uint64()
 
@@ -554,7 +565,7 @@ func (w *world) cleanCheck() {
 	w.plat.repair(w.rng)
 	w.trackUnusable()
 	now := w.clock.Add(time.Hour)
-	concurrency := 1 + w.rng.IntN(8)
+	concurrency := w.concurrency()
 
 	for k := 1; ; k++ {
 		w.stats.cleanRuns++
