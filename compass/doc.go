@@ -1,25 +1,88 @@
 // Package compass keeps Compass applications in the shape ocsync asks for: it
-// implements ocsync.Registry against the Kyma Compass Director GraphQL API.
+// implements ocsync.Registry (and ocsync.Scoped, ocsync.NameKeyer and
+// ocsync.NameChecker) against the Kyma Compass Director GraphQL API.
 //
-// A Registry lists the applications that carry this job's identity label
-// (open_connectors, matched by the Director's JSON containment filter and
-// checked again on the client), and registers, updates and unregisters them.
-// Each application holds one bundle with one API definition: the Open
-// Connectors instance's OpenAPI document, its target URL and the
-// Authorization header the instance needs. A second label,
-// open_connectors_state, records a hash of every synchronised field so that
-// drift is found from the listing alone; the Director never returns the
-// stored Authorization header to an integration system.
+// # Applications
+//
+// A Registry lists the applications that carry its identity label
+// (open_connectors, matched by the Director's JSON containment filter on
+// Config.Scope and checked again on the client), and registers, updates and
+// unregisters them. Each application holds one bundle with one API
+// definition: the source's API document, its target URL and the
+// Authorization header the source needs. mapping.go holds the whole mapping
+// of an ocsync.Application to the Director's inputs, with the Director's
+// name rules (NormalizeName, ASCIIName) and limits. A second label,
+// open_connectors_state, records a hash of every synchronised field; the
+// Director never returns the stored Authorization header to an integration
+// system.
+//
+// # What a run costs
+//
+// The listing reads only what planning needs: id, name, description,
+// provider name, status and labels, without the nested bundles and API
+// definitions, whose resolvers make a page about twice as expensive. Drift
+// is found from the labels alone: a changed description, provider, status,
+// bundle name, API name, target URL, credential or document shows in the
+// state label's hashes, a missing state label makes every field an update,
+// and an identity label of an older form marks the application Incomplete
+// so that the next update rewrites it. The ids of an application's bundle
+// and API definition are read (one application query) only for an
+// application that is updated, when it is updated. The plan therefore
+// cannot show the old bundle, API or target URL values, nor see a missing
+// bundle or API definition: one is found and repaired when the application
+// is next updated, and every application is updated at least at its spec
+// refresh (daily by default). An update that finds a part missing but has
+// no spec to add it with writes what it can, leaves the state label
+// claiming no spec, and fails with ErrIncomplete; the next run then sends
+// the spec and adds the part.
+//
+// A name the plan would create is looked up first (Registry.Taken) by the
+// Director's own name label, TakenBatch names per request, so a clash with
+// an application of someone else is a conflict in the plan, costing neither
+// a download nor a refused register.
+//
+// # Answers are untrusted
+//
+// Every answer is checked for the shape the schema promises before it is
+// used. A listing is all or nothing: a null page, null data or pageInfo, a
+// null item, an item without id or name, or a last page that leaves fewer
+// applications than the Director counts fails the whole listing with an
+// error naming the page and wrapping ErrMalformed (the engine reports it as
+// ocsync.ErrListFailed, before any change). Pagination stops with an error
+// on a cursor that does not advance, any cursor seen before, an empty page
+// or an empty cursor that claims a next page, and after ceil(totalCount /
+// PageSize) + 2 pages (the slack allows for applications registered or
+// deleted by others between two pages, which shifts the Director's offset
+// cursors), never more than ocsync.MaxApplications / PageSize pages. A
+// mutation counts only when its answer holds the object written, with its
+// id (setApplicationLabel: the label's key); {"data": null}, a null field or
+// a missing id is an error. Answers are read up to MaxResponseBytes.
+//
+// # Requests
 //
 // Requests authenticate with OAuth2 client credentials (scopes
-// application:read and application:write, one token per run, fetched again only
-// when it expires or the Director answers HTTP 401) and name the tenant in a "tenant" header. Every request
-// has a timeout; queries and idempotent mutations are retried with capped,
-// jittered backoff, waiting at least what a Retry-After header on HTTP 429 or
-// 503 asks for (up to MaxRetryAfter). Errors are classified by the Director's
-// extensions.error and wrap the ocsync sentinels (ErrNotFound, ErrConflict,
-// ErrInvalidInput, ErrFatal, ErrRetryable), so callers use errors.Is and
-// errors.As with *Error.
+// application:read and application:write, one token per run, fetched again
+// only when it expires or the Director answers HTTP 401) and name the tenant
+// in a "tenant" header. Every request has a timeout. One retry loop serves
+// every call: queries and idempotent mutations are retried with
+// Config.Backoff (ocsync.RetryWait), waiting at least what a Retry-After
+// header on HTTP 429 or 503 asks for (ocsync.ParseRetryAfter); a register
+// whose outcome is uncertain (a network or server error, or a malformed
+// answer) is looked up before it is sent again, so it never happens twice;
+// adding a bundle or an API definition is never retried. No redirect is
+// followed (endpoint.CheckRedirect refuses every redirect of a POST), so no
+// body, token, tenant or client credential goes anywhere else. The default
+// transport trusts the system's certificate authorities, or Config.RootCAs.
+//
+// Errors are classified by the Director's extensions.error and wrap the
+// ocsync sentinels (ErrNotFound, ErrConflict, ErrInvalidInput, ErrFatal,
+// ErrRetryable), so callers use errors.Is and errors.As with *Error. Every
+// text a remote sent (GraphQL messages and extensions, HTTP bodies, the token
+// endpoint's error_description, network errors) is quoted through
+// Config.Scrubber, which knows the client secret, the Basic credentials,
+// every token and every application credential before it is sent, and is
+// cut to ocsync.MaxQuotedBytes: a Director that echoes a request cannot make
+// a secret reach an error or a log record.
 //
 // The Director rewrites legacy strings such as "packageID" in raw request
 // bodies. The Registry escapes one character of every such string inside

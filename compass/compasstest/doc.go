@@ -11,8 +11,9 @@
 // # Endpoints
 //
 //   - TokenURL (POST /oauth2/token): grant_type=client_credentials, client
-//     credentials in an Authorization: Basic header (form fields
-//     client_id/client_secret are accepted too) and the wanted scopes in
+//     credentials in an Authorization: Basic header, form-URL-encoded
+//     before base64 as RFC 6749 asks (form fields client_id/client_secret
+//     are accepted too) and the wanted scopes in
 //     scope. A wrong secret answers 401 invalid_client, a scope the client
 //     may not have 400 invalid_scope. Tokens are opaque and carry exactly the
 //     requested scopes (none when none were requested); they expire after
@@ -32,7 +33,8 @@
 // The fake follows the Director's observed behaviour: applications listed
 // in id order with offset cursors, page sizes 1..200 and LabelFilters ANDed
 // with JSON containment (PostgreSQL @>); registerApplication is atomic,
-// checks name uniqueness after NormalizeName, adds the labels name, managed
+// checks name uniqueness after NormalizeName (which leaves a name already in
+// "mp-…" form as it is), adds the labels name (the normalised name), managed
 // and integrationSystemID and does not validate nested inputs;
 // updateApplication resets the status to INITIAL when statusCondition is
 // omitted; updateBundle and updateAPIDefinition replace fully (a missing
@@ -44,13 +46,19 @@
 //
 // # Knobs
 //
-// Config seeds tenants, OAuth2 clients and integration systems. At run time,
+// Config seeds tenants, OAuth2 clients and integration systems;
+// Config.EchoRequests makes every error quote the request it answers
+// (Authorization and tenant headers, raw body), as a careless server might,
+// so that a client can prove it never passes an echo on. At run time,
 // SetLatency delays requests, InjectFault makes the next calls of an
 // operation fail (an HTTP status, a Director error code, or after the change
-// was committed), Requests and Calls count requests and operations, Seed
-// stores applications directly (without bundles, foreign, in formations),
-// and Application and Applications read the stored state, including the
-// spec documents and the stored Authorization headers.
+// was committed) or answer malformed (Fault.Malformed: {"data": null}, a
+// null field, null page data, a null item, a missing id, a null pageInfo,
+// or a next page claimed forever with a new cursor each time), Requests and
+// Calls count requests and operations (each aliased top-level field
+// counts), Seed stores applications directly (without bundles, foreign, in
+// formations), and Application and Applications read the stored state,
+// including the spec documents and the stored Authorization headers.
 //
 // Regenerate the GraphQL layer with go generate after the schema changes.
 package compasstest
