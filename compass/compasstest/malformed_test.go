@@ -24,7 +24,7 @@ func TestMalformedAnswers(t *testing.T) {
 		{"field null", compasstest.FieldNull, `{"data":{"applications":null}}`},
 		{"items null", compasstest.ItemsNull, `{"data":{"applications":{"data":null,"pageInfo":{"endCursor":"` + "REPLACE" + `","hasNextPage":true},"totalCount":2}}}`},
 		{"null item", compasstest.NullItem, `"data":[{"id":`},
-		{"missing id", compasstest.MissingID, `"data":[{"name":"a"}]`},
+		{"missing id", compasstest.MissingID, `"data":[{"name":"`},
 		{"page info null", compasstest.PageInfoNull, `"pageInfo":null`},
 	}
 	for _, tt := range tests {
