@@ -125,6 +125,8 @@ type world struct {
 	logs        *syncBuffer
 	clock       time.Time
 	stats       stats
+	// tokens are the instance tokens the coming run can know.
+	tokens []string
 	// sabotage, when set, breaks the job on purpose from run sabotageFrom
 	// on (see TestChaosDetects).
 	sabotage     sabotage
@@ -262,9 +264,10 @@ func (w *world) job(concurrency, ocPage, dirPage int, force bool, now time.Time)
 	return e
 }
 
-// secrets are every secret the job knows: it must show none of them.
+// secrets are every secret the job of a run can know: it must show none
+// of them. Drift calls live before each run.
 func (w *world) secrets() []string {
-	return append([]string{userSec, orgSec, compasstest.DefaultClientSecret}, w.plat.tokens...)
+	return append([]string{userSec, orgSec, compasstest.DefaultClientSecret}, w.tokens...)
 }
 
 // chaosRun is one run under drift, faults and cancellation.
@@ -292,6 +295,7 @@ func (w *world) chaosRun() {
 		}
 	}
 	w.trackUnusable()
+	w.tokens = w.plat.live()
 
 	runSeed := w.rng.Uint64()
 	rate := []float64{0, 0.02, 0.05, 0.1, 0.2}[w.rng.IntN(5)]
@@ -527,7 +531,7 @@ func (w *world) checkInvariants(before observation) {
 		}
 	}
 	for _, app := range all {
-		if text := fmt.Sprint(app.Labels); len(leaks(w.plat.tokens, text)) > 0 {
+		if text := fmt.Sprint(app.Labels); len(leaks(w.tokens, text)) > 0 {
 			w.violation(vSecret, "a label of %s holds an instance token", app.Name)
 		}
 	}
@@ -564,6 +568,7 @@ func (w *world) cleanCheck() {
 	w.stats.cleanChecks++
 	w.plat.repair(w.rng)
 	w.trackUnusable()
+	w.tokens = append(w.tokens, w.plat.live()...)
 	now := w.clock.Add(time.Hour)
 	concurrency := w.concurrency()
 

@@ -122,8 +122,29 @@ type platform struct {
 	instances map[int64]*instance
 	nextID    int64
 	revision  int64
-	// tokens holds every token ever served, for the secret scan.
-	tokens []string
+	// retired holds the tokens replaced or removed since the last call of
+	// live: the Director may still hold them.
+	retired []string
+}
+
+// live returns the tokens the platform serves and those retired since the
+// last call: every instance token the job of the coming run can know.
+func (p *platform) live() []string {
+	tokens := p.retired
+	p.retired = nil
+	for _, in := range p.instances {
+		if in.Token != "" {
+			tokens = append(tokens, in.Token)
+		}
+	}
+	return tokens
+}
+
+// retire remembers the token of in before it changes or goes.
+func (p *platform) retire(in *instance) {
+	if in.Token != "" {
+		p.retired = append(p.retired, in.Token)
+	}
 }
 
 func newPlatform(rng *rand.Rand, n int, pinned ...int64) *platform {
@@ -147,9 +168,7 @@ func (p *platform) token(rng *rand.Rand) string {
 	for i := range b {
 		b[i] = byte(rng.UintN(256))
 	}
-	t := base64.StdEncoding.EncodeToString(b) // has '+', '/' and '=' now and then
-	p.tokens = append(p.tokens, t)
-	return t
+	return base64.StdEncoding.EncodeToString(b) // has '+', '/' and '=' now and then
 }
 
 func (p *platform) bump() int64 {
@@ -270,6 +289,7 @@ func (p *platform) drift(rng *rand.Rand) string {
 	case 1:
 		if len(p.instances) > 45 {
 			if in := p.pick(rng, nil); in != nil {
+				p.retire(in)
 				delete(p.instances, in.ID)
 				p.srv.Remove(in.ID)
 				return "delete"
@@ -282,6 +302,7 @@ func (p *platform) drift(rng *rand.Rand) string {
 		}
 	case 3:
 		if in := p.pick(rng, func(in *instance) bool { return !in.unusable() }); in != nil {
+			p.retire(in)
 			in.Token = p.token(rng)
 			p.push(in)
 			return "rotate token"
@@ -321,6 +342,7 @@ func (p *platform) drift(rng *rand.Rand) string {
 		}
 	case 10:
 		if in := p.pick(rng, func(in *instance) bool { return !in.unusable() }); in != nil {
+			p.retire(in)
 			in.Token = ""
 			p.push(in)
 			return "make unusable"
