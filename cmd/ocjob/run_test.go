@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -625,4 +626,42 @@ func TestApproveExactlyTheReviewedDeletions(t *testing.T) {
 	again := f.run(t, nil, "-approve", current)
 	assert.Equal(t, job.ExitOK, again.code, "stdout: %s", again.stdout)
 	assert.NotContains(t, again.stdout, "Deletions digest")
+}
+
+func TestRunTimeout(t *testing.T) {
+	t.Run("no change starts after it", func(t *testing.T) {
+		f := newFixture(t, 5)
+		// Each document takes longer than a fifth of the run timeout; one
+		// change at a time, so the timeout passes with creates left.
+		f.oc.AddFault(octest.EndpointDocs, octest.Fault{Latency: 400 * time.Millisecond})
+		r := f.run(t, func(doc map[string]any) {
+			doc["sync"] = map[string]any{"concurrency": 1, "runTimeout": "1s"}
+		}, "-output", "json")
+		require.Equal(t, job.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
+		doc := decodeDocument(t, r.stdout)
+		assert.Positive(t, doc.Summary.NotStarted)
+		assert.Equal(t, 5, doc.Summary.Created+doc.Summary.Failed+doc.Summary.NotStarted)
+		assert.Len(t, f.appNames(), doc.Summary.Created)
+		assert.Equal(t, doc.Summary.Created, f.cp.Calls("registerApplication"), "no create started after the timeout")
+		assert.Contains(t, strings.Join(doc.Errors, "\n"), "run deadline passed")
+		assert.Contains(t, r.stderr, "the run timeout passed: changes not started are left to the next run")
+
+		// The next run does what was left.
+		f.oc.ClearFaults()
+		next := f.run(t, nil)
+		require.Equal(t, job.ExitOK, next.code, "stderr: %s", next.stderr)
+		assert.Len(t, f.appNames(), 5)
+	})
+	t.Run("listing outlasts it", func(t *testing.T) {
+		f := newFixture(t, 3)
+		f.oc.AddFault(octest.EndpointInstances, octest.Fault{Latency: time.Hour})
+		r := f.run(t, func(doc map[string]any) {
+			doc["sync"] = map[string]any{"runTimeout": "300ms"}
+		}, "-output", "json")
+		require.Equal(t, job.ExitFailed, r.code, "stderr: %s", r.stderr)
+		doc := decodeDocument(t, r.stdout)
+		require.NotEmpty(t, doc.Errors)
+		assert.Contains(t, doc.Errors[0], "the run timeout passed while listing")
+		assert.Empty(t, f.appNames())
+	})
 }

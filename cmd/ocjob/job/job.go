@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,66 +60,48 @@ func (o Options) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// NewEngine maps cfg to the library values and builds the engine they
-// describe: an openconnectors.Source over the configured tenant, a
-// compass.Registry of the same scope (the Open Connectors host as
-// configured and sync.owner), both sharing opts.Scrubber, put together by
-// ocsync.NewEngine with the sync settings. The run's deadline is
-// sync.runTimeout from now: build the engine right before running it. It
-// sends no request. Every error wraps config.ErrInvalid, as a *config.Error
-// per problem naming the configuration key, with the library's error
-// (an *ocsync.FieldError, or one wrapping ocsync.ErrScopeMismatch) kept in
-// its chain for errors.Is and errors.As.
+// NewEngine builds the engine cfg describes from the library values the
+// configuration layer makes of it (config.Config.OpenConnectorsConfig,
+// SourceOptions, CompassConfig): an openconnectors.Source over the
+// configured tenant and a compass.Registry of the same scope (the Open
+// Connectors host as configured, and sync.owner), both sharing
+// opts.Scrubber, put together by ocsync.NewEngine with the sync settings.
+// The run's deadline is sync.runTimeout from now: build the engine right
+// before running it. It sends no request. Every error wraps
+// config.ErrInvalid as a *config.Error naming the section (none for the
+// source's options and the engine), with the
+// library's error (*ocsync.FieldError values, or one wrapping
+// ocsync.ErrScopeMismatch) kept in its chain for errors.Is and errors.As;
+// config.Load has already reported such problems key by key, so only a
+// Config made by hand gets here with them.
 func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 	if cfg == nil {
 		return nil, &config.Error{Problem: "no configuration"}
 	}
 	log := opts.logger()
-	client, err := openconnectors.NewClient(openconnectors.Config{
-		Host:               cfg.OpenConnectors.BaseURL,
-		UserSecret:         cfg.OpenConnectors.UserSecret,
-		OrganizationSecret: cfg.OpenConnectors.OrganizationSecret,
-		Tags:               cfg.OpenConnectors.Tags,
-		PageSize:           cfg.OpenConnectors.PageSize,
-		MaxSpecBytes:       cfg.OpenConnectors.MaxSpecBytes,
-		Timeout:            cfg.OpenConnectors.Timeout,
-		HTTPClient:         opts.HTTPClient,
-		RootCAs:            cfg.OpenConnectors.RootCAs,
-		Scrubber:           opts.Scrubber,
-		Logger:             log.With(slog.String("component", "openconnectors")),
-	})
+	occ := cfg.OpenConnectorsConfig()
+	occ.HTTPClient, occ.Scrubber = opts.HTTPClient, opts.Scrubber
+	occ.Logger = log.With(slog.String("component", "openconnectors"))
+	client, err := openconnectors.NewClient(occ)
 	if err != nil {
-		return nil, configErrors("openConnectors", openConnectorsKeys, err)
+		return nil, libraryError("openConnectors", err)
 	}
-	src, err := openconnectors.NewSource(client, openconnectors.SourceOptions{
-		ApplicationPrefix: cfg.Compass.ApplicationPrefix,
-		Owner:             cfg.Sync.Owner,
-	})
+	src, err := openconnectors.NewSource(client, cfg.SourceOptions())
 	if err != nil {
-		return nil, configErrors("compass.applicationPrefix", sourceKeys, err)
+		return nil, libraryError("", err) // compass.applicationPrefix and sync.owner
 	}
-	reg, err := compass.NewRegistry(compass.Config{
-		DirectorURL:         cfg.Compass.DirectorURL,
-		TokenURL:            cfg.Compass.TokenURL,
-		ClientID:            cfg.Compass.ClientID,
-		ClientSecret:        cfg.Compass.ClientSecret,
-		Tenant:              cfg.Compass.TenantID,
-		IntegrationSystemID: cfg.Compass.IntegrationSystemID,
-		Scope:               src.Scope(),
-		PageSize:            cfg.Compass.PageSize,
-		Timeout:             cfg.Compass.Timeout,
-		HTTPClient:          opts.HTTPClient,
-		RootCAs:             cfg.Compass.RootCAs,
-		Scrubber:            opts.Scrubber,
-		Logger:              log.With(slog.String("component", "compass")),
-	})
+	cc := cfg.CompassConfig()
+	cc.Scope = src.Scope()
+	cc.HTTPClient, cc.Scrubber = opts.HTTPClient, opts.Scrubber
+	cc.Logger = log.With(slog.String("component", "compass"))
+	reg, err := compass.NewRegistry(cc)
 	if err != nil {
-		return nil, configErrors("compass", compassKeys, err)
+		return nil, libraryError("compass", err)
 	}
 	clock := &listClock{}
 	e, err := ocsync.NewEngine(timedSource{Source: src, clock: clock}, timedRegistry{Registry: reg, clock: clock})
 	if err != nil {
-		return nil, &config.Error{Key: "sync.owner", Problem: err.Error(), Err: err}
+		return nil, libraryError("", err)
 	}
 	e.Policy = cfg.Sync.Policy
 	e.Concurrency = cfg.Sync.Concurrency
@@ -137,59 +118,9 @@ func NewEngine(cfg *config.Config, opts Options) (*ocsync.Engine, error) {
 	return e, nil
 }
 
-// The configuration keys of the library fields, by library.
-var (
-	openConnectorsKeys = map[string]string{
-		"Host": "openConnectors.hostname", "UserSecret": "openConnectors.userSecret",
-		"OrganizationSecret": "openConnectors.organizationSecret", "Tags": "openConnectors.tags",
-		"PageSize": "openConnectors.pageSize", "MaxSpecBytes": "openConnectors.maxSpecBytes",
-		"Timeout": "openConnectors.timeoutMills", "RootCAs": "openConnectors.caFile",
-	}
-	sourceKeys  = map[string]string{"ApplicationPrefix": "compass.applicationPrefix", "Owner": "sync.owner"}
-	compassKeys = map[string]string{
-		"DirectorURL": "compass.directorURL", "TokenURL": "compass.tokenUrl", "ClientID": "compass.clientID",
-		"ClientSecret": "compass.clientSecret", "Tenant": "compass.tenantId",
-		"IntegrationSystemID": "compass.integrationSystemID", "Scope.Context": "openConnectors.hostname",
-		"Scope.Owner": "sync.owner", "PageSize": "compass.pageSize", "Timeout": "compass.timeoutMills",
-		"RootCAs": "compass.caFile",
-	}
-)
-
-// configErrors turns a library's validation error into one *config.Error
-// per *ocsync.FieldError it joins, keyed by keys (a field "Tags[2]" becomes
-// "<key of Tags>[2]"), each wrapping its FieldError; anything else becomes
-// one error under section.
-func configErrors(section string, keys map[string]string, err error) error {
-	var errs []error
-	for _, e := range flatten(err) {
-		var fe *ocsync.FieldError
-		if !errors.As(e, &fe) {
-			errs = append(errs, &config.Error{Key: section, Problem: e.Error(), Err: e})
-			continue
-		}
-		name, index, _ := strings.Cut(fe.Field, "[")
-		key, ok := keys[name]
-		if !ok {
-			key = section
-		} else if index != "" {
-			key += "[" + index
-		}
-		errs = append(errs, &config.Error{Key: key, Problem: fe.Problem, Err: e})
-	}
-	return errors.Join(errs...)
-}
-
-// flatten lists the errors joined in err, recursively.
-func flatten(err error) []error {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range j.Unwrap() {
-		out = append(out, flatten(e)...)
-	}
-	return out
+// libraryError is a library's refusal of the values of one section.
+func libraryError(section string, err error) error {
+	return &config.Error{Key: section, Problem: err.Error(), Err: err}
 }
 
 // Run builds the engine of cfg and runs it once (see RunEngine).
@@ -243,6 +174,9 @@ func Sync(ctx context.Context, e *ocsync.Engine) Outcome {
 		o.Phases.List, o.Phases.Plan = listed.Sub(start), planned.Sub(listed)
 	}
 	if err != nil {
+		if !e.Deadline.IsZero() && !time.Now().Before(e.Deadline) {
+			err = &lateListError{err: err}
+		}
 		log.LogAttrs(ctx, slog.LevelError, "planning failed, nothing changed", slog.String("error", err.Error()))
 		o.Err, o.Duration = err, time.Since(start)
 		return o
@@ -275,6 +209,10 @@ func Sync(ctx context.Context, e *ocsync.Engine) Outcome {
 		return o
 	}
 	logGuard(ctx, log, plan, e.DryRun)
+	if errors.Is(err, ocsync.ErrDeadline) {
+		log.LogAttrs(ctx, slog.LevelWarn, "the run timeout passed: changes not started are left to the next run",
+			slog.Int("notStarted", rep.Summary.NotStarted), slog.Time("deadline", e.Deadline))
+	}
 	level := slog.LevelInfo
 	if ExitCode(rep, err) != ExitOK {
 		level = slog.LevelWarn
@@ -284,6 +222,16 @@ func Sync(ctx context.Context, e *ocsync.Engine) Outcome {
 		slog.Duration("duration", o.Duration))
 	return o
 }
+
+// lateListError is a failed listing after the run's deadline passed: the
+// listing error, which errors.Is also finds to be ocsync.ErrDeadline.
+type lateListError struct{ err error }
+
+func (e *lateListError) Error() string {
+	return "the run timeout passed while listing: " + e.err.Error()
+}
+func (e *lateListError) Unwrap() error        { return e.err }
+func (e *lateListError) Is(target error) bool { return target == ocsync.ErrDeadline }
 
 // logGuard tells why deletions were withheld and how to apply them.
 func logGuard(ctx context.Context, log *slog.Logger, plan *ocsync.Plan, dryRun bool) {

@@ -266,3 +266,15 @@ func TestWriteText(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestListingPastTheDeadline(t *testing.T) {
+	src, reg := world(t, 3)
+	e := engine(src, reg)
+	e.Deadline = time.Now().Add(-time.Second)
+	rep, err := job.RunEngine(context.Background(), e)
+	assert.Nil(t, rep)
+	assert.ErrorIs(t, err, ocsync.ErrDeadline)
+	assert.ErrorIs(t, err, ocsync.ErrListFailed)
+	assert.Equal(t, job.ExitFailed, job.ExitCode(rep, err))
+	assert.Contains(t, err.Error(), "the run timeout passed while listing")
+}

@@ -58,19 +58,21 @@ func newFakes(t *testing.T, n int, opts ...octest.Option) *fakes {
 	return &fakes{oc: oc, cp: cp, cfg: cfg}
 }
 
-func TestNewEngineMapsLibraryErrorsToKeys(t *testing.T) {
+// A Config made by hand with values config.Load would have refused: the
+// library's field errors stay in the chain.
+func TestNewEngineKeepsLibraryErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		edit  func(cfg *config.Config)
 		key   string
 		field string
 	}{
-		{"page size", func(cfg *config.Config) { cfg.OpenConnectors.PageSize = 500 }, "openConnectors.pageSize", "PageSize"},
-		{"empty tag", func(cfg *config.Config) { cfg.OpenConnectors.Tags = []string{"a", ""} }, "openConnectors.tags[1]", "Tags[1]"},
-		{"prefix", func(cfg *config.Config) { cfg.Compass.ApplicationPrefix = "Bad_Prefix" }, "compass.applicationPrefix", "ApplicationPrefix"},
-		{"owner", func(cfg *config.Config) { cfg.Sync.Owner = "no spaces allowed" }, "sync.owner", "Owner"},
-		{"integration system", func(cfg *config.Config) { cfg.Compass.IntegrationSystemID = "not-a-uuid" }, "compass.integrationSystemID", "IntegrationSystemID"},
-		{"compass page size", func(cfg *config.Config) { cfg.Compass.PageSize = 201 }, "compass.pageSize", "PageSize"},
+		{"page size", func(cfg *config.Config) { cfg.OpenConnectors.PageSize = 500 }, "openConnectors", "PageSize"},
+		{"empty tag", func(cfg *config.Config) { cfg.OpenConnectors.Tags = []string{"a", ""} }, "openConnectors", "Tags[1]"},
+		{"prefix", func(cfg *config.Config) { cfg.Compass.ApplicationPrefix = "Bad_Prefix" }, "", "ApplicationPrefix"},
+		{"owner", func(cfg *config.Config) { cfg.Sync.Owner = "no spaces allowed" }, "", "Owner"},
+		{"integration system", func(cfg *config.Config) { cfg.Compass.IntegrationSystemID = "not-a-uuid" }, "compass", "IntegrationSystemID"},
+		{"compass page size", func(cfg *config.Config) { cfg.Compass.PageSize = 201 }, "compass", "PageSize"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
