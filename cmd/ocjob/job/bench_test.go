@@ -463,10 +463,11 @@ func drift(oc *octest.Server, n int) (renames, removes, adds, rotations int) {
 //
 // Each op gets a new platform, synced without latency before the drift is
 // applied. Every change has a known minimal cost: a create is a spec fetch
-// and registerApplication; a rename a spec fetch, updateApplication,
-// updateAPIDefinition (without the spec, which did not change) and the
-// state label; a new token a spec fetch, updateBundle and the state label;
-// a removal unregisterApplication. The round-trip lower bound is
+// and registerApplication; a rename a spec fetch, the pending state label,
+// updateApplication, updateAPIDefinition (without the spec, which did not
+// change) and the state label; a new token a spec fetch, the pending state
+// label, updateBundle and the state label; a removal unregisterApplication.
+// (Each update also reads its application's ids, a query.) The round-trip lower bound is
 //
 //	bound = L × (ceil(N₀/pageSize) + 1 + ceil(N₁/pageSize) + ceil(R/concurrency))
 //
@@ -489,7 +490,7 @@ func BenchmarkDriftSync(b *testing.B) {
 
 			updates := renames + rotations
 			expectPlan(b, m.report, adds, updates, removes, n-renames-removes-rotations)
-			wantDirectorOps := adds + 3*renames + 2*rotations + removes
+			wantDirectorOps := adds + 4*renames + 3*rotations + removes
 			wantFetches := adds + updates
 			changes := adds + updates + removes
 			if m.mutations != changes || m.directorOps != wantDirectorOps || m.specFetches != wantFetches || m.appsChanged != changes || m.report.Plan.Mutations() != changes {
