@@ -53,3 +53,23 @@ func BenchmarkSpecRefreshDay(b *testing.B) {
 	b.ReportMetric(float64(n), "docs-unspread-max/run")
 	b.ReportMetric(float64(n)*float64(period)/float64(interval), "docs-ideal/run")
 }
+
+// BenchmarkScrubber registers the secrets of 10 000 instances and scrubs
+// one log line per iteration, with a token in it; adding one more credential
+// per iteration shows that Add does not rebuild anything.
+func BenchmarkScrubber(b *testing.B) {
+	s := ocsync.NewScrubber()
+	for i := range 10_000 {
+		s.AddCredential(fmt.Sprintf("User u-secret, Organization o-secret, Element tok-%06d+/=", i))
+	}
+	line := "change failed: compass: updateBundle: InvalidData: Invalid data BundleUpdateInput [defaultInstanceAuth=" +
+		"User u-secret, Organization o-secret, Element tok-004711+/=] (HTTP 200) while applying oc-4711 at " + time.Now().String()
+	i := 0
+	for b.Loop() {
+		i++
+		s.AddCredential(fmt.Sprintf("User u-secret, Organization o-secret, Element new-%06d+/=", i))
+		if out := s.Scrub(line); len(out) == len(line) {
+			b.Fatal("nothing scrubbed")
+		}
+	}
+}

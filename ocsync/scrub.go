@@ -29,10 +29,20 @@ const Scrubbed = "[redacted]"
 // shared by every client of a run knows them all. It is safe for concurrent
 // use; a nil *Scrubber scrubs nothing.
 type Scrubber struct {
-	mu       sync.RWMutex
-	secrets  map[string]struct{}
-	replacer *strings.Replacer // nil when it must be rebuilt
+	mu    sync.RWMutex
+	known map[string]struct{}
+	// The secret forms by their last bytes: each form under the suffix of
+	// the longest of suffixLengths it can hold. Many secrets share a long
+	// prefix (every composed Authorization value starts alike) but hardly
+	// a suffix, so the lists stay short: Add costs only its own forms
+	// however many secrets are known, and Scrub looks each position of the
+	// text up once per suffix length.
+	bySuffix [len(suffixLengths)]map[string][]string
 }
+
+// suffixLengths index the secret forms, longest first; the last is
+// MinScrubLength.
+var suffixLengths = [...]int{16, 8, MinScrubLength}
 
 // NewScrubber returns a Scrubber that knows secrets.
 func NewScrubber(secrets ...string) *Scrubber {
@@ -49,26 +59,36 @@ func (s *Scrubber) Add(secrets ...string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.secrets == nil {
-		s.secrets = map[string]struct{}{}
+	if s.known == nil {
+		s.known = map[string]struct{}{}
+		for i := range s.bySuffix {
+			s.bySuffix[i] = map[string][]string{}
+		}
 	}
 	for _, v := range secrets {
+		if _, ok := s.known[v]; ok {
+			continue // and so are its other forms
+		}
 		for _, form := range encodings(v) {
-			if len(form) < MinScrubLength {
+			if _, ok := s.known[form]; ok || len(form) < MinScrubLength {
 				continue
 			}
-			if _, ok := s.secrets[form]; !ok {
-				s.secrets[form] = struct{}{}
-				s.replacer = nil
+			s.known[form] = struct{}{}
+			for i, n := range suffixLengths {
+				if len(form) >= n {
+					key := form[len(form)-n:]
+					s.bySuffix[i][key] = append(s.bySuffix[i][key], form)
+					break
+				}
 			}
 		}
 	}
 }
 
 // AddCredential registers an Authorization header value such as "User u,
-// Organization o, Element t" or "Basic dXNlcjpwdw==": the whole value, each
-// comma-separated part, and each part's parameter after its scheme word, so
-// that an echo of any one of them is scrubbed too.
+// Organization o, Element t" or "Basic dXNlcjpwdw==": the whole value, and
+// each comma-separated part's parameter after its scheme word (a part
+// without one whole), so that an echo of any one of them is scrubbed too.
 func (s *Scrubber) AddCredential(value string) {
 	if s == nil || value == "" {
 		return
@@ -76,10 +96,10 @@ func (s *Scrubber) AddCredential(value string) {
 	s.Add(value)
 	for part := range strings.SplitSeq(value, ",") {
 		part = strings.TrimSpace(part)
-		s.Add(part)
 		if _, param, ok := strings.Cut(part, " "); ok {
-			s.Add(strings.TrimSpace(param))
+			part = strings.TrimSpace(param)
 		}
+		s.Add(part)
 	}
 }
 
@@ -149,50 +169,53 @@ func utf16(r rune) []uint16 {
 	return []uint16{uint16(0xd800 + (r>>10)&0x3ff), uint16(0xdc00 + r&0x3ff)}
 }
 
-// Scrub returns text with every known secret replaced by Scrubbed. Longer
-// secrets are replaced first, so a secret that contains another is removed
-// whole.
+// Scrub returns text with every known secret replaced by Scrubbed. Where
+// occurrences of secrets overlap, the whole stretch they cover is replaced,
+// so no part of a secret is left.
 func (s *Scrubber) Scrub(text string) string {
-	if s == nil || text == "" {
+	if s == nil || len(text) < MinScrubLength {
 		return text
 	}
 	s.mu.RLock()
-	r := s.replacer
-	empty := len(s.secrets) == 0
+	var spans [][2]int // [start, end) of each occurrence, by end
+	if len(s.known) > 0 {
+		for end := MinScrubLength; end <= len(text); end++ {
+			for i, n := range suffixLengths {
+				if end >= n {
+					spans = occurrences(spans, text, end, s.bySuffix[i][text[end-n:end]])
+				}
+			}
+		}
+	}
 	s.mu.RUnlock()
-	if empty {
+	if len(spans) == 0 {
 		return text
 	}
-	if r == nil {
-		r = s.build()
+	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+	var b strings.Builder
+	b.Grow(len(text))
+	last := 0
+	for i := 0; i < len(spans); {
+		start, end := spans[i][0], spans[i][1]
+		for i++; i < len(spans) && spans[i][0] < end; i++ {
+			end = max(end, spans[i][1])
+		}
+		b.WriteString(text[last:start])
+		b.WriteString(Scrubbed)
+		last = end
 	}
-	return r.Replace(text)
+	b.WriteString(text[last:])
+	return b.String()
 }
 
-func (s *Scrubber) build() *strings.Replacer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.replacer != nil {
-		return s.replacer
-	}
-	keys := make([]string, 0, len(s.secrets))
-	for k := range s.secrets {
-		keys = append(keys, k)
-	}
-	// strings.Replacer takes the first matching pair at each position, in
-	// argument order: longest first.
-	slices.SortFunc(keys, func(a, b string) int {
-		if d := len(b) - len(a); d != 0 {
-			return d
+// occurrences appends the spans of the candidates that end at end in text.
+func occurrences(spans [][2]int, text string, end int, candidates []string) [][2]int {
+	for _, c := range candidates {
+		if n := len(c); n <= end && text[end-n:end] == c {
+			spans = append(spans, [2]int{end - n, end})
 		}
-		return strings.Compare(a, b)
-	})
-	pairs := make([]string, 0, 2*len(keys))
-	for _, k := range keys {
-		pairs = append(pairs, k, Scrubbed)
 	}
-	s.replacer = strings.NewReplacer(pairs...)
-	return s.replacer
+	return spans
 }
 
 // Quote returns a remote's text scrubbed and cut to at most MaxQuotedBytes
