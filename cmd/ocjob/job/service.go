@@ -18,8 +18,15 @@ const (
 	// ShutdownTimeout bounds how long the HTTP server waits for open
 	// requests when the service stops.
 	ShutdownTimeout = 5 * time.Second
-	// readHeaderTimeout bounds reading a request's header.
+	// readHeaderTimeout bounds reading a request's header, readTimeout the
+	// whole request, writeTimeout writing an answer, idleTimeout a kept-alive
+	// connection between two requests.
 	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	// maxHeaderBytes bounds a request's header.
+	maxHeaderBytes = 16 << 10
 	// maxScrapesInFlight bounds concurrent /metrics requests.
 	maxScrapesInFlight = 4
 )
@@ -162,6 +169,10 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 	}
 	ctx, cancel := context.WithCancel(ctx)
