@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
@@ -419,6 +420,9 @@ func (w *world) afterListingFailure(before observation, err error) {
 	if !errors.Is(err, ocsync.ErrListFailed) {
 		w.violation(vInconsistent, "plan failed without ErrListFailed: %v", err)
 	}
+	if code := job.ExitCode(nil, err); code != job.ExitFailed {
+		w.violation(vInconsistent, "a failed listing exits %d, want %d", code, job.ExitFailed)
+	}
 	if n := mutationsSince(before.mutations, w.dir.mutationCalls()); n > 0 {
 		w.violation(vListing, "%d mutations in a run whose listing failed", n)
 	}
@@ -438,6 +442,9 @@ func (w *world) afterApply(plan *ocsync.Plan, rep *ocsync.Report, err error, can
 	}
 	if rep == nil {
 		return
+	}
+	if got, want := job.ExitCode(rep, err), exitCode(rep, err, cancelled); got != want {
+		w.violation(vInconsistent, "exit code %d, want %d for %s (error %v)", got, want, rep.Summary, err)
 	}
 	w.stats.notStarted += rep.Summary.NotStarted
 	w.stats.failedItems += rep.Summary.Failed
@@ -476,6 +483,22 @@ func (w *world) afterApply(plan *ocsync.Plan, rep *ocsync.Report, err error, can
 	}
 	w.clearMarks()
 	w.scanSecrets(rep, err)
+}
+
+// exitCode is the exit code the README gives a run's outcome: 1 for a fatal
+// error, 3 when items failed, conflicted, were unusable or were left by a
+// cancellation, 4 when only the guard withheld deletions, 0 otherwise.
+func exitCode(rep *ocsync.Report, err error, cancelled bool) int {
+	s := rep.Summary
+	switch {
+	case errors.Is(err, ocsync.ErrFatal):
+		return job.ExitFailed
+	case s.Failed+s.Conflicts+s.Unusable+s.NotStarted > 0 || (cancelled && errors.Is(err, context.Canceled)):
+		return job.ExitItemsFailed
+	case s.Withheld > 0:
+		return job.ExitGuard
+	}
+	return job.ExitOK
 }
 
 // instanceOf returns the instance an application name stands for, if it
