@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 
 	cfg, err := config.Load(ctx, f.config, env)
 	if err != nil {
-		for _, e := range flatten(err) {
+		for _, e := range config.Leaves(err) {
 			fmt.Fprintln(stderr, "ocjob:", e)
 		}
 		if f.output == outputJSON {
@@ -222,7 +222,7 @@ type document struct {
 // error strings pass through scrubber (nil: none).
 func writeJSON(stdout, stderr io.Writer, scrubber *ocsync.Scrubber, rep *ocsync.Report, err error, code int) {
 	doc := document{Version: buildVersion(), Report: rep, ExitCode: code}
-	for _, e := range flatten(err) {
+	for _, e := range config.Leaves(err) {
 		doc.Errors = append(doc.Errors, scrubber.Scrub(e.Error()))
 	}
 	enc := json.NewEncoder(stdout)
@@ -230,22 +230,6 @@ func writeJSON(stdout, stderr io.Writer, scrubber *ocsync.Scrubber, rep *ocsync.
 	if eerr := enc.Encode(doc); eerr != nil {
 		fmt.Fprintln(stderr, "ocjob: writing the JSON document:", eerr)
 	}
-}
-
-// flatten lists the errors joined in err, recursively; nil gives none.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range j.Unwrap() {
-		out = append(out, flatten(e)...)
-	}
-	return out
 }
 
 // buildVersion is the -ldflags version, else the module version, else the

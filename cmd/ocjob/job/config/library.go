@@ -111,7 +111,7 @@ func libraryProblems(cfg *Config, reported map[string]bool) []error {
 		{"compass", sourceKeys, cfg.SourceOptions().Validate()},
 		{"compass", compassKeys, cfg.CompassConfig().Validate()},
 	} {
-		for _, e := range leaves(lib.err) {
+		for _, e := range Leaves(lib.err) {
 			ce := mapFieldError(lib.section, lib.keys, e)
 			if reported[ce.Key] {
 				continue
@@ -142,8 +142,9 @@ func mapFieldError(section string, keys map[string]libraryKey, err error) *Error
 	return &Error{Key: k.key, Problem: k.prefix + fe.Problem, Err: err}
 }
 
-// leaves lists the errors joined in err, recursively; none for nil.
-func leaves(err error) []error {
+// Leaves lists the errors joined in err (by errors.Join, recursively), each
+// one a problem of its own; none for nil.
+func Leaves(err error) []error {
 	if err == nil {
 		return nil
 	}
@@ -153,7 +154,7 @@ func leaves(err error) []error {
 	}
 	var out []error
 	for _, e := range j.Unwrap() {
-		out = append(out, leaves(e)...)
+		out = append(out, Leaves(e)...)
 	}
 	return out
 }
