@@ -11,7 +11,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
 // Defaults of the optional keys.
@@ -19,14 +21,16 @@ const (
 	// DefaultPath is where ocjob looks for its configuration file.
 	DefaultPath = "/config/config.json"
 	// DefaultTimeout applies to each call to Compass or Open Connectors when
-	// timeoutMills is absent or 0.
-	DefaultTimeout = 5000 * time.Millisecond
-	// DefaultPageSize is the page size of both listings.
-	DefaultPageSize = 200
+	// timeoutMills is absent or 0: the clients' own default.
+	DefaultTimeout = openconnectors.DefaultTimeout
+	// DefaultPageSize is the page size of both listings, the clients' own
+	// default.
+	DefaultPageSize = openconnectors.DefaultPageSize
 	// MaxPageSize is the largest page size either API accepts.
-	MaxPageSize = 200
-	// DefaultMaxSpecBytes is the largest spec document accepted (16 MiB).
-	DefaultMaxSpecBytes = 16 << 20
+	MaxPageSize = min(openconnectors.MaxPageSize, compass.MaxPageSize)
+	// DefaultMaxSpecBytes is the largest spec document accepted (16 MiB),
+	// the Open Connectors client's default.
+	DefaultMaxSpecBytes = openconnectors.DefaultMaxSpecBytes
 	// DefaultConcurrency is how many changes are applied at once.
 	DefaultConcurrency = ocsync.DefaultConcurrency
 	// MaxConcurrency is the largest accepted sync.concurrency.

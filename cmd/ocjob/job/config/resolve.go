@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
@@ -58,7 +59,7 @@ func (f *file) resolve() (*Config, []error) {
 		ApplicationPrefix:   c.ApplicationPrefix,
 		IntegrationSystemID: c.IntegrationSystemID,
 		Timeout:             timeout(&errs, "compass.timeoutMills", c.TimeoutMills),
-		PageSize:            int(intIn(&errs, "compass.pageSize", c.PageSize, DefaultPageSize, 1, MaxPageSize)),
+		PageSize:            int(intIn(&errs, "compass.pageSize", c.PageSize, compass.DefaultPageSize, 1, compass.MaxPageSize)),
 		CAFile:              c.CAFile,
 		RootCAs:             certPool(&errs, "compass.caFile", c.CAFile),
 	}
@@ -76,7 +77,7 @@ func (f *file) resolve() (*Config, []error) {
 		UserSecret:         ocsync.Secret(o.UserSecret),
 		Tags:               o.Tags,
 		Timeout:            timeout(&errs, "openConnectors.timeoutMills", o.TimeoutMills),
-		PageSize:           int(intIn(&errs, "openConnectors.pageSize", o.PageSize, DefaultPageSize, 1, MaxPageSize)),
+		PageSize:           int(intIn(&errs, "openConnectors.pageSize", o.PageSize, openconnectors.DefaultPageSize, 1, openconnectors.MaxPageSize)),
 		MaxSpecBytes:       intIn(&errs, "openConnectors.maxSpecBytes", o.MaxSpecBytes, DefaultMaxSpecBytes, 1, maxSpecBytes),
 		CAFile:             o.CAFile,
 		RootCAs:            certPool(&errs, "openConnectors.caFile", o.CAFile),
