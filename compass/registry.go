@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
@@ -26,10 +27,11 @@ import (
 // one tenant that carry this Registry's identity label (Config.Scope). It is
 // safe for concurrent use.
 type Registry struct {
-	cfg    Config
-	client graphql.Client
-	tokens *tokenSource
-	scrub  *ocsync.Scrubber
+	cfg     Config
+	client  graphql.Client
+	tokens  *tokenSource
+	scrub   *ocsync.Scrubber
+	retries atomic.Int64
 }
 
 var (
@@ -226,8 +228,13 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 		if werr := sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("compass: %s: %w (last failure: %v)", op, werr, err)
 		}
+		r.retries.Add(1)
 	}
 }
+
+// Retries returns how many Director requests were retried so far (one per
+// retry, after the first attempt).
+func (r *Registry) Retries() int64 { return r.retries.Load() }
 
 func (r *Registry) logCall(ctx context.Context, op string, attempt int, d time.Duration, err error) {
 	attrs := []slog.Attr{slog.String("operation", op), slog.Int("attempt", attempt), slog.Duration("duration", d)}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -40,6 +41,7 @@ type Client struct {
 	auth    string
 	scrub   *ocsync.Scrubber
 	now     func() time.Time
+	retries atomic.Int64
 }
 
 // NewClient validates cfg (see Config.Validate), applies defaults and
@@ -117,6 +119,10 @@ func redirectPolicy(theirs func(*http.Request, []*http.Request) error) func(*htt
 		return nil
 	}
 }
+
+// Retries returns how many requests were retried so far (one per retry,
+// after the first attempt).
+func (c *Client) Retries() int64 { return c.retries.Load() }
 
 // BaseURL returns the base URL of the platform API, for example
 // https://api.openconnectors.us10.ext.hana.ondemand.com/elements/api-v2.
@@ -256,6 +262,7 @@ func (c *Client) logRetry(resp *resty.Response, err error) {
 	if resp == nil || resp.Request == nil || resp.Request.Attempt > c.cfg.MaxRetries {
 		return
 	}
+	c.retries.Add(1)
 	path := ""
 	if raw := resp.Request.RawRequest; raw != nil {
 		path = strings.TrimPrefix(raw.URL.Path, BasePath)

@@ -119,6 +119,10 @@ func (s *Source) Scope() ocsync.Scope {
 	return ocsync.Scope{Context: s.client.Context(), Owner: s.opts.Owner}
 }
 
+// Retries returns how many platform requests the Source's client retried so
+// far (see Client.Retries).
+func (s *Source) Retries() int64 { return s.client.Retries() }
+
 // Applications lists the instances and maps each to an application (see
 // Source.Application). A failed listing is returned as it is (the engine
 // reports it as ocsync.ErrListFailed), never with a partial list.

@@ -193,7 +193,7 @@ func (r *runner) once(ctx context.Context) int {
 		}
 	}
 
-	m := job.RunMetrics{Report: o.Report, Duration: o.Duration, Phases: o.Phases, ExitCode: code, Owner: r.cfg.Sync.Owner}
+	m := job.RunMetrics{Report: o.Report, Duration: o.Duration, Phases: o.Phases, Retries: o.Retries, ExitCode: code, Owner: r.cfg.Sync.Owner}
 	if r.served != nil {
 		r.served.Observe(m)
 	}

@@ -142,6 +142,38 @@ type Outcome struct {
 	Phases Phases
 	// Duration is how long the whole run took.
 	Duration time.Duration
+	// Retries are the requests the run retried, per remote.
+	Retries Retries
+}
+
+// Retries counts the requests of one run that were retried, per remote.
+type Retries struct {
+	// OpenConnectors counts the retried platform requests.
+	OpenConnectors int64
+	// Compass counts the retried Director requests.
+	Compass int64
+}
+
+// retryCounter is a Source or Registry that counts its retries (the
+// openconnectors and compass clients do).
+type retryCounter interface{ Retries() int64 }
+
+// retriesOf reads the retry counters of e's two sides; zero for a side
+// that does not count.
+func retriesOf(e *ocsync.Engine) Retries {
+	var r Retries
+	if c, ok := e.Source.(retryCounter); ok {
+		r.OpenConnectors = c.Retries()
+	}
+	if c, ok := e.Registry.(retryCounter); ok {
+		r.Compass = c.Retries()
+	}
+	return r
+}
+
+// since is the retries counted after before.
+func (r Retries) since(before Retries) Retries {
+	return Retries{OpenConnectors: r.OpenConnectors - before.OpenConnectors, Compass: r.Compass - before.Compass}
 }
 
 // ExitCode is ExitCode(o.Report, o.Err).
@@ -159,7 +191,7 @@ func RunEngine(ctx context.Context, e *ocsync.Engine) (*ocsync.Report, error) {
 // Sync is RunEngine with the run's timings. The listing phase is measured
 // apart from planning for engines made by NewEngine; for others, Phases.List
 // covers both and Phases.Plan is zero.
-func Sync(ctx context.Context, e *ocsync.Engine) Outcome {
+func Sync(ctx context.Context, e *ocsync.Engine) (o Outcome) {
 	log := e.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -167,9 +199,11 @@ func Sync(ctx context.Context, e *ocsync.Engine) Outcome {
 	clock := clockOf(e)
 	clock.reset()
 	start := time.Now()
+	retried := retriesOf(e)
+	defer func() { o.Retries = retriesOf(e).since(retried) }()
 	plan, err := e.Plan(ctx)
 	planned := time.Now()
-	o := Outcome{Phases: Phases{List: planned.Sub(start)}}
+	o.Phases = Phases{List: planned.Sub(start)}
 	if listed := clock.last(); !listed.IsZero() && !listed.Before(start) && !listed.After(planned) {
 		o.Phases.List, o.Phases.Plan = listed.Sub(start), planned.Sub(listed)
 	}

@@ -50,6 +50,8 @@ type RunMetrics struct {
 	Duration time.Duration
 	// Phases are the durations of the run's phases.
 	Phases Phases
+	// Retries are the requests the run retried.
+	Retries Retries
 	// ExitCode is the code the run exits with.
 	ExitCode int
 	// Owner is the configured sync.owner; it becomes a grouping label so
@@ -80,6 +82,7 @@ var changeResults = []struct {
 	{"failed", func(s ocsync.Summary) int { return s.Failed }},
 	{"withheld", func(s ocsync.Summary) int { return s.Withheld }},
 	{"not_started", func(s ocsync.Summary) int { return s.NotStarted }},
+	{"unusable", func(s ocsync.Summary) int { return s.Unusable }},
 }
 
 // itemSeries are the kind and result pairs of ocjob_items that every run
@@ -95,8 +98,14 @@ var itemSeries = []struct {
 	{ocsync.KindDelete, []ocsync.Outcome{ocsync.OutcomeApplied, ocsync.OutcomeFailed, ocsync.OutcomeWithheld, ocsync.OutcomePlanned, ocsync.OutcomeNotStarted}},
 	{ocsync.KindUnchanged, []ocsync.Outcome{ocsync.OutcomeNone}},
 	{ocsync.KindConflict, []ocsync.Outcome{ocsync.OutcomeConflict}},
-	{ocsync.KindSkipped, []ocsync.Outcome{ocsync.OutcomeNone}},
+	{ocsync.KindSkipped, []ocsync.Outcome{ocsync.OutcomeNone, ocsync.OutcomeUnusable}},
 }
+
+// The remote label values of ocjob_last_run_retries.
+const (
+	remoteOpenConnectors = "openconnectors"
+	remoteCompass        = "compass"
+)
 
 // The phase label values of ocjob_phase_duration_seconds.
 const (
@@ -125,6 +134,7 @@ type Metrics struct {
 	changes     *prometheus.GaugeVec
 	items       *prometheus.GaugeVec
 	phases      *prometheus.GaugeVec
+	retries     *prometheus.GaugeVec
 	lastSuccess prometheus.Gauge
 	runs        *prometheus.CounterVec // nil unless service metrics
 	hasSuccess  bool                   // lastSuccess is registered
@@ -152,10 +162,13 @@ func NewMetrics() *Metrics {
 		phases: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "ocjob_phase_duration_seconds", Help: "How long each phase of the last run took (list, plan, apply); 0 when it did not run.",
 		}, []string{"phase"}),
+		retries: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ocjob_last_run_retries", Help: "Requests the last run retried, by remote (openconnectors, compass).",
+		}, []string{"remote"}),
 		lastSuccess: gauge("ocjob_last_success_timestamp_seconds",
 			"When the last run that exited 0 and was not a dry run finished, in seconds since the epoch."),
 	}
-	m.Registry.MustRegister(m.lastRun, m.duration, m.exitCode, m.dryRun, m.specFetches, m.changes, m.items, m.phases)
+	m.Registry.MustRegister(m.lastRun, m.duration, m.exitCode, m.dryRun, m.specFetches, m.changes, m.items, m.phases, m.retries)
 	return m
 }
 
@@ -214,6 +227,8 @@ func (m *Metrics) Observe(r RunMetrics) {
 	m.phases.WithLabelValues(phaseList).Set(r.Phases.List.Seconds())
 	m.phases.WithLabelValues(phasePlan).Set(r.Phases.Plan.Seconds())
 	m.phases.WithLabelValues(phaseApply).Set(r.Phases.Apply.Seconds())
+	m.retries.WithLabelValues(remoteOpenConnectors).Set(float64(r.Retries.OpenConnectors))
+	m.retries.WithLabelValues(remoteCompass).Set(float64(r.Retries.Compass))
 	if m.runs != nil {
 		m.runs.WithLabelValues(strconv.Itoa(r.ExitCode)).Inc()
 	}

@@ -20,7 +20,7 @@ var phases = job.Phases{List: 700 * time.Millisecond, Plan: 50 * time.Millisecon
 
 func TestExposition(t *testing.T) {
 	rep, err := guardReport(t, false)
-	m := job.RunMetrics{Report: rep, Duration: 1500 * time.Millisecond, Phases: phases, ExitCode: job.ExitCode(rep, err), Finished: now}
+	m := job.RunMetrics{Report: rep, Duration: 1500 * time.Millisecond, Phases: phases, Retries: job.Retries{OpenConnectors: 2, Compass: 1}, ExitCode: job.ExitCode(rep, err), Finished: now}
 	golden(t, "metrics.txt", job.Exposition(m))
 
 	// A run without a plan still sets every per-run family, to zero, so

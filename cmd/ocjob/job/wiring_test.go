@@ -2,6 +2,7 @@ package job_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -128,4 +129,21 @@ func TestNewEngineScopes(t *testing.T) {
 	assert.True(t, ok)
 	assert.False(t, e.Deadline.IsZero())
 	assert.WithinDuration(t, time.Now().Add(config.DefaultRunTimeout), e.Deadline, time.Minute)
+}
+
+func TestSyncCountsRetriesPerRemote(t *testing.T) {
+	f := newFakes(t, 2)
+	f.oc.AddFault(octest.EndpointInstances, octest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", Times: 1})
+	f.oc.AddFault(octest.EndpointDocs, octest.Fault{Status: http.StatusBadGateway, RetryAfter: "0", Times: 2})
+	f.cp.InjectFault("applications", compasstest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+	e, err := job.NewEngine(f.cfg, job.Options{})
+	require.NoError(t, err)
+	o := job.Sync(context.Background(), e)
+	require.NoError(t, o.Err)
+	assert.Equal(t, job.Retries{OpenConnectors: 3, Compass: 1}, o.Retries)
+
+	// A second run counts its own retries only.
+	o = job.Sync(context.Background(), e)
+	require.NoError(t, o.Err)
+	assert.Equal(t, job.Retries{}, o.Retries)
 }
