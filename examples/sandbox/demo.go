@@ -86,6 +86,10 @@ func demoInstance(i int) octest.Instance {
 // instanceID is the id of the demo instance at position i.
 func instanceID(i int) int64 { return int64(firstID + i*idStep) }
 
+// position is the position of the demo instance with this id (the inverse
+// of instanceID).
+func position(id int64) int { return int((id - firstID) / idStep) }
+
 // demoSpec is the API document of the demo instance in: a Swagger 2.0
 // document titled after its connector, of a size that varies per instance.
 func demoSpec(in octest.Instance, i int) []byte {
@@ -98,6 +102,10 @@ func demoToken(seed string) string {
 	sum := sha256.Sum256([]byte("ocjob-sandbox:" + seed))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
+
+// reissuedToken is the token the demo instance at position i gets when the
+// platform reissues every token.
+func reissuedToken(i int) string { return demoToken(fmt.Sprintf("instance-%d-reissued", i)) }
 
 // demoInstances returns the n demo instances with their documents; the
 // broken one gets brokenSpec.

@@ -47,12 +47,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.instances, "instances", defaultInstances, fmt.Sprintf("number of demo `instances` (%d..%d)", minInstances, maxInstances))
-	fs.BoolVar(&o.serve, "serve", false, "keep the fakes running after the three runs, until interrupted")
+	fs.BoolVar(&o.serve, "serve", false, "keep the fakes running after the scenario, until interrupted")
 	fs.StringVar(&o.configPath, "config", "", "write the configuration to `file` and keep it (default: a temporary file)")
 	fs.BoolVar(&o.keepConfig, "keep-config", false, "keep the temporary configuration file on exit")
 	fs.BoolVar(&o.verbose, "v", false, "show the job's log records on stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: sandbox [flags]\n\nRuns ocjob three times against a fake Open Connectors tenant and a fake Compass Director.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: sandbox [flags]\n\nRuns ocjob nine times against a fake Open Connectors tenant and a fake Compass Director.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -111,11 +111,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "Configuration: %s\n", path)
 
 	code := exitOK
-	if _, err := sb.scenario(ctx, stdout); err != nil {
+	if outcomes, err := sb.scenario(ctx, stdout); err != nil {
 		fmt.Fprintf(stdout, "\nThe sandbox did not behave as expected:\n%v\n", err)
 		code = exitUnexpected
 	} else {
-		fmt.Fprintf(stdout, "\nAll three runs behaved as expected.\n")
+		fmt.Fprintf(stdout, "\nAll %d runs behaved as expected.\n", len(outcomes))
 	}
 
 	if o.serve && ctx.Err() == nil {

@@ -69,21 +69,23 @@ func mutations(cp *compasstest.Server) map[string]int {
 // TestSyncs runs the three steps of the scenario one by one and checks each
 // against the fakes' state.
 func TestSyncs(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{minInstances, defaultInstances} {
 		t.Run(fmt.Sprintf("%d instances", n), func(t *testing.T) {
+			t.Parallel()
 			sb := newSandbox(t, n)
 			steps := sb.steps()
-			require.Len(t, steps, 3)
+			require.Len(t, steps, 9)
 			initial, specs := demoInstances(n)
 			disabled, broken := initial[idxDisabled], initial[idxBroken]
 
 			// Run 1: creates, one skipped, one failed.
-			rep, code, err := sb.sync(t.Context())
+			rep, code, err := sb.sync(t.Context(), runOptions{})
 			require.NotNil(t, rep)
 			assert.ErrorIs(t, err, ocsync.ErrItemFailed)
 			assert.ErrorIs(t, err, ocsync.ErrInvalidSpec)
 			assert.Equal(t, job.ExitItemsFailed, code)
-			assert.Empty(t, check(steps[0], rep, code))
+			assert.Empty(t, sb.check(steps[0], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, n-2, rep.Summary.Created)
 			assert.Len(t, sb.cp.Applications(tenant), n-2)
 			assert.Equal(t, n-2, sb.cp.Calls("registerApplication"))
@@ -99,11 +101,11 @@ func TestSyncs(t *testing.T) {
 			// Run 2: no mutation, only the broken document fetched again.
 			sb.cp.ResetCounters()
 			sb.oc.ResetCounts()
-			rep, code, err = sb.sync(t.Context())
+			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NotNil(t, rep)
 			assert.ErrorIs(t, err, ocsync.ErrItemFailed)
 			assert.Equal(t, job.ExitItemsFailed, code)
-			assert.Empty(t, check(steps[1], rep, code))
+			assert.Empty(t, sb.check(steps[1], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, n-2, rep.Summary.Unchanged)
 			assert.Equal(t, 1, rep.Plan.Mutations(), "only the broken create is planned")
 			assert.Empty(t, mutations(sb.cp))
@@ -118,10 +120,10 @@ func TestSyncs(t *testing.T) {
 			explained := steps[2].prepare(sb)
 			assert.Len(t, explained, 6)
 			sb.cp.ResetCounters()
-			rep, code, err = sb.sync(t.Context())
+			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, job.ExitOK, code)
-			assert.Empty(t, check(steps[2], rep, code))
+			assert.Empty(t, sb.check(steps[2], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, ocsync.Summary{Created: 2, Updated: 3, Deleted: 1, Unchanged: n - 6, Skipped: 1, SpecFetches: 5}, rep.Summary)
 			assert.Equal(t, 2, sb.cp.Calls("registerApplication"))
 			assert.Equal(t, 1, sb.cp.Calls("unregisterApplication"))
@@ -153,7 +155,7 @@ func TestSyncs(t *testing.T) {
 
 			// A fourth run converges: nothing left to do.
 			sb.cp.ResetCounters()
-			rep, code, err = sb.sync(t.Context())
+			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, job.ExitOK, code)
 			assert.Zero(t, rep.Plan.Mutations())
@@ -171,7 +173,7 @@ func TestScenarioReportsSurprises(t *testing.T) {
 	outcomes, err := sb.scenario(t.Context(), &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "run 1:")
-	require.Len(t, outcomes, 3)
+	require.Len(t, outcomes, len(sb.steps()))
 	assert.NotEmpty(t, outcomes[0].problems)
 	assert.Contains(t, out.String(), "UNEXPECTED")
 }
@@ -193,7 +195,7 @@ func TestScenarioStopsWithoutPlan(t *testing.T) {
 func secrets(n int) []string {
 	out := []string{userSecret, organizationSecret, clientSecret}
 	for i := range n + 1 {
-		out = append(out, demoInstance(i).Token)
+		out = append(out, demoInstance(i).Token, reissuedToken(i))
 	}
 	return append(out, demoToken(fmt.Sprintf("instance-%d-rotated", idxRotated)))
 }
@@ -210,6 +212,7 @@ func configPathOf(t *testing.T, stdout string) string {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	given := filepath.Join(t.TempDir(), "given", "config.json")
 	tests := []struct {
 		name     string
@@ -217,31 +220,34 @@ func TestRun(t *testing.T) {
 		code     int
 		kept     bool
 		stdout   []string
-		stderr   string
+		stderr   []string
 		noConfig bool
 	}{
 		{name: "scenario", args: []string{"-instances", "12"}, code: exitOK,
-			stdout: []string{"=== Run 1 of 3: first sync", "=== Run 2 of 3", "=== Run 3 of 3", "All three runs behaved as expected.",
-				"営業 東京", "renamed instance", "Exit code 3, as expected.", "Exit code 0, as expected."}},
+			stdout: []string{"=== Run 1 of 9: first sync", "=== Run 2 of 9", "=== Run 3 of 9", "=== Run 9 of 9", "All 9 runs behaved as expected.",
+				"営業 東京", "renamed instance", "Exit code 3, as expected.", "Exit code 0, as expected.", "Exit code 4, as expected.",
+				"progress: ", "Deletions digest: sha256:", " -dry-run\n", " -approve sha256:", "does not match this plan's deletions",
+				"deletions applied (approved sha256:"}},
 		{name: "keep config", args: []string{"-instances", "12", "-keep-config"}, code: exitOK, kept: true},
 		{name: "given config", args: []string{"-instances", "12", "-config", given}, code: exitOK, kept: true},
-		{name: "verbose", args: []string{"-instances", "12", "-v"}, code: exitOK, stderr: "run finished"},
-		{name: "too few instances", args: []string{"-instances", "3"}, code: exitUsage, stderr: "-instances must be", noConfig: true},
-		{name: "too many instances", args: []string{"-instances", "100000"}, code: exitUsage, stderr: "-instances must be", noConfig: true},
-		{name: "argument", args: []string{"now"}, code: exitUsage, stderr: `unexpected argument "now"`, noConfig: true},
-		{name: "unknown flag", args: []string{"-fast"}, code: exitUsage, stderr: "flag provided but not defined", noConfig: true},
-		{name: "help", args: []string{"-h"}, code: exitOK, stderr: "Usage: sandbox", noConfig: true},
+		{name: "verbose", args: []string{"-instances", "12", "-v"}, code: exitOK, stderr: []string{"run finished", "msg=progress done="}},
+		{name: "too few instances", args: []string{"-instances", "3"}, code: exitUsage, stderr: []string{"-instances must be"}, noConfig: true},
+		{name: "too many instances", args: []string{"-instances", "100000"}, code: exitUsage, stderr: []string{"-instances must be"}, noConfig: true},
+		{name: "argument", args: []string{"now"}, code: exitUsage, stderr: []string{`unexpected argument "now"`}, noConfig: true},
+		{name: "unknown flag", args: []string{"-fast"}, code: exitUsage, stderr: []string{"flag provided but not defined"}, noConfig: true},
+		{name: "help", args: []string{"-h"}, code: exitOK, stderr: []string{"Usage: sandbox"}, noConfig: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var stdout, stderr bytes.Buffer
 			code := run(t.Context(), tt.args, &stdout, &stderr)
 			assert.Equal(t, tt.code, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 			for _, want := range tt.stdout {
 				assert.Contains(t, stdout.String(), want)
 			}
-			if tt.stderr != "" {
-				assert.Contains(t, stderr.String(), tt.stderr)
+			for _, want := range tt.stderr {
+				assert.Contains(t, stderr.String(), want)
 			}
 			for _, s := range secrets(defaultInstances) {
 				assert.NotContains(t, stdout.String()+stderr.String(), s)
@@ -271,6 +277,7 @@ func TestRun(t *testing.T) {
 // TestServe keeps the fakes running and runs the job by hand against them
 // with the printed configuration, as a person would with ocjob.
 func TestServe(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -299,9 +306,10 @@ func TestServe(t *testing.T) {
 	require.NoError(t, err)
 	rep, err := job.Run(t.Context(), cfg, job.Options{DryRun: true})
 	require.NoError(t, err)
-	assert.Zero(t, rep.Plan.Mutations(), "the third run converged")
+	assert.Zero(t, rep.Plan.Mutations(), "the last run converged")
+	assert.Empty(t, rep.Plan.DeletionsDigest)
 	assert.Equal(t, 1, rep.Plan.Count(ocsync.KindSkipped))
-	assert.Equal(t, minInstances-1, rep.Plan.Count(ocsync.KindUnchanged))
+	assert.Equal(t, cutOf(minInstances)-3, rep.Plan.Count(ocsync.KindUnchanged), "all but the deleted and the disabled instances below the cut")
 
 	cancel()
 	assert.Equal(t, exitOK, <-done)
