@@ -365,7 +365,7 @@ func (s *sandbox) steps() []step {
 			"content differs. (A document changed without a new updatedDate would only be noticed at the",
 			"next spec refresh, sync.specRefreshInterval, 24h by default.) The rename changes the description",
 			"and the API name, the rotated token the bundle's Authorization header, and the deleted instance's",
-			"application is unregistered (1 of " + strconv.Itoa(early) + " owned applications, well below the deletion guard's 30%).",
+			fmt.Sprintf("application is unregistered (1 of %d owned applications, well below the deletion guard's %d%%).", early, maxDeletePercent),
 		},
 		exit: job.ExitOK,
 		summary: ocsync.Summary{Created: 2, Updated: 3, Deleted: 1, Unchanged: early - 4, Skipped: 1,
