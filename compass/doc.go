@@ -25,7 +25,9 @@
 // bundle name, API name, target URL, credential or document shows in the
 // state label's hashes, a missing state label makes every field an update,
 // and an identity label of an older form marks the application Incomplete
-// so that the next update rewrites it. The ids of an application's bundle
+// so that the next update rewrites it. The description, provider name and
+// status are also read back (ocsync.Registered.ReadBack): one changed in
+// the Director by hand is written again by the next run. The ids of an application's bundle
 // and API definition are read (one application query) only for an
 // application that is updated, when it is updated. The plan therefore
 // cannot show the old bundle, API or target URL values, nor see a missing

@@ -38,6 +38,15 @@ func TestDriftFromTheSlimListing(t *testing.T) {
 				seedApp(t, srv, "oc-1", map[string]any{IdentityLabel: map[string]any{"connectorInstanceContext": testContext, "connectorInstanceID": "1"}},
 					[]map[string]any{{"name": "old", "apiDefinitions": []map[string]any{{"name": "old", "targetURL": "https://old.example.com"}}}})
 			}},
+		{name: "description edited by hand", field: ocsync.FieldDescription, tamper: func(t *testing.T, srv *compasstest.Server, id string) {
+			rawGraphQL(t, srv, `mutation($id: ID!) { updateApplication(id: $id, in: {description: "edited by hand", providerName: "SAP Open Connectors", statusCondition: CONNECTED}) { id } }`,
+				map[string]any{"id": id})
+		}},
+		{name: "status reset by hand", field: ocsync.FieldStatus, tamper: func(t *testing.T, srv *compasstest.Server, id string) {
+			// An update without statusCondition resets it to INITIAL.
+			rawGraphQL(t, srv, `mutation($id: ID!) { updateApplication(id: $id, in: {providerName: "SAP Open Connectors"}) { id } }`,
+				map[string]any{"id": id})
+		}},
 		{name: "old identity label form", field: ocsync.FieldStructure, tamper: func(t *testing.T, srv *compasstest.Server, id string) {
 			// As the original job wrote it: the instance id a number.
 			rawGraphQL(t, srv, `mutation($id: ID!, $v: Any!) { setApplicationLabel(applicationID: $id, key: "open_connectors", value: $v) { key } }`,

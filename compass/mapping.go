@@ -143,6 +143,22 @@ func truncateRunes(s string, n int) string {
 // statusOf is the status condition written for app: CONNECTED unless the
 // source says otherwise. It is sent with every update, because the
 // Director resets a missing status to INITIAL.
+// readBack lists the fields of a listed application that the Director
+// stores exactly as the Registry writes them (ocsync.Registered.ReadBack):
+// the status always, the description and the provider name unless they are
+// at their length limit, where the Registry may have cut them. A value
+// changed in the Director by hand is then written again.
+func readBack(a ocsync.Attributes) []string {
+	fields := []string{ocsync.FieldStatus}
+	if utf8.RuneCountInString(a.Description) < maxDescription {
+		fields = append(fields, ocsync.FieldDescription)
+	}
+	if utf8.RuneCountInString(a.ProviderName) < maxProvider {
+		fields = append(fields, ocsync.FieldProviderName)
+	}
+	return fields
+}
+
 func statusOf(s ocsync.Status) director.ApplicationStatusCondition {
 	if s == "" {
 		return director.ApplicationStatusConditionConnected

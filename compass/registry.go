@@ -431,6 +431,7 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 		Incomplete: !canonical,
 		Ref:        Ref{IdentityCurrent: canonical},
 	}
+	reg.ReadBack = readBack(reg.Attributes)
 	return reg, nil
 }
 

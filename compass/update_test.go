@@ -178,7 +178,10 @@ func TestUpdateMissingPartsWithoutSpec(t *testing.T) {
 			plan := ocsync.Calculate([]ocsync.Application{app}, regs, ocsync.PlanOptions{Now: fetched})
 			require.Len(t, plan.Changes, 1)
 			fields := plan.Changes[0].Fields
-			require.Equal(t, []string{ocsync.FieldCredential, ocsync.FieldDescription}, fields, "the listing cannot see the missing parts")
+			// The seeded application holds no provider name and no status:
+			// read back, they are written again too.
+			require.Equal(t, []string{ocsync.FieldCredential, ocsync.FieldDescription, ocsync.FieldProviderName, ocsync.FieldStatus}, fields,
+				"the listing cannot see the missing parts")
 			srv.ResetCounters()
 			err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, Pending: pendingOf(stored, fields...), State: stateOf(app, spec)})
 			require.ErrorIs(t, err, ErrIncomplete)

@@ -392,6 +392,14 @@ func changedFields(d *Application, r *Registered, now time.Time, refresh time.Du
 			fields = append(fields, name)
 		}
 	}
+	for _, name := range r.ReadBack {
+		want, ok := d.Attributes.value(name)
+		if ok && want != "" && !slices.Contains(fields, name) {
+			if have, _ := r.Attributes.value(name); have != want {
+				fields = append(fields, name) // changed in the target behind the sync's back
+			}
+		}
+	}
 	if specDue(r.State, d.Name, now, refresh) {
 		fields = append(fields, FieldSpec)
 	}

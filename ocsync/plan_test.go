@@ -343,3 +343,26 @@ func TestApproveDigest(t *testing.T) {
 	more = append(more, desired(42))
 	assert.Equal(t, reviewed.DeletionsDigest, ocsync.Calculate(more, syncedN(10), ocsync.PlanOptions{Now: now}).DeletionsDigest)
 }
+
+func TestCalculateRepairsValuesChangedInTheTarget(t *testing.T) {
+	d := desired(1)
+	edited := synced(d)
+	edited.Attributes.Description = "edited by hand"
+	edited.Attributes.Status = "INITIAL"
+	edited.ReadBack = []string{ocsync.FieldDescription, ocsync.FieldStatus, ocsync.FieldProviderName}
+	plan := ocsync.Calculate([]ocsync.Application{d}, []ocsync.Registered{edited}, ocsync.PlanOptions{Now: now})
+	require.Len(t, plan.Changes, 1)
+	assert.Equal(t, ocsync.KindUpdate, plan.Changes[0].Kind)
+	assert.Equal(t, []string{ocsync.FieldDescription, ocsync.FieldStatus}, plan.Changes[0].Fields)
+
+	// A field the registry does not read back is judged by the state only,
+	// and an empty desired value is never forced.
+	edited.ReadBack = nil
+	assert.Equal(t, ocsync.KindUnchanged, ocsync.Calculate([]ocsync.Application{d}, []ocsync.Registered{edited}, ocsync.PlanOptions{Now: now}).Changes[0].Kind)
+	empty := d
+	empty.Description = ""
+	same := synced(empty)
+	same.Attributes.Description = "written by the target"
+	same.ReadBack = []string{ocsync.FieldDescription}
+	assert.Equal(t, ocsync.KindUnchanged, ocsync.Calculate([]ocsync.Application{empty}, []ocsync.Registered{same}, ocsync.PlanOptions{Now: now}).Changes[0].Kind)
+}

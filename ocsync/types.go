@@ -62,6 +62,28 @@ type Attributes struct {
 	Revision string `json:"revision,omitempty"`
 }
 
+// value returns the attribute called field (one of the Field names), and
+// false for a field that is not an attribute.
+func (a *Attributes) value(field string) (string, bool) {
+	switch field {
+	case FieldDescription:
+		return a.Description, true
+	case FieldProviderName:
+		return a.ProviderName, true
+	case FieldStatus:
+		return string(a.Status), true
+	case FieldBundle:
+		return a.Bundle, true
+	case FieldAPI:
+		return a.API, true
+	case FieldTargetURL:
+		return a.TargetURL, true
+	case FieldRevision:
+		return a.Revision, true
+	}
+	return "", false
+}
+
 // Application is a desired application, as a Source describes it.
 type Application struct {
 	// Name is the application's name in the target; it identifies the
@@ -197,6 +219,14 @@ type Registered struct {
 	// Incomplete is true when the application lacks its bundle or API; the
 	// next update repairs it.
 	Incomplete bool `json:"incomplete,omitempty"`
+	// ReadBack names the Attributes fields (FieldDescription,
+	// FieldProviderName, FieldStatus, ...) whose values the Registry read
+	// from the target exactly as stored. Calculate compares them with the
+	// desired values: one changed in the target behind the sync's back (by
+	// hand, say) is written again, whatever the stored State claims. A
+	// Registry lists a field here only when the target stores it unchanged
+	// (not cut to a length limit, say), or every run would update it.
+	ReadBack []string `json:"-"`
 	// Ref is registry-specific data (such as the ids of nested objects) that
 	// the Registry needs to update the application. The engine passes it back
 	// untouched.

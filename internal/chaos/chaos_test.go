@@ -564,11 +564,6 @@ func (w *world) checkInvariants(before observation) {
 // overwritten.
 func (w *world) clearMarks() {
 	all := w.dir.snapshot()
-	for id, desc := range w.marks.description {
-		if app, ok := all[id]; !ok || app.Description != desc {
-			delete(w.marks.description, id)
-		}
-	}
 	for id := range w.marks.bundleGone {
 		if app, ok := all[id]; !ok || len(app.Bundles) > 0 {
 			delete(w.marks.bundleGone, id)

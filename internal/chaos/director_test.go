@@ -197,12 +197,11 @@ func (d *director) graphql(ctx context.Context, query string, vars map[string]an
 // listing carries no bundles, and drift is judged from the state label. A
 // mark is cleared once the job wrote the field again.
 type marks struct {
-	description map[string]string // application id → the description written by hand
-	bundleGone  map[string]bool   // application ids whose bundle was deleted by hand
+	bundleGone map[string]bool // application ids whose bundle was deleted by hand
 }
 
 func newMarks() *marks {
-	return &marks{description: map[string]string{}, bundleGone: map[string]bool{}}
+	return &marks{bundleGone: map[string]bool{}}
 }
 
 // drift makes one change behind the job's back on an owned application
@@ -220,9 +219,6 @@ func (d *director) drift(ctx context.Context, rng *rand.Rand, m *marks, exclude 
 		desc := fmt.Sprintf("edited by hand %d", rng.IntN(1000))
 		err := d.graphql(ctx, `mutation($id: ID!, $in: ApplicationUpdateInput!) { updateApplication(id: $id, in: $in) { id } }`,
 			map[string]any{"id": app.ID, "in": map[string]any{"description": desc, "providerName": app.ProviderName, "statusCondition": app.Status}})
-		if err == nil {
-			m.description[app.ID] = desc
-		}
 		return "edit description", err
 	case 1:
 		if len(app.Bundles) == 0 {
@@ -240,7 +236,6 @@ func (d *director) drift(ctx context.Context, rng *rand.Rand, m *marks, exclude 
 		return "delete state label", d.graphql(ctx, `mutation($id: ID!, $key: String!) { deleteApplicationLabel(applicationID: $id, key: $key) { key } }`,
 			map[string]any{"id": app.ID, "key": "open_connectors_state"})
 	default:
-		delete(m.description, app.ID)
 		delete(m.bundleGone, app.ID)
 		return "unregister application", d.graphql(ctx, `mutation($id: ID!) { unregisterApplication(id: $id) { id } }`, map[string]any{"id": app.ID})
 	}
