@@ -265,12 +265,14 @@ func (st step) options(done []outcome) (runOptions, error) {
 	return o, nil
 }
 
-// Positions of the instances the later steps delete: the fifth run's
-// clean-up deletes every instance from position cut on (the instances
-// with the highest ids), the seventh run's deletes the one at position
-// lastDeleted.
+// lastDeleted is the position of the instance deleted after the review
+// (before the seventh run): one that never changed before.
 const lastDeleted = 0
 
+// cutOf is the position from which on the fifth run's clean-up deletes
+// every instance of a tenant of n (the instances with the highest ids, all
+// with an application, since cutOf(minInstances) is above idxDeleted and
+// idxDisabled).
 func cutOf(n int) int { return n / 2 }
 
 // steps returns the runs of the scenario for the sandbox's tenant.
