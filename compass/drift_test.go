@@ -55,7 +55,7 @@ func TestDriftFromTheSlimListing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			reg := newRegistry(t, testConfig(srv))
 			app := desired("1")
 			spec := testSpec(`{"openapi":"3.0.0"}`)
@@ -90,23 +90,23 @@ func TestDriftFromTheSlimListing(t *testing.T) {
 				engine.Now = func() time.Time { return now.Add(ocsync.DefaultSpecRefreshInterval + time.Hour) }
 			}
 
-			srv.ResetCounters()
+			srv.ResetCounts()
 			plan, s := run()
 			require.Len(t, plan.Changes, 1)
 			assert.Equal(t, ocsync.KindUpdate, plan.Changes[0].Kind)
 			assert.Contains(t, plan.Changes[0].Fields, tt.field)
 			assert.Equal(t, 1, s.Updated)
-			assert.Equal(t, 1, srv.Calls("application"), "the ids are read for the update only")
+			assert.Equal(t, 1, srv.Count("application"), "the ids are read for the update only")
 
 			assertStored(t, srv, app)
 			assert.Equal(t, string(spec.Data), storedSpec(t, srv, plan.Changes[0].ID))
 			stored, _ := srv.Application(compasstest.DefaultTenant, app.Name)
 			assert.Equal(t, map[string]any{"connectorInstanceContext": testContext, "connectorInstanceID": "1"}, stored.Labels[IdentityLabel])
 
-			srv.ResetCounters()
+			srv.ResetCounts()
 			_, s = run()
 			assert.Equal(t, ocsync.Summary{Unchanged: 1}, s, "converged")
-			assert.Zero(t, srv.Calls("application"), "a no-op run reads no application")
+			assert.Zero(t, srv.Count("application"), "a no-op run reads no application")
 		})
 	}
 }

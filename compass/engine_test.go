@@ -3,7 +3,6 @@ package compass
 import (
 	"testing"
 
-	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
 	"github.com/stretchr/testify/assert"
@@ -14,7 +13,7 @@ import (
 // Director: a first run creates, a second run changes nothing and costs only
 // the listing, a changed source updates, a removed one deletes.
 func TestEngineRoundTrip(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	cfg := testConfig(srv)
 	cfg.PageSize = 2
 	reg := newRegistry(t, cfg)
@@ -35,10 +34,10 @@ func TestEngineRoundTrip(t *testing.T) {
 
 	assert.Equal(t, 3, run().Created)
 
-	srv.ResetCounters()
+	srv.ResetCounts()
 	s := run()
 	assert.Equal(t, 3, s.Unchanged)
-	calls := srv.CallCounts()
+	calls := srv.Counts()
 	assert.Equal(t, 2, calls["applications"], "a no-op run reads the pages only")
 	delete(calls, "applications")
 	for op, n := range calls {

@@ -13,7 +13,7 @@ import (
 
 // Register one application in a fake Director and list it back.
 func ExampleRegistry() {
-	srv := compasstest.NewServer(compasstest.Config{})
+	srv := compasstest.NewServer()
 	defer srv.Close()
 
 	reg, err := compass.NewRegistry(compass.Config{

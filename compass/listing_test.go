@@ -31,13 +31,13 @@ func TestListingMalformedPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			reg := newRegistry(t, testConfig(srv))
 			app := desired("1")
 			spec := testSpec(`{}`)
 			require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
 
-			srv.InjectFault("applications", compasstest.Fault{Malformed: tt.kind})
+			srv.AddFault("applications", compasstest.Fault{Malformed: tt.kind, Times: 1})
 			regs, err := reg.Applications(t.Context())
 			require.Error(t, err)
 			assert.Nil(t, regs)
@@ -47,7 +47,7 @@ func TestListingMalformedPages(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 
 			// Through the engine: a failed listing, nothing changed.
-			srv.InjectFault("applications", compasstest.Fault{Malformed: tt.kind})
+			srv.AddFault("applications", compasstest.Fault{Malformed: tt.kind, Times: 1})
 			src := ocsynctest.NewSource()
 			engine := &ocsync.Engine{Source: src, Registry: reg}
 			plan, err := engine.Plan(t.Context())
@@ -62,7 +62,7 @@ func TestListingMalformedPages(t *testing.T) {
 // TestListingEndlessCursor: a Director that claims a next page forever,
 // with a new cursor each time, is stopped at ceil(total/size) + slack.
 func TestListingEndlessCursor(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	cfg := testConfig(srv)
 	cfg.PageSize = 2
 	reg := newRegistry(t, cfg)
@@ -71,12 +71,12 @@ func TestListingEndlessCursor(t *testing.T) {
 		app := desired(id)
 		require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
 	}
-	srv.ResetCounters()
-	srv.InjectFault("applications", compasstest.Fault{Malformed: compasstest.EndlessCursor, Times: 1000})
+	srv.ResetCounts()
+	srv.AddFault("applications", compasstest.Fault{Malformed: compasstest.EndlessCursor, Times: 1000})
 	_, err := reg.Applications(t.Context())
 	require.ErrorIs(t, err, ErrMalformed)
 	assert.Contains(t, err.Error(), "more than 4 pages")
-	assert.Equal(t, 2+listingSlack, srv.Calls("applications"), "ceil(3/2) pages and the slack, no more")
+	assert.Equal(t, 2+listingSlack, srv.Count("applications"), "ceil(3/2) pages and the slack, no more")
 }
 
 // TestListingCursorRules drives the listing with hand-written pages.

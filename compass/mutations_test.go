@@ -57,7 +57,7 @@ func TestMutationsConfirm(t *testing.T) {
 				continue // a Label has no id; its key is checked (field null covers it)
 			}
 			t.Run(o.op+"/"+k.name, func(t *testing.T) {
-				srv := newServer(t, compasstest.Config{})
+				srv := newServer(t)
 				reg := newRegistry(t, testConfig(srv))
 				app := desired("1")
 				require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
@@ -65,12 +65,12 @@ func TestMutationsConfirm(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, regs, 1)
 
-				srv.ResetCounters()
-				srv.InjectFault(o.op, compasstest.Fault{Malformed: k.kind, AfterCommit: true})
+				srv.ResetCounts()
+				srv.AddFault(o.op, compasstest.Fault{Malformed: k.kind, After: true, Times: 1})
 				err = o.run(reg, regs[0])
 				require.Error(t, err)
 				assert.ErrorIs(t, err, ErrMalformed)
-				assert.Equal(t, 1, srv.Calls(o.op), "not sent again")
+				assert.Equal(t, 1, srv.Count(o.op), "not sent again")
 				assert.False(t, ocsync.Retryable(err))
 			})
 		}
@@ -80,13 +80,13 @@ func TestMutationsConfirm(t *testing.T) {
 // TestMutationConfirmThroughEngine: an update whose answer is malformed is
 // an item failure of the run.
 func TestMutationConfirmThroughEngine(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	src := newSource(desired("1"))
 	engine := &ocsync.Engine{Source: src, Registry: reg}
 	plan, err := engine.Plan(t.Context())
 	require.NoError(t, err)
-	srv.InjectFault("registerApplication", compasstest.Fault{Malformed: compasstest.DataNull, Times: 10})
+	srv.AddFault("registerApplication", compasstest.Fault{Malformed: compasstest.DataNull, Times: 10})
 	rep, err := engine.Apply(t.Context(), plan)
 	require.ErrorIs(t, err, ocsync.ErrItemFailed)
 	assert.ErrorIs(t, err, ErrMalformed)
@@ -104,33 +104,33 @@ func TestRegisterMalformedAnswerIsUncertain(t *testing.T) {
 		wantCalls   int
 		wantLookups int
 	}{
-		{"committed, answer null", compasstest.Fault{Malformed: compasstest.DataNull, AfterCommit: true}, 1, 1},
-		{"committed, no id", compasstest.Fault{Malformed: compasstest.MissingID, AfterCommit: true}, 1, 1},
-		{"not committed, answer null", compasstest.Fault{Malformed: compasstest.DataNull}, 2, 1},
-		{"not committed, field null", compasstest.Fault{Malformed: compasstest.FieldNull}, 2, 1},
+		{"committed, answer null", compasstest.Fault{Malformed: compasstest.DataNull, After: true, Times: 1}, 1, 1},
+		{"committed, no id", compasstest.Fault{Malformed: compasstest.MissingID, After: true, Times: 1}, 1, 1},
+		{"not committed, answer null", compasstest.Fault{Malformed: compasstest.DataNull, Times: 1}, 2, 1},
+		{"not committed, field null", compasstest.Fault{Malformed: compasstest.FieldNull, Times: 1}, 2, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			reg := newRegistry(t, testConfig(srv))
-			srv.InjectFault("registerApplication", tt.fault)
+			srv.AddFault("registerApplication", tt.fault)
 			app := desired("1")
 			require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
-			assert.Equal(t, tt.wantCalls, srv.Calls("registerApplication"))
-			assert.Equal(t, tt.wantLookups, srv.Calls("applications"))
+			assert.Equal(t, tt.wantCalls, srv.Count("registerApplication"))
+			assert.Equal(t, tt.wantLookups, srv.Count("applications"))
 			assert.Len(t, srv.Applications(compasstest.DefaultTenant), 1, "registered exactly once")
 		})
 	}
 	t.Run("always malformed", func(t *testing.T) {
-		srv := newServer(t, compasstest.Config{})
+		srv := newServer(t)
 		cfg := testConfig(srv)
 		cfg.MaxRetries = 2
 		reg := newRegistry(t, cfg)
-		srv.InjectFault("registerApplication", compasstest.Fault{Malformed: compasstest.DataNull, Times: 10})
+		srv.AddFault("registerApplication", compasstest.Fault{Malformed: compasstest.DataNull, Times: 10})
 		app := desired("1")
 		err := reg.Create(t.Context(), app, spec, stateOf(app, spec))
 		require.ErrorIs(t, err, ErrMalformed)
-		assert.Equal(t, 3, srv.Calls("registerApplication"), "bounded by MaxRetries")
-		assert.Equal(t, 3, srv.Calls("applications"), "a look-up before each resend and before giving up")
+		assert.Equal(t, 3, srv.Count("registerApplication"), "bounded by MaxRetries")
+		assert.Equal(t, 3, srv.Count("applications"), "a look-up before each resend and before giving up")
 	})
 }

@@ -60,9 +60,9 @@ func (r *recorder) find(op string) []map[string]any {
 	return out
 }
 
-func newServer(t *testing.T, cfg compasstest.Config) *compasstest.Server {
+func newServer(t *testing.T, opts ...compasstest.Option) *compasstest.Server {
 	t.Helper()
-	srv := compasstest.NewServer(cfg)
+	srv := compasstest.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -190,7 +190,7 @@ func byName(regs []ocsync.Registered) map[string]ocsync.Registered {
 }
 
 func TestRegistryCreateAndListPages(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	cfg := testConfig(srv)
 	cfg.PageSize = 2
 	cfg.IntegrationSystemID = compasstest.DefaultIntegrationSystemID
@@ -202,10 +202,10 @@ func TestRegistryCreateAndListPages(t *testing.T) {
 	for _, app := range apps {
 		require.NoError(t, reg.Create(ctx, app, spec, stateOf(app, spec)))
 	}
-	srv.ResetCounters()
+	srv.ResetCounts()
 	got, err := reg.Applications(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 3, srv.Calls("applications"), "5 applications in pages of 2")
+	assert.Equal(t, 3, srv.Count("applications"), "5 applications in pages of 2")
 	require.Len(t, got, len(apps))
 	m := byName(got)
 	for _, app := range apps {
@@ -240,7 +240,7 @@ func TestRegistryCreateAndListPages(t *testing.T) {
 }
 
 func TestRegistryRequestJSON(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	rec := &recorder{next: http.DefaultTransport}
 	cfg := testConfig(srv)
 	cfg.HTTPClient = &http.Client{Transport: rec}
@@ -298,7 +298,7 @@ func assertNoNulls(t *testing.T, path string, v any) {
 }
 
 func TestRegistrySpecByteForByte(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	body := `{"openapi":"3.0.0","paths":{"/x":{"get":{"parameters":[{"name":"packageID"}],` +
 		`"x-op":"addPackage","x-yaml":" packages: [a]","x-mode":"mode: PACKAGE","x-pkg":"package(id: 1)"}}}}`
@@ -347,7 +347,7 @@ func TestRegistryUpdateCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			reg := newRegistry(t, testConfig(srv))
 			app := desired("1")
 			require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
@@ -363,9 +363,9 @@ func TestRegistryUpdateCalls(t *testing.T) {
 			if tt.spec != nil {
 				used = *tt.spec
 			}
-			srv.ResetCounters()
+			srv.ResetCounts()
 			require.NoError(t, reg.Update(t.Context(), cur, app, ocsync.Update{Fields: tt.fields, Spec: tt.spec, State: stateOf(app, used)}))
-			calls := srv.CallCounts()
+			calls := srv.Counts()
 			delete(calls, compasstest.TokenOperation)
 			for op, n := range calls {
 				if n == 0 {
@@ -399,7 +399,7 @@ func TestRegistryRepair(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			reg := newRegistry(t, testConfig(srv))
 			seedApp(t, srv, "oc-5", map[string]any{IdentityLabel: identity}, tt.bundles)
 			regs, err := reg.Applications(t.Context())
@@ -414,10 +414,10 @@ func TestRegistryRepair(t *testing.T) {
 			plan := ocsync.Calculate([]ocsync.Application{app}, regs, ocsync.PlanOptions{Now: time.Now()})
 			require.Len(t, plan.Changes, 1)
 			require.Equal(t, ocsync.KindUpdate, plan.Changes[0].Kind)
-			srv.ResetCounters()
+			srv.ResetCounts()
 			require.NoError(t, reg.Update(t.Context(), cur, app, ocsync.Update{Fields: plan.Changes[0].Fields, Spec: &spec, State: stateOf(app, spec)}))
-			assert.Equal(t, 1, srv.Calls(tt.wantOp))
-			assert.Equal(t, 1, srv.Calls("application"), "the ids are read once, for this update")
+			assert.Equal(t, 1, srv.Count(tt.wantOp))
+			assert.Equal(t, 1, srv.Count("application"), "the ids are read once, for this update")
 
 			regs, err = reg.Applications(t.Context())
 			require.NoError(t, err)
@@ -431,7 +431,7 @@ func TestRegistryRepair(t *testing.T) {
 }
 
 func TestRegistryOwnership(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	label := func(ctx, id, owner string) map[string]any {
 		l := map[string]any{"connectorInstanceContext": ctx, "connectorInstanceID": id}
 		if owner != "" {
@@ -473,7 +473,7 @@ func TestRegistryOwnership(t *testing.T) {
 }
 
 func TestRegistryCreateConflict(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	seedApp(t, srv, "OC_1", map[string]any{"unrelated": "x"}, nil)
 	app := desired("1")
@@ -488,7 +488,7 @@ func TestRegistryCreateConflict(t *testing.T) {
 }
 
 func TestRegistryDelete(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	app := desired("1")
 	spec := testSpec(`{}`)
@@ -497,7 +497,7 @@ func TestRegistryDelete(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, regs, 1)
 
-	srv.InjectFault("unregisterApplication", compasstest.Fault{Code: compasstest.InvalidOperation, Message: "System oc-1 is part of the following formations : f1"})
+	srv.AddFault("unregisterApplication", compasstest.Fault{Code: compasstest.InvalidOperation, Message: "System oc-1 is part of the following formations : f1", Times: 1})
 	err = reg.Delete(t.Context(), regs[0])
 	require.Error(t, err)
 	var ce *Error
@@ -527,28 +527,28 @@ func TestRegistryRetries(t *testing.T) {
 		maxRetries  int
 		seedCreated bool
 	}{
-		{name: "listing retried after 503", op: "applications", fault: compasstest.Fault{Status: 503},
+		{name: "listing retried after 503", op: "applications", fault: compasstest.Fault{Status: 503, Times: 1},
 			run: func(r *Registry) error { _, err := r.Applications(context.Background()); return err }, wantCalls: 2},
 		{name: "listing gives up", op: "applications", fault: compasstest.Fault{Status: 502, Times: 10}, maxRetries: 2,
 			run: func(r *Registry) error { _, err := r.Applications(context.Background()); return err }, wantErr: ocsync.ErrRetryable, wantCalls: 3},
-		{name: "listing rate limited", op: "applications", fault: compasstest.Fault{Status: 429},
+		{name: "listing rate limited", op: "applications", fault: compasstest.Fault{Status: 429, Times: 1},
 			run: func(r *Registry) error { _, err := r.Applications(context.Background()); return err }, wantCalls: 2},
-		{name: "register committed but answer lost", op: "registerApplication", fault: compasstest.Fault{Code: compasstest.InternalError, AfterCommit: true},
+		{name: "register committed but answer lost", op: "registerApplication", fault: compasstest.Fault{Code: compasstest.InternalError, After: true, Times: 1},
 			run: func(r *Registry) error {
 				app := desired("1")
 				return r.Create(context.Background(), app, spec, stateOf(app, spec))
 			}, wantCalls: 1, wantApps: 1},
-		{name: "register failed before commit", op: "registerApplication", fault: compasstest.Fault{Status: 503},
+		{name: "register failed before commit", op: "registerApplication", fault: compasstest.Fault{Status: 503, Times: 1},
 			run: func(r *Registry) error {
 				app := desired("1")
 				return r.Create(context.Background(), app, spec, stateOf(app, spec))
 			}, wantCalls: 2, wantApps: 1},
-		{name: "register lost twice then clash with itself", op: "registerApplication", fault: compasstest.Fault{Status: 504, AfterCommit: true},
+		{name: "register lost twice then clash with itself", op: "registerApplication", fault: compasstest.Fault{Status: 504, After: true, Times: 1},
 			run: func(r *Registry) error {
 				app := desired("1")
 				return r.Create(context.Background(), app, spec, stateOf(app, spec))
 			}, wantCalls: 1, wantApps: 1},
-		{name: "label update retried", op: "setApplicationLabel", fault: compasstest.Fault{Code: compasstest.InternalError}, seedCreated: true,
+		{name: "label update retried", op: "setApplicationLabel", fault: compasstest.Fault{Code: compasstest.InternalError, Times: 1}, seedCreated: true,
 			run: func(r *Registry) error {
 				regs, err := r.Applications(context.Background())
 				if err != nil {
@@ -557,7 +557,7 @@ func TestRegistryRetries(t *testing.T) {
 				app := desired("1")
 				return r.Update(context.Background(), regs[0], app, ocsync.Update{Fields: []string{ocsync.FieldRevision}, State: stateOf(app, spec)})
 			}, wantCalls: 2, wantApps: 1},
-		{name: "invalid data not retried", op: "updateApplication", fault: compasstest.Fault{Code: compasstest.InvalidData}, seedCreated: true,
+		{name: "invalid data not retried", op: "updateApplication", fault: compasstest.Fault{Code: compasstest.InvalidData, Times: 1}, seedCreated: true,
 			run: func(r *Registry) error {
 				regs, err := r.Applications(context.Background())
 				if err != nil {
@@ -569,7 +569,7 @@ func TestRegistryRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			cfg := testConfig(srv)
 			cfg.MaxRetries = tt.maxRetries
 			reg := newRegistry(t, cfg)
@@ -577,15 +577,15 @@ func TestRegistryRetries(t *testing.T) {
 				app := desired("1")
 				require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
 			}
-			srv.ResetCounters()
-			srv.InjectFault(tt.op, tt.fault)
+			srv.ResetCounts()
+			srv.AddFault(tt.op, tt.fault)
 			err := tt.run(reg)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 			} else {
 				require.NoError(t, err)
 			}
-			assert.Equal(t, tt.wantCalls, srv.Calls(tt.op))
+			assert.Equal(t, tt.wantCalls, srv.Count(tt.op))
 			srv.ClearFaults()
 			regs, err := reg.Applications(t.Context())
 			require.NoError(t, err)
@@ -598,7 +598,7 @@ func TestRegistryAuthFailures(t *testing.T) {
 	const secret = "compasstest-secret"
 	tests := []struct {
 		name     string
-		server   compasstest.Config
+		server   []compasstest.Option
 		mutate   func(*Config, *compasstest.Server)
 		wantName string
 		wantErr  error
@@ -607,17 +607,17 @@ func TestRegistryAuthFailures(t *testing.T) {
 			wantName: "invalid_client", wantErr: ocsync.ErrFatal},
 		{name: "unknown client", mutate: func(c *Config, _ *compasstest.Server) { c.ClientID = "nobody" },
 			wantName: "invalid_client", wantErr: ocsync.ErrFatal},
-		{name: "scope not allowed", server: compasstest.Config{Clients: []compasstest.Client{{ID: compasstest.DefaultClientID, Secret: secret, Scopes: []string{"application:read"}}}},
+		{name: "scope not allowed", server: []compasstest.Option{compasstest.WithClients(compasstest.Client{ID: compasstest.DefaultClientID, Secret: secret, Scopes: []string{"application:read"}})},
 			wantName: "invalid_scope", wantErr: ocsync.ErrFatal},
 		{name: "unknown tenant", mutate: func(c *Config, _ *compasstest.Server) { c.Tenant = "00000000-0000-0000-0000-000000000000" },
 			wantName: "TenantNotFound", wantErr: ocsync.ErrFatal},
 		{name: "token endpoint down", mutate: func(c *Config, s *compasstest.Server) {
-			s.InjectFault(compasstest.TokenOperation, compasstest.Fault{Status: 503, Times: 10})
+			s.AddFault(compasstest.TokenOperation, compasstest.Fault{Status: 503, Times: 10})
 		}, wantErr: ocsync.ErrRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, tt.server)
+			srv := newServer(t, tt.server...)
 			cfg := testConfig(srv)
 			cfg.MaxRetries = -1
 			if tt.mutate != nil {
@@ -639,36 +639,36 @@ func TestRegistryAuthFailures(t *testing.T) {
 }
 
 func TestRegistryTokenReuseAndRefresh(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	for range 3 {
 		_, err := reg.Applications(t.Context())
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 1, srv.Calls(compasstest.TokenOperation))
+	assert.Equal(t, 1, srv.Count(compasstest.TokenOperation))
 	srv.ExpireTokens()
 	_, err := reg.Applications(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, 2, srv.Calls(compasstest.TokenOperation))
+	assert.Equal(t, 2, srv.Count(compasstest.TokenOperation))
 	assert.Equal(t, 2, reg.TokenFetches())
 }
 
 func TestRegistryInsufficientScopes(t *testing.T) {
 	// A client that may only read: listing works, registering is refused
 	// by the Director and the refusal is fatal.
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	cfg := testConfig(srv)
 	reg := newRegistry(t, cfg)
-	srv.InjectFault("registerApplication", compasstest.Fault{Code: compasstest.InsufficientScopes})
+	srv.AddFault("registerApplication", compasstest.Fault{Code: compasstest.InsufficientScopes, Times: 1})
 	app := desired("1")
 	spec := testSpec(`{}`)
 	err := reg.Create(t.Context(), app, spec, stateOf(app, spec))
 	require.ErrorIs(t, err, ocsync.ErrFatal)
-	assert.Equal(t, 1, srv.Calls("registerApplication"))
+	assert.Equal(t, 1, srv.Count("registerApplication"))
 }
 
 func TestRegistryCancelled(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -678,7 +678,7 @@ func TestRegistryCancelled(t *testing.T) {
 }
 
 func TestRegistryTimeout(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	cfg := testConfig(srv)
 	cfg.Timeout = 20 * time.Millisecond
 	cfg.MaxRetries = -1
@@ -714,11 +714,11 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			cfg := testConfig(srv)
 			cfg.MaxRetries = -1
 			reg := newRegistry(t, cfg)
-			srv.InjectFault("viewer", compasstest.Fault{Status: tt.status, Code: tt.code})
+			srv.AddFault("viewer", compasstest.Fault{Status: tt.status, Code: tt.code, Times: 1})
 			_, _, err := reg.Viewer(t.Context())
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tt.want)
@@ -732,7 +732,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestRegistryViewer(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	id, typ, err := reg.Viewer(t.Context())
 	require.NoError(t, err)
@@ -765,7 +765,7 @@ func (r *tokenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func TestRegistryTokenRequestAndLogs(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	rec := &tokenRecorder{next: http.DefaultTransport}
 	var logs bytes.Buffer
 	cfg := testConfig(srv)
@@ -776,7 +776,7 @@ func TestRegistryTokenRequestAndLogs(t *testing.T) {
 	app := desired("9")
 	spec := testSpec(`{}`)
 	require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
-	srv.InjectFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData, Message: "bad header " + app.Credential.Reveal()})
+	srv.AddFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData, Message: "bad header " + app.Credential.Reveal(), Times: 1})
 	regs, err := reg.Applications(t.Context())
 	require.NoError(t, err)
 	err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: []string{ocsync.FieldCredential}, State: stateOf(app, spec)})

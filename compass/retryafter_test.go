@@ -38,7 +38,7 @@ func (l *rateLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func TestRegistryHonoursRetryAfter(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	limiter := &rateLimiter{retryAfter: "1"}
 
 	t.Run("the error carries the wait", func(t *testing.T) {

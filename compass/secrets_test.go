@@ -66,17 +66,17 @@ func TestSecretsNeverLeaveThroughAnEcho(t *testing.T) {
 		redactions int
 	}{
 		{name: "GraphQL error on register", fault: func(s *compasstest.Server) {
-			s.InjectFault("registerApplication", compasstest.Fault{Code: compasstest.InvalidData})
+			s.AddFault("registerApplication", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
 		}, redactions: 1},
 		{name: "HTTP 500 on register", fault: func(s *compasstest.Server) {
-			s.InjectFault("registerApplication", compasstest.Fault{Status: 500, Times: 10})
+			s.AddFault("registerApplication", compasstest.Fault{Status: 500, Times: 10})
 		}, redactions: 1},
 		{name: "HTTP 400 (unknown tenant)", mutate: func(c *Config) { c.Tenant = "00000000-0000-0000-0000-000000000000" }, redactions: 1},
 		{name: "HTTP 422 from a forced status", fault: func(s *compasstest.Server) {
-			s.InjectFault("registerApplication", compasstest.Fault{Status: 422})
+			s.AddFault("registerApplication", compasstest.Fault{Status: 422, Times: 1})
 		}, redactions: 1},
 		{name: "GraphQL error on the bundle update", fault: func(s *compasstest.Server) {
-			s.InjectFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData})
+			s.AddFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
 		}, run: func(r *Registry) error {
 			regs, err := r.Applications(t.Context())
 			if err != nil || len(regs) == 0 {
@@ -88,13 +88,15 @@ func TestSecretsNeverLeaveThroughAnEcho(t *testing.T) {
 		}, redactions: 2},
 		{name: "token endpoint refusal", mutate: func(c *Config) { c.ClientSecret = ocsync.Secret(canaryClientSecret + "x") }, redactions: 1},
 		{name: "token endpoint failure", fault: func(s *compasstest.Server) {
-			s.InjectFault(compasstest.TokenOperation, compasstest.Fault{Status: 503, Times: 10})
+			s.AddFault(compasstest.TokenOperation, compasstest.Fault{Status: 503, Times: 10})
 		}, redactions: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{EchoRequests: true,
-				Clients: []compasstest.Client{{ID: compasstest.DefaultClientID, Secret: canaryClientSecret}}})
+			srv := newServer(t,
+				compasstest.WithEcho(),
+				compasstest.WithClients(compasstest.Client{ID: compasstest.DefaultClientID, Secret: canaryClientSecret}),
+			)
 			var logs bytes.Buffer
 			cfg := testConfig(srv)
 			cfg.ClientSecret = canaryClientSecret

@@ -13,7 +13,7 @@ import (
 )
 
 func TestTaken(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	spec := testSpec(`{}`)
 	own := desired("3")
@@ -29,7 +29,7 @@ func TestTaken(t *testing.T) {
 		names = append(names, fmt.Sprintf("oc-%d", i))
 	}
 	names = append(names, "OC-1") // the same key twice is looked up once
-	srv.ResetCounters()
+	srv.ResetCounts()
 	taken, err := reg.Taken(t.Context(), names)
 	require.NoError(t, err)
 	got := map[string]bool{}
@@ -39,8 +39,8 @@ func TestTaken(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"OC_1": false, "mp-oc-2": false, "oc-3": true, "oc.4": false}, got,
 		"normalised clashes, the Director's own mp- rule, and the registry's own application")
-	assert.Equal(t, 2, srv.Requests()-srv.Calls(compasstest.TokenOperation), "25 names in batches of 20: two requests")
-	assert.Equal(t, 25, srv.Calls("applications"), "one look-up per name; unused aliases are not resolved")
+	assert.Equal(t, 2, srv.Requests()-srv.Count(compasstest.TokenOperation), "25 names in batches of 20: two requests")
+	assert.Equal(t, 25, srv.Count("applications"), "one look-up per name; unused aliases are not resolved")
 
 	none, err := reg.Taken(t.Context(), nil)
 	require.NoError(t, err)
@@ -50,10 +50,10 @@ func TestTaken(t *testing.T) {
 func TestTakenMalformed(t *testing.T) {
 	for _, kind := range []compasstest.Malformation{compasstest.DataNull, compasstest.FieldNull, compasstest.ItemsNull, compasstest.NullItem, compasstest.MissingID} {
 		t.Run(fmt.Sprint(kind), func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			reg := newRegistry(t, testConfig(srv))
 			seedApp(t, srv, "OC_1", nil, nil)
-			srv.InjectFault("applications", compasstest.Fault{Malformed: kind})
+			srv.AddFault("applications", compasstest.Fault{Malformed: kind, Times: 1})
 			_, err := reg.Taken(t.Context(), []string{"oc-1"})
 			assert.ErrorIs(t, err, ErrMalformed)
 		})
@@ -64,11 +64,11 @@ func TestTakenMalformed(t *testing.T) {
 // a name held by a foreign application is a conflict in the plan, without
 // a refused register or a spec download.
 func TestKnownClashCostsNothing(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	seedApp(t, srv, "OC_1", map[string]any{"unrelated": "x"}, nil)
 	src := newSource(desired("1"), desired("2"))
-	srv.ResetCounters()
+	srv.ResetCounts()
 	engine, err := ocsync.NewEngine(src, reg)
 	require.NoError(t, err)
 	plan, err := engine.Plan(t.Context())
@@ -81,6 +81,6 @@ func TestKnownClashCostsNothing(t *testing.T) {
 	rep, err := engine.Apply(t.Context(), plan)
 	require.ErrorIs(t, err, ocsync.ErrConflict)
 	assert.Equal(t, 1, rep.Summary.Created)
-	assert.Equal(t, 1, srv.Calls("registerApplication"), "no register for the known clash")
-	assert.Equal(t, 1, src.Calls(ocsynctest.OpSpec), "no download for the known clash")
+	assert.Equal(t, 1, srv.Count("registerApplication"), "no register for the known clash")
+	assert.Equal(t, 1, src.Count(ocsynctest.OpSpec), "no download for the known clash")
 }

@@ -90,7 +90,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 	targetURL, err := url.Parse(target.URL)
 	require.NoError(t, err)
 	hop := redirector(t, target.URL)
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 
 	tests := []struct {
 		name   string
@@ -146,7 +146,7 @@ func TestCheckRedirectCombinesTheCallersPolicy(t *testing.T) {
 // TestPrivateCA: a Director behind a certificate of a private authority is
 // reached when RootCAs trusts it, and refused otherwise.
 func TestPrivateCA(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	backend, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(backend))

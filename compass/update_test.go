@@ -53,7 +53,7 @@ func (r *recorder) operations() []string {
 }
 
 func TestUpdateWritesPendingFirstAndStateLast(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	rec := &recorder{next: http.DefaultTransport}
 	cfg := testConfig(srv)
 	cfg.HTTPClient = &http.Client{Transport: rec}
@@ -90,7 +90,7 @@ func TestUpdateWritesPendingFirstAndStateLast(t *testing.T) {
 // state was written leaves a state that claims none of the fields it was
 // writing, so the next plan writes them again.
 func TestUpdateInterruptedConverges(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	reg := newRegistry(t, testConfig(srv))
 	app := desired("1")
 	spec := testSpec(`{"openapi":"3.0.0"}`)
@@ -102,7 +102,7 @@ func TestUpdateInterruptedConverges(t *testing.T) {
 	app.Description = "d2"
 	app.Credential = "User u2, Organization o2, Element e2"
 	fields := []string{ocsync.FieldCredential, ocsync.FieldDescription}
-	srv.InjectFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData})
+	srv.AddFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
 	err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, Pending: pendingOf(stored, fields...), State: stateOf(app, spec)})
 	require.ErrorIs(t, err, ocsync.ErrInvalidInput)
 
@@ -124,7 +124,7 @@ func TestUpdateInterruptedConverges(t *testing.T) {
 }
 
 func TestUpdateWithoutSpecKeepsStoredSpec(t *testing.T) {
-	srv := newServer(t, compasstest.Config{})
+	srv := newServer(t)
 	rec := &recorder{next: http.DefaultTransport}
 	cfg := testConfig(srv)
 	cfg.HTTPClient = &http.Client{Transport: rec}
@@ -164,7 +164,7 @@ func TestUpdateMissingPartsWithoutSpec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, compasstest.Config{})
+			srv := newServer(t)
 			reg := newRegistry(t, testConfig(srv))
 			app := desired("5")
 			old := app
@@ -182,10 +182,10 @@ func TestUpdateMissingPartsWithoutSpec(t *testing.T) {
 			// read back, they are written again too.
 			require.Equal(t, []string{ocsync.FieldCredential, ocsync.FieldDescription, ocsync.FieldProviderName, ocsync.FieldStatus}, fields,
 				"the listing cannot see the missing parts")
-			srv.ResetCounters()
+			srv.ResetCounts()
 			err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, Pending: pendingOf(stored, fields...), State: stateOf(app, spec)})
 			require.ErrorIs(t, err, ErrIncomplete)
-			calls := srv.CallCounts()
+			calls := srv.Counts()
 			delete(calls, compasstest.TokenOperation)
 			assert.Equal(t, tt.wantCalls, calls, "the application fields and the pending and spec-less states are written; nothing is added without a spec")
 			got, _ := srv.Application(compasstest.DefaultTenant, "oc-5")
@@ -199,9 +199,9 @@ func TestUpdateMissingPartsWithoutSpec(t *testing.T) {
 			plan = ocsync.Calculate([]ocsync.Application{app}, regs, ocsync.PlanOptions{Now: fetched})
 			require.Len(t, plan.Changes, 1)
 			assert.Contains(t, plan.Changes[0].Fields, ocsync.FieldSpec)
-			srv.ResetCounters()
+			srv.ResetCounts()
 			require.NoError(t, reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: plan.Changes[0].Fields, Spec: &spec, State: stateOf(app, spec)}))
-			assert.Equal(t, 1, srv.Calls(tt.repairOp))
+			assert.Equal(t, 1, srv.Count(tt.repairOp))
 			assertStored(t, srv, app)
 			regs, err = reg.Applications(t.Context())
 			require.NoError(t, err)

@@ -97,7 +97,7 @@ func TestApplyRefusesAPlanItDidNotMake(t *testing.T) {
 	_, err = e.Apply(context.Background(), nil)
 	assert.ErrorIs(t, err, ocsync.ErrPlanInvalid)
 	assert.Zero(t, reg.Mutations())
-	assert.Zero(t, src.Calls(ocsynctest.OpSpec))
+	assert.Zero(t, src.Count(ocsynctest.OpSpec))
 
 	// An altered plan is refused too.
 	plan.Changes[0].Name = "renamed"
@@ -191,7 +191,7 @@ func TestUpdateWithoutADueSpecDownloadsNothing(t *testing.T) {
 	rep, err := run(t, newEngine(src, reg))
 	require.NoError(t, err)
 	assert.Equal(t, 4, rep.Summary.Updated)
-	assert.Zero(t, src.Calls(ocsynctest.OpSpec))
+	assert.Zero(t, src.Count(ocsynctest.OpSpec))
 	assert.Zero(t, rep.Summary.SpecFetches)
 	for _, u := range reg.updates {
 		assert.Nil(t, u.Spec)
@@ -420,8 +420,8 @@ func TestPlanFindsClashesWithNamesTheListingDoesNotShow(t *testing.T) {
 	assert.ErrorIs(t, err, ocsync.ErrConflict)
 	assert.Equal(t, 2, rep.Summary.Created)
 	assert.Equal(t, 1, rep.Summary.Conflicts)
-	assert.Equal(t, 2, src.Calls(ocsynctest.OpSpec), "a known clash costs no download")
-	assert.Equal(t, 2, reg.Calls(ocsynctest.OpCreate), "and no refused create")
+	assert.Equal(t, 2, src.Count(ocsynctest.OpSpec), "a known clash costs no download")
+	assert.Equal(t, 2, reg.Count(ocsynctest.OpCreate), "and no refused create")
 
 	reg.err = errors.New("lookup: 502")
 	_, err = e.Plan(context.Background())

@@ -102,7 +102,7 @@ func ExampleEngine_dryRun() {
 	engine := &ocsync.Engine{Source: source, Registry: registry, DryRun: true}
 	plan, _ := engine.Plan(context.Background())
 	report, _ := engine.Apply(context.Background(), plan)
-	fmt.Println(report.Results[0].Kind, report.Results[0].Outcome, registry.Mutations(), source.Calls(ocsynctest.OpSpec))
+	fmt.Println(report.Results[0].Kind, report.Results[0].Outcome, registry.Mutations(), source.Count(ocsynctest.OpSpec))
 	// Output: create planned 0 0
 }
 

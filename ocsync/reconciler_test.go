@@ -43,12 +43,12 @@ func TestEngineConvergesAndIsIdempotent(t *testing.T) {
 	assert.Equal(t, ocsync.SpecSHA256(stored.Spec.Data), stored.State.SpecSHA256)
 	assert.Equal(t, now, stored.State.SpecFetchedAt)
 
-	mutations, specs := reg.Mutations(), src.Calls(ocsynctest.OpSpec)
+	mutations, specs := reg.Mutations(), src.Count(ocsynctest.OpSpec)
 	rep, err = run(t, e)
 	require.NoError(t, err)
 	assert.Equal(t, ocsync.Summary{Unchanged: 5}, rep.Summary)
 	assert.Equal(t, mutations, reg.Mutations(), "a no-op run mutates nothing")
-	assert.Equal(t, specs, src.Calls(ocsynctest.OpSpec), "a no-op run fetches no spec")
+	assert.Equal(t, specs, src.Count(ocsynctest.OpSpec), "a no-op run fetches no spec")
 }
 
 func TestEngineSpecLaziness(t *testing.T) {
@@ -59,7 +59,7 @@ func TestEngineSpecLaziness(t *testing.T) {
 	e.Now = func() time.Time { return clock }
 	_, err := run(t, e)
 	require.NoError(t, err)
-	require.Equal(t, 6, src.Calls(ocsynctest.OpSpec), "every create fetches its spec")
+	require.Equal(t, 6, src.Count(ocsynctest.OpSpec), "every create fetches its spec")
 
 	// Metadata changes on two items; a third gets a new spec document only,
 	// which is invisible without a fetch and so waits for the refresh.
@@ -74,7 +74,7 @@ func TestEngineSpecLaziness(t *testing.T) {
 
 	rep, err := run(t, e)
 	require.NoError(t, err)
-	assert.Equal(t, 6, src.Calls(ocsynctest.OpSpec), "an update whose spec is not due downloads nothing")
+	assert.Equal(t, 6, src.Count(ocsynctest.OpSpec), "an update whose spec is not due downloads nothing")
 	assert.Equal(t, 2, rep.Summary.Updated)
 	for _, r := range rep.Results {
 		if r.Kind == ocsync.KindUpdate {
@@ -89,7 +89,7 @@ func TestEngineSpecLaziness(t *testing.T) {
 	clock = now.Add(ocsync.DefaultSpecRefreshInterval)
 	rep, err = run(t, e)
 	require.NoError(t, err)
-	assert.Equal(t, 12, src.Calls(ocsynctest.OpSpec))
+	assert.Equal(t, 12, src.Count(ocsynctest.OpSpec))
 	assert.Equal(t, 6, rep.Summary.Updated)
 	replaced := 0
 	for _, r := range rep.Results {
@@ -105,7 +105,7 @@ func TestEngineSpecLaziness(t *testing.T) {
 	// And then it is quiet again.
 	rep, err = run(t, e)
 	require.NoError(t, err)
-	assert.Equal(t, 12, src.Calls(ocsynctest.OpSpec))
+	assert.Equal(t, 12, src.Count(ocsynctest.OpSpec))
 	assert.Equal(t, 6, rep.Summary.Unchanged)
 }
 
@@ -302,7 +302,7 @@ func TestEngineFatalErrorStopsNewItems(t *testing.T) {
 	e.Concurrency = 1
 	rep, err := run(t, e)
 	assert.ErrorIs(t, err, ocsync.ErrFatal)
-	assert.Equal(t, 1, reg.Calls(ocsynctest.OpCreate))
+	assert.Equal(t, 1, reg.Count(ocsynctest.OpCreate))
 	assert.Equal(t, ocsync.Summary{Failed: 1, NotStarted: 19, SpecFetches: 1}, rep.Summary)
 }
 

@@ -23,7 +23,7 @@ func Example_syncIntoCompass() {
 		octest.Instance{ID: 2, Name: "tickets", Token: "Qw9/Zt1+Lm=", Element: octest.Element{ID: 7, Key: "zendesk", Name: "Zendesk"}},
 	))
 	defer platform.Close()
-	director := compasstest.NewServer(compasstest.Config{})
+	director := compasstest.NewServer()
 	defer director.Close()
 	ctx := context.Background()
 

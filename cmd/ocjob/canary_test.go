@@ -153,19 +153,19 @@ var canaryScenarios = []canaryScenario{
 		oc.AddFault(octest.EndpointDocs, octest.Fault{Status: http.StatusUnauthorized})
 	}, true},
 	{"director GraphQL errors on register", func(_ *octest.Server, cp *compasstest.Server) {
-		cp.InjectFault("registerApplication", compasstest.Fault{Code: compasstest.InvalidData, Times: 100})
+		cp.AddFault("registerApplication", compasstest.Fault{Code: compasstest.InvalidData, Times: 100})
 	}, true},
 	{"director internal error on register once", func(_ *octest.Server, cp *compasstest.Server) {
-		cp.InjectFault("registerApplication", compasstest.Fault{Code: compasstest.InternalError, Times: 1})
+		cp.AddFault("registerApplication", compasstest.Fault{Code: compasstest.InternalError, Times: 1})
 	}, true},
 	{"director GraphQL errors on the listing", func(_ *octest.Server, cp *compasstest.Server) {
-		cp.InjectFault("applications", compasstest.Fault{Code: compasstest.InsufficientScopes, Times: 100})
+		cp.AddFault("applications", compasstest.Fault{Code: compasstest.InsufficientScopes, Times: 100})
 	}, true},
 	{"director answers 503 once", func(_ *octest.Server, cp *compasstest.Server) {
-		cp.InjectFault("applications", compasstest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+		cp.AddFault("applications", compasstest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
 	}, true},
 	{"token endpoint fails", func(_ *octest.Server, cp *compasstest.Server) {
-		cp.InjectFault(compasstest.TokenOperation, compasstest.Fault{Status: http.StatusUnauthorized, Times: 100})
+		cp.AddFault(compasstest.TokenOperation, compasstest.Fault{Status: http.StatusUnauthorized, Times: 100})
 	}, true},
 }
 
@@ -210,10 +210,10 @@ func runCanary(t *testing.T, name string, sc canaryScenario, level, logFormat, o
 	t.Helper()
 	oc := octest.NewServer(octest.WithSecrets(userSecret, orgSecret), octest.WithInstances(instances(3)...), octest.WithEcho())
 	defer oc.Close()
-	cp := compasstest.NewServer(compasstest.Config{
-		Clients:      []compasstest.Client{{ID: clientID, Secret: clientSecret, Scopes: compasstest.IntegrationSystemScopes}},
-		EchoRequests: true,
-	})
+	cp := compasstest.NewServer(
+		compasstest.WithClients(compasstest.Client{ID: clientID, Secret: clientSecret, Scopes: compasstest.IntegrationSystemScopes}),
+		compasstest.WithEcho(),
+	)
 	defer cp.Close()
 	ocRec, ocURL := newRecorder(t, oc.URL)
 	cpRec, cpURL := newRecorder(t, strings.TrimSuffix(cp.GraphQLURL(), compasstest.GraphQLPath))

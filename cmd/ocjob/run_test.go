@@ -74,7 +74,7 @@ func newFixture(t *testing.T, n int) *fixture {
 	t.Helper()
 	oc := octest.NewServer(octest.WithSecrets(userSecret, orgSecret), octest.WithInstances(instances(n)...))
 	t.Cleanup(oc.Close)
-	cp := compasstest.NewServer(compasstest.Config{Clients: []compasstest.Client{{ID: clientID, Secret: clientSecret}}})
+	cp := compasstest.NewServer(compasstest.WithClients(compasstest.Client{ID: clientID, Secret: clientSecret}))
 	t.Cleanup(cp.Close)
 	return &fixture{oc: oc, cp: cp}
 }
@@ -177,13 +177,13 @@ func TestExitOKConvergesAndIsIdempotent(t *testing.T) {
 	assert.Equal(t, "SAP Open Connectors Salesforce Sales Cloud: crm-03", app.Description)
 	assertNoSecrets(t, first, 5)
 
-	f.cp.ResetCounters()
+	f.cp.ResetCounts()
 	f.oc.ResetCounts()
 	second := f.run(t, nil)
 	require.Equal(t, job.ExitOK, second.code, "stderr: %s", second.stderr)
 	assert.Contains(t, second.stdout, "No changes.")
 	assert.Contains(t, second.stdout, "0 created, 0 updated, 0 deleted, 5 unchanged")
-	assert.Zero(t, f.cp.Calls("registerApplication")+f.cp.Calls("updateApplication")+f.cp.Calls("unregisterApplication"))
+	assert.Zero(t, f.cp.Count("registerApplication")+f.cp.Count("updateApplication")+f.cp.Count("unregisterApplication"))
 	assert.Zero(t, f.oc.Count(octest.EndpointDocs), "no spec fetched on a no-op run")
 }
 
@@ -284,7 +284,7 @@ func TestDryRun(t *testing.T) {
 	}
 	assert.Contains(t, r.stdout, "planned")
 	assert.Empty(t, f.appNames())
-	assert.Zero(t, f.cp.Calls("registerApplication"))
+	assert.Zero(t, f.cp.Count("registerApplication"))
 	assert.Zero(t, f.oc.Count(octest.EndpointDocs))
 }
 
@@ -642,7 +642,7 @@ func TestRunTimeout(t *testing.T) {
 		assert.Positive(t, doc.Summary.NotStarted)
 		assert.Equal(t, 5, doc.Summary.Created+doc.Summary.Failed+doc.Summary.NotStarted)
 		assert.Len(t, f.appNames(), doc.Summary.Created)
-		assert.Equal(t, doc.Summary.Created, f.cp.Calls("registerApplication"), "no create started after the timeout")
+		assert.Equal(t, doc.Summary.Created, f.cp.Count("registerApplication"), "no create started after the timeout")
 		assert.Contains(t, strings.Join(doc.Errors, "\n"), "run deadline passed")
 		assert.Contains(t, r.stderr, "the run timeout passed: changes not started are left to the next run")
 

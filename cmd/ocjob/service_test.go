@@ -203,7 +203,7 @@ func TestServiceModeShutdownMidRun(t *testing.T) {
 
 	<-g.arrived // the first create is loading its document
 	assert.Equal(t, job.ExitOK, s.stop(), "a clean shutdown; stderr: %s", s.stderr)
-	assert.Zero(t, f.cp.Calls("registerApplication"), "no change started after the cancellation")
+	assert.Zero(t, f.cp.Count("registerApplication"), "no change started after the cancellation")
 	assert.Empty(t, f.appNames())
 	out := s.stdout.String()
 	assert.Equal(t, 1, strings.Count(out, "Summary:"), "one run, reported: %s", out)

@@ -18,7 +18,7 @@ import (
 const otherTenant = "1eba80dd-8ff6-4a7b-9f66-4a2fd7ca5c3a"
 
 func TestAuthTenantAndScopes(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{Tenants: []string{compasstest.DefaultTenant, otherTenant}})
+	s := compasstest.NewServer(compasstest.WithTenants(compasstest.DefaultTenant, otherTenant))
 	defer s.Close()
 	full := s.Token(compasstest.DefaultClientID, rw...)
 	readOnly := s.Token(compasstest.DefaultClientID, "application:read")
@@ -69,7 +69,7 @@ func TestAuthTenantAndScopes(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, r.Status)
 	})
 	t.Run("token lifetime", func(t *testing.T) {
-		short := compasstest.NewServer(compasstest.Config{TokenLifetime: time.Nanosecond})
+		short := compasstest.NewServer(compasstest.WithTokenLifetime(time.Nanosecond))
 		defer short.Close()
 		r := call(t, short, short.Token(compasstest.DefaultClientID, rw...), compasstest.DefaultTenant, list, nil)
 		assert.Equal(t, http.StatusUnauthorized, r.Status)
@@ -77,7 +77,7 @@ func TestAuthTenantAndScopes(t *testing.T) {
 }
 
 func TestSchemaValidation(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	token := s.Token(compasstest.DefaultClientID, rw...)
 	tests := []struct {
@@ -121,7 +121,7 @@ const pageQuery = `query($f: [LabelFilter!], $first: Int, $after: PageCursor) {
 }`
 
 func TestPagination(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	var ids []string
 	for i := range 7 {
@@ -181,7 +181,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestLabelFilters(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	seed := map[string]map[string]any{
 		"a": {"open_connectors": map[string]any{"connectorInstanceContext": "host-a:1", "connectorInstanceID": "1", "owner": "x"}, "tags": []any{"red", "blue"}, "n": 5},
@@ -234,7 +234,7 @@ func TestLabelFilters(t *testing.T) {
 }
 
 func TestRegisterRules(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	register(t, s, "My App", nil)
 	token := s.Token(compasstest.DefaultClientID, rw...)
@@ -299,7 +299,7 @@ func TestRegisterRules(t *testing.T) {
 }
 
 func TestMutations(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	app := register(t, s, "app", map[string]any{"k": "v"})
 	bundleID := app.Bundles.Data[0].ID
@@ -389,7 +389,7 @@ func TestMutations(t *testing.T) {
 }
 
 func TestLegacyRewrite(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	token := s.Token(compasstest.DefaultClientID, rw...)
 	spec := `{"parameters":[{"name":"packageID"}]}`
@@ -421,7 +421,7 @@ func TestLegacyRewrite(t *testing.T) {
 }
 
 func TestLegacyRewriteOfValues(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	tests := []struct{ sent, stored string }{
 		{"packageID", "bundleID"},

@@ -28,7 +28,7 @@ func seedMany(b *testing.B, s *compasstest.Server, n, specBytes int) {
 // BenchmarkListAll lists 10 000 applications (100 KB specs, not requested)
 // page by page with the identity filter.
 func BenchmarkListAll(b *testing.B) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	seedMany(b, s, 10000, 100<<10)
 	filter := []map[string]any{{"key": "open_connectors", "query": `{"connectorInstanceContext":"host"}`}}
@@ -53,7 +53,7 @@ func BenchmarkListAll(b *testing.B) {
 
 // BenchmarkRegister registers applications with a 100 KB spec each.
 func BenchmarkRegister(b *testing.B) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	token := s.Token(compasstest.DefaultClientID, rw...)
 	spec := `{"swagger":"2.0","x":"` + strings.Repeat("a", 100<<10) + `"}`

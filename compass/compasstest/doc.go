@@ -17,7 +17,7 @@
 //     scope. A wrong secret answers 401 invalid_client, a scope the client
 //     may not have 400 invalid_scope. Tokens are opaque and carry exactly the
 //     requested scopes (none when none were requested); they expire after
-//     Config.TokenLifetime or at ExpireTokens.
+//     DefaultTokenLifetime (WithTokenLifetime) or at ExpireTokens.
 //   - GraphQLURL (POST /director/graphql): needs "Authorization: Bearer
 //     <token>" (missing: HTTP 400; unknown or expired: HTTP 401) and a
 //     "tenant" header. An unknown tenant answers HTTP 400 with TenantNotFound
@@ -46,19 +46,34 @@
 //
 // # Knobs
 //
-// Config seeds tenants, OAuth2 clients and integration systems;
-// Config.EchoRequests makes every error quote the request it answers
-// (Authorization and tenant headers, raw body), as a careless server might,
-// so that a client can prove it never passes an echo on. At run time,
-// SetLatency delays requests, InjectFault makes the next calls of an
-// operation fail (an HTTP status, a Director error code, or after the change
-// was committed) or answer malformed (Fault.Malformed: {"data": null}, a
-// null field, null page data, a null item, a missing id, a null pageInfo,
-// or a next page claimed forever with a new cursor each time), Requests and
-// Calls count requests and operations (each aliased top-level field
-// counts), Seed stores applications directly (without bundles, foreign, in
-// formations), and Application and Applications read the stored state,
-// including the spec documents and the stored Authorization headers.
+// The three fakes (this one, openconnectors/octest and ocsync/ocsynctest)
+// share one idiom:
+//
+//	s := compasstest.NewServer(compasstest.WithTenants(tenant), compasstest.WithEcho())
+//	defer s.Close()
+//	s.AddFault("registerApplication", compasstest.Fault{Status: 502, After: true, Times: 1})
+//	... run the client ...
+//	s.Count("registerApplication"), s.Requests(), s.ResetCounts(), s.ClearFaults()
+//
+// Options given to NewServer seed tenants, OAuth2 clients and integration
+// systems (WithTenants, WithClients, WithIntegrationSystems), set the token
+// lifetime and a latency (WithTokenLifetime, WithLatency), keep only digests
+// of spec documents (WithDiscardSpecs) and make every error quote the
+// request it answers (WithEcho: Authorization and tenant headers, raw body),
+// as a careless server might, so that a client can prove it never passes an
+// echo on.
+//
+// At run time, SetLatency and SetEcho change those settings; AddFault makes
+// calls of an operation fail (an HTTP status, a Director error code, or
+// after the change was committed: Fault.After) or answer malformed
+// (Fault.Malformed: {"data": null}, a null field, null page data, a null
+// item, a missing id, a null pageInfo, or a next page claimed forever with a
+// new cursor each time), for every call until ClearFaults (Fault.Times 0) or
+// the next n; Count, Counts and Requests count operations (each aliased
+// top-level field counts) and HTTP requests until ResetCounts; Seed stores
+// applications directly (without bundles, foreign, in formations), and
+// Application and Applications read the stored state, including the spec
+// documents and the stored Authorization headers.
 //
 // Regenerate the GraphQL layer with go generate after the schema changes.
 package compasstest

@@ -13,7 +13,7 @@ import (
 // A test starts a fake Director, gets a token at its token endpoint and
 // sends GraphQL requests with the tenant header, like any client would.
 func Example() {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	_, _ = s.Seed(compasstest.DefaultTenant, compasstest.Application{
 		Name:   "oc-1",
@@ -45,7 +45,7 @@ func Example() {
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	fmt.Println(res.StatusCode, string(body))
-	fmt.Println("token requests:", s.Calls(compasstest.TokenOperation))
+	fmt.Println("token requests:", s.Count(compasstest.TokenOperation))
 	// Output:
 	// 200 {"data":{"applications":{"totalCount":1,"data":[{"name":"oc-1"}]}}}
 	// token requests: 1
@@ -63,13 +63,35 @@ func ExampleNormalizeName() {
 	// mp-app-2
 }
 
-// InjectFault with AfterCommit stores a registration but answers 502, so a
-// client must find out whether its create happened.
-func ExampleServer_InjectFault() {
-	s := compasstest.NewServer(compasstest.Config{})
+// A fault with After stores a registration but answers 502, as a gateway
+// that lost the answer would, so a client must find out whether its create
+// happened. Count tells how often each operation was called.
+func ExampleServer_AddFault() {
+	s := compasstest.NewServer()
 	defer s.Close()
-	s.InjectFault("registerApplication", compasstest.Fault{Status: http.StatusBadGateway, AfterCommit: true})
-	s.InjectFault("applications", compasstest.Fault{Code: compasstest.InternalError, Times: 2})
-	fmt.Println(s.Calls("registerApplication"))
-	// Output: 0
+	s.AddFault("registerApplication", compasstest.Fault{Status: http.StatusBadGateway, After: true, Times: 1})
+
+	token := s.Token(compasstest.DefaultClientID, "application:read", "application:write")
+	for _, query := range []string{
+		`mutation { registerApplication(in: {name: \"oc-1\"}) { name } }`,
+		`{ applications { totalCount } }`,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, s.GraphQLURL(), strings.NewReader(`{"query":"`+query+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("tenant", compasstest.DefaultTenant)
+		res, err := s.HTTPClient().Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Println(res.StatusCode, strings.TrimSpace(string(body)))
+	}
+	fmt.Println("register calls:", s.Count("registerApplication"), "requests:", s.Requests())
+	// Output:
+	// 502 Bad Gateway
+	// 200 {"data":{"applications":{"totalCount":1}}}
+	// register calls: 1 requests: 2
 }

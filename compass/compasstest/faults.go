@@ -5,11 +5,14 @@ import (
 	"time"
 )
 
-// Fault makes the next calls of one operation fail. Operations are named by
-// their top-level GraphQL field (e.g. "registerApplication", "applications")
-// or TokenOperation for the token endpoint.
+// Fault changes how the server answers calls of one operation. Operations
+// are named by their top-level GraphQL field (e.g. "registerApplication",
+// "applications"; each aliased field of a request is a call) or
+// TokenOperation for the token endpoint. Without Status, Code or Malformed
+// the call fails with InternalError.
 type Fault struct {
-	// Times is how many calls fail; 0 means 1.
+	// Times is how many calls the fault affects: 0 means every call until
+	// ClearFaults, n > 0 the next n.
 	Times int
 	// Status, when set, is the HTTP status of the whole response (e.g. 503
 	// or 502); the body is plain text, as from a proxy.
@@ -19,16 +22,23 @@ type Fault struct {
 	Code ErrorCode
 	// Message overrides the error message for Code.
 	Message string
-	// AfterCommit runs the operation first and fails only its answer: a
-	// mutation's changes are stored although the client sees an error.
-	// Not available for TokenOperation.
-	AfterCommit bool
+	// After runs the operation first and fails only its answer: a
+	// mutation's changes are stored although the client sees an error (a
+	// change committed whose answer was lost). Not available for
+	// TokenOperation.
+	After bool
 	// Malformed, when set, answers HTTP 200 without any error but with an
 	// answer that breaks the schema's promise in the way named (Status and
 	// Code are ignored). A query runs as usual before its answer is
-	// changed; a mutation runs only with AfterCommit. Not available for
+	// changed; a mutation runs only with After. Not available for
 	// TokenOperation.
 	Malformed Malformation
+}
+
+// fault is an added Fault with its remaining uses.
+type fault struct {
+	Fault
+	left int // remaining uses; -1 for unlimited
 }
 
 // Malformation is a way an answer can break the shape the schema promises,
@@ -52,47 +62,53 @@ const (
 	// PageInfoNull makes the pageInfo of a page null.
 	PageInfoNull
 	// EndlessCursor makes a page claim a next page, with an endCursor never
-	// used before that leads to the first page again: with Times large, a
+	// used before that leads to the first page again: with Times 0, a
 	// listing that follows cursors never ends.
 	EndlessCursor
 )
 
-// InjectFault queues a fault for the next calls of operation op. Faults
-// queued for the same operation apply one after the other.
-func (s *Server) InjectFault(op string, f Fault) {
-	if f.Times <= 0 {
-		f.Times = 1
-	}
+// AddFault adds a fault for the calls of operation op. Faults of one
+// operation are matched in the order added: the first one left applies to a
+// call, so a fault for every call hides those added after it.
+func (s *Server) AddFault(op string, f Fault) {
 	if f.Status == 0 && f.Code == 0 && f.Malformed == 0 {
 		f.Code = InternalError
 	}
+	left := f.Times
+	if left <= 0 {
+		left = -1
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults[op] = append(s.faults[op], &f)
+	s.faults[op] = append(s.faults[op], &fault{Fault: f, left: left})
 }
 
-// ClearFaults removes all queued faults.
+// ClearFaults removes every fault.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.faults)
 }
 
-// takeFault counts a call of op and returns the fault that applies to it.
+// takeFault counts a call of op and returns the fault that applies to it,
+// consuming one use; nil when none does.
 func (s *Server) takeFault(op string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[op]++
-	queue := s.faults[op]
-	if len(queue) == 0 {
+	list := s.faults[op]
+	if len(list) == 0 {
 		return nil
 	}
-	f := *queue[0]
-	queue[0].Times--
-	if queue[0].Times <= 0 {
-		s.faults[op] = queue[1:]
+	f := list[0]
+	if f.left > 0 {
+		f.left--
+		if f.left == 0 {
+			s.faults[op] = list[1:]
+		}
 	}
-	return &f
+	out := f.Fault
+	return &out
 }
 
 // SetLatency delays every following HTTP request by d (0 turns it off).
@@ -102,31 +118,33 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency = d
 }
 
-// Requests returns the number of HTTP requests served, token requests
-// included.
+// Requests returns the number of HTTP requests served, token requests and
+// rejected requests included.
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
 }
 
-// Calls returns how often operation op was called: a top-level GraphQL
-// field name, or TokenOperation for token requests.
-func (s *Server) Calls(op string) int {
+// Count returns how often operation op was called: a top-level GraphQL
+// field name (each aliased field of a request counts), or TokenOperation for
+// token requests. GraphQL requests refused before they run (no valid token,
+// an unknown tenant, a schema violation) call no operation.
+func (s *Server) Count(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]
 }
 
-// CallCounts returns the calls of every operation called so far.
-func (s *Server) CallCounts() map[string]int {
+// Counts returns the count of every operation called so far.
+func (s *Server) Counts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.calls)
 }
 
-// ResetCounters sets all request and call counters to zero.
-func (s *Server) ResetCounters() {
+// ResetCounts sets every request and call counter back to zero.
+func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = 0

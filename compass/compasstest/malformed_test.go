@@ -29,14 +29,14 @@ func TestMalformedAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := compasstest.NewServer(compasstest.Config{})
+			s := compasstest.NewServer()
 			defer s.Close()
 			register(t, s, "a", nil)
 			register(t, s, "b", nil)
 			token := s.Token(compasstest.DefaultClientID, rw...)
 			clean := call(t, s, token, compasstest.DefaultTenant, list, nil)
 			require.Empty(t, clean.Errors)
-			s.InjectFault("applications", compasstest.Fault{Malformed: tt.kind})
+			s.AddFault("applications", compasstest.Fault{Malformed: tt.kind, Times: 1})
 			r := call(t, s, token, compasstest.DefaultTenant, list, nil)
 			assert.Equal(t, http.StatusOK, r.Status)
 			assert.Empty(t, r.Errors, "a malformed answer holds no error")
@@ -61,11 +61,11 @@ func TestMalformedAnswers(t *testing.T) {
 	}
 
 	t.Run("endless cursor", func(t *testing.T) {
-		s := compasstest.NewServer(compasstest.Config{})
+		s := compasstest.NewServer()
 		defer s.Close()
 		register(t, s, "a", nil)
 		token := s.Token(compasstest.DefaultClientID, rw...)
-		s.InjectFault("applications", compasstest.Fault{Malformed: compasstest.EndlessCursor, Times: 5})
+		s.AddFault("applications", compasstest.Fault{Malformed: compasstest.EndlessCursor, Times: 5})
 		seen := map[string]bool{}
 		after := ""
 		for range 5 {
@@ -91,8 +91,8 @@ func TestMalformedAnswers(t *testing.T) {
 
 	t.Run("mutation answered data null", func(t *testing.T) {
 		for _, committed := range []bool{false, true} {
-			s := compasstest.NewServer(compasstest.Config{})
-			s.InjectFault("registerApplication", compasstest.Fault{Malformed: compasstest.DataNull, AfterCommit: committed})
+			s := compasstest.NewServer()
+			s.AddFault("registerApplication", compasstest.Fault{Malformed: compasstest.DataNull, After: committed, Times: 1})
 			r := call(t, s, s.Token(compasstest.DefaultClientID, rw...), compasstest.DefaultTenant, registerMutation,
 				map[string]any{"in": registerInput("maybe", nil)})
 			assert.Equal(t, http.StatusOK, r.Status)
@@ -104,9 +104,9 @@ func TestMalformedAnswers(t *testing.T) {
 	})
 
 	t.Run("mutation without id", func(t *testing.T) {
-		s := compasstest.NewServer(compasstest.Config{})
+		s := compasstest.NewServer()
 		defer s.Close()
-		s.InjectFault("registerApplication", compasstest.Fault{Malformed: compasstest.MissingID, AfterCommit: true})
+		s.AddFault("registerApplication", compasstest.Fault{Malformed: compasstest.MissingID, After: true, Times: 1})
 		r := call(t, s, s.Token(compasstest.DefaultClientID, rw...), compasstest.DefaultTenant, registerMutation,
 			map[string]any{"in": registerInput("noid", nil)})
 		require.Empty(t, r.Errors)
@@ -116,19 +116,19 @@ func TestMalformedAnswers(t *testing.T) {
 	})
 }
 
-func TestEchoRequests(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{EchoRequests: true})
+func TestEcho(t *testing.T) {
+	s := compasstest.NewServer(compasstest.WithEcho())
 	defer s.Close()
 	token := s.Token(compasstest.DefaultClientID, rw...)
 
-	s.InjectFault("applications", compasstest.Fault{Code: compasstest.InvalidData})
+	s.AddFault("applications", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
 	r := call(t, s, token, compasstest.DefaultTenant, `{ applications { totalCount } }`, nil)
 	require.Len(t, r.Errors, 1)
 	assert.Contains(t, r.Errors[0].Message, `Authorization="Bearer `+token+`"`)
 	assert.Contains(t, r.Errors[0].Message, `tenant="`+compasstest.DefaultTenant+`"`)
 	assert.Contains(t, r.Errors[0].Message, `applications { totalCount }`, "the raw body")
 
-	s.InjectFault("applications", compasstest.Fault{Status: http.StatusBadGateway})
+	s.AddFault("applications", compasstest.Fault{Status: http.StatusBadGateway, Times: 1})
 	r = call(t, s, token, compasstest.DefaultTenant, `{ applications { totalCount } }`, nil)
 	assert.Equal(t, http.StatusBadGateway, r.Status)
 	assert.Contains(t, r.Raw, "Bearer "+token)
@@ -142,12 +142,23 @@ func TestEchoRequests(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Contains(t, out["error_description"], `Authorization=["Basic `, "the Basic credentials")
 
-	quiet := compasstest.NewServer(compasstest.Config{})
+	quiet := compasstest.NewServer()
 	defer quiet.Close()
-	quiet.InjectFault("applications", compasstest.Fault{Code: compasstest.InvalidData})
-	r = call(t, quiet, quiet.Token(compasstest.DefaultClientID, rw...), compasstest.DefaultTenant, `{ applications { totalCount } }`, nil)
+	quiet.AddFault("applications", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
+	quietToken := quiet.Token(compasstest.DefaultClientID, rw...)
+	r = call(t, quiet, quietToken, compasstest.DefaultTenant, `{ applications { totalCount } }`, nil)
 	require.Len(t, r.Errors, 1)
 	assert.NotContains(t, r.Errors[0].Message, "Bearer", "no echo unless asked for")
+
+	quiet.SetEcho(true)
+	quiet.AddFault("applications", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
+	r = call(t, quiet, quietToken, compasstest.DefaultTenant, `{ applications { totalCount } }`, nil)
+	require.Len(t, r.Errors, 1)
+	assert.Contains(t, r.Errors[0].Message, `Authorization="Bearer `+quietToken+`"`, "echo turned on at run time")
+	s.SetEcho(false)
+	r = call(t, s, token, "unknown-tenant", `{ applications { totalCount } }`, nil)
+	require.Len(t, r.Errors, 1)
+	assert.NotContains(t, r.Errors[0].Message, "Bearer", "echo turned off at run time")
 }
 
 func TestDirectorNameRule(t *testing.T) {
@@ -155,7 +166,7 @@ func TestDirectorNameRule(t *testing.T) {
 	assert.Equal(t, "mp-x", compasstest.NormalizeName("x"))
 	assert.Equal(t, "mp-mp-x-y", compasstest.NormalizeName("mp-X.y"))
 
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	register(t, s, "mp-x", nil)
 	r := call(t, s, s.Token(compasstest.DefaultClientID, rw...), compasstest.DefaultTenant, registerMutation,

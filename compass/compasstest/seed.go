@@ -49,7 +49,7 @@ type API struct {
 	// spec.
 	SpecType, SpecFormat string
 	// Spec is the stored spec document exactly as received; empty when
-	// Config.DiscardSpecs is set.
+	// the server discards specs (WithDiscardSpecs).
 	Spec string
 	// SpecSHA256 is the hex SHA-256 of the spec document as received and
 	// SpecLength its length in bytes, set on read whether or not the

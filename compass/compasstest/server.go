@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -23,7 +24,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest/internal/graph"
 )
 
-// Defaults used when a Config field is left empty.
+// Defaults of a Server and the paths it serves.
 const (
 	// DefaultTenant is the tenant the Director's seed data creates.
 	DefaultTenant = "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae"
@@ -32,7 +33,7 @@ const (
 	// DefaultClientSecret is the secret of the default OAuth2 client.
 	DefaultClientSecret = "compasstest-secret"
 	// DefaultIntegrationSystemID is the integration system the default
-	// client belongs to; it exists unless Config.IntegrationSystems says
+	// client belongs to; it exists unless WithIntegrationSystems says
 	// otherwise.
 	DefaultIntegrationSystemID = "6e6b3f1a-0c51-4b6e-9a3f-5a1f2c3d4e5f"
 	// DefaultTokenLifetime is how long an issued token stays valid.
@@ -42,7 +43,7 @@ const (
 	TokenPath = "/oauth2/token"
 	// GraphQLPath is the path of the GraphQL endpoint.
 	GraphQLPath = "/director/graphql"
-	// TokenOperation names the token endpoint in Fault and Calls.
+	// TokenOperation names the token endpoint in AddFault and Count.
 	TokenOperation = "token"
 )
 
@@ -70,34 +71,88 @@ type Client struct {
 	ConsumerID string
 }
 
-// Config configures a Server. The zero value is ready to use.
-type Config struct {
-	// Tenants are the external tenant ids the Director knows; nil means
-	// DefaultTenant only.
-	Tenants []string
-	// Clients are the OAuth2 clients; nil means one client with
-	// DefaultClientID, DefaultClientSecret and IntegrationSystemScopes.
-	Clients []Client
-	// IntegrationSystems are the ids of the existing integration systems;
-	// nil means DefaultIntegrationSystemID only.
-	IntegrationSystems []string
-	// TokenLifetime is the lifetime of issued tokens; 0 means
-	// DefaultTokenLifetime.
-	TokenLifetime time.Duration
-	// Latency delays every HTTP request (see SetLatency).
-	Latency time.Duration
-	// DiscardSpecs makes the server keep only the SHA-256 and the length of
-	// each spec document it receives, not the document, so that many large
-	// specs cost no memory. The Director's API then reads specs back as
-	// null and Application shows them empty, with API.SpecSHA256 and
-	// API.SpecLength still set. Requests are parsed and checked as usual.
-	DiscardSpecs bool
-	// EchoRequests makes every error the server answers quote the request
-	// it answers: its headers (Authorization and tenant included) and its
-	// raw body, in GraphQL error messages, HTTP error bodies and the token
-	// endpoint's error_description, as a careless server might. Clients use
-	// it to prove that they never pass such an echo on.
-	EchoRequests bool
+// Option configures a Server at NewServer.
+type Option func(*Server)
+
+// settings are what the options set before the server starts.
+type settings struct {
+	tenants, integrationSystems []string // nil: the defaults
+	clients                     []Client // nil: the default client
+	discardSpecs                bool
+}
+
+// WithTenants makes the Director know the external tenant ids given instead
+// of DefaultTenant. Calls add up; a call without ids leaves no tenant at all.
+func WithTenants(ids ...string) Option {
+	return func(s *Server) { s.settings.tenants = append(orEmpty(s.settings.tenants), ids...) }
+}
+
+// WithClients makes the token endpoint know the OAuth2 clients given instead
+// of the default one (DefaultClientID, DefaultClientSecret,
+// IntegrationSystemScopes). Calls add up; a call without clients leaves no
+// client at all.
+func WithClients(clients ...Client) Option {
+	return func(s *Server) {
+		if s.settings.clients == nil {
+			s.settings.clients = []Client{}
+		}
+		s.settings.clients = append(s.settings.clients, clients...)
+	}
+}
+
+// WithIntegrationSystems makes the given ids the existing integration
+// systems instead of DefaultIntegrationSystemID. Calls add up; a call without
+// ids leaves none, so that registering with any integrationSystemID fails.
+func WithIntegrationSystems(ids ...string) Option {
+	return func(s *Server) {
+		s.settings.integrationSystems = append(orEmpty(s.settings.integrationSystems), ids...)
+	}
+}
+
+// WithTokenLifetime sets the lifetime of issued tokens; 0 or less keeps
+// DefaultTokenLifetime.
+func WithTokenLifetime(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.lifetime = d
+		}
+	}
+}
+
+// WithLatency delays every HTTP request by d (see SetLatency).
+func WithLatency(d time.Duration) Option {
+	return func(s *Server) { s.latency = d }
+}
+
+// WithDiscardSpecs makes the server keep only the SHA-256 and the length of
+// each spec document it receives, not the document, so that many large specs
+// cost no memory. The Director's API then reads specs back as null and
+// Application shows them empty, with API.SpecSHA256 and API.SpecLength still
+// set. Requests are parsed and checked as usual.
+func WithDiscardSpecs() Option {
+	return func(s *Server) { s.settings.discardSpecs = true }
+}
+
+// WithEcho makes the server echo what a client sent, as a careless server
+// might (see SetEcho).
+func WithEcho() Option {
+	return func(s *Server) { s.echo.Store(true) }
+}
+
+// SetEcho turns echoing on or off. While it is on, every error the server
+// answers quotes the request it answers: its headers (Authorization and
+// tenant first) and its raw body, in GraphQL error messages, HTTP error
+// bodies and the token endpoint's error_description. Clients use it to prove
+// that they never pass such an echo on.
+func (s *Server) SetEcho(on bool) { s.echo.Store(on) }
+
+// orEmpty returns ids, or an empty list instead of nil (which stands for the
+// default).
+func orEmpty(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
 }
 
 type tokenGrant struct {
@@ -114,52 +169,53 @@ type Server struct {
 	URL string
 
 	srv      *httptest.Server
+	settings settings // read by NewServer only
 	store    *store
 	specs    *specStore
 	lifetime time.Duration
 	clients  map[string]Client
+	echo     atomic.Bool
 
 	mu       sync.Mutex
 	tokens   map[string]tokenGrant
-	faults   map[string][]*Fault
+	faults   map[string][]*fault
 	calls    map[string]int
 	requests int
 	latency  time.Duration
-	echo     bool
 	nonce    int64
 	closed   chan struct{}
 	once     sync.Once
 }
 
-// NewServer starts a fake Director on a loopback port. Call Close when done.
-func NewServer(cfg Config) *Server {
-	tenants := cfg.Tenants
+// NewServer starts a fake Director on a loopback port, configured by opts.
+// Without options it knows DefaultTenant, the default client and
+// DefaultIntegrationSystemID. Call Close when done.
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		lifetime: DefaultTokenLifetime,
+		clients:  map[string]Client{},
+		tokens:   map[string]tokenGrant{},
+		faults:   map[string][]*fault{},
+		calls:    map[string]int{},
+		closed:   make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	tenants := s.settings.tenants
 	if tenants == nil {
 		tenants = []string{DefaultTenant}
 	}
-	intSys := cfg.IntegrationSystems
+	intSys := s.settings.integrationSystems
 	if intSys == nil {
 		intSys = []string{DefaultIntegrationSystemID}
 	}
-	clients := cfg.Clients
+	clients := s.settings.clients
 	if clients == nil {
 		clients = []Client{{ID: DefaultClientID, Secret: DefaultClientSecret}}
 	}
-	s := &Server{
-		store:    newStore(tenants, intSys),
-		specs:    newSpecStore(cfg.DiscardSpecs),
-		lifetime: cfg.TokenLifetime,
-		clients:  map[string]Client{},
-		tokens:   map[string]tokenGrant{},
-		faults:   map[string][]*Fault{},
-		calls:    map[string]int{},
-		latency:  cfg.Latency,
-		echo:     cfg.EchoRequests,
-		closed:   make(chan struct{}),
-	}
-	if s.lifetime <= 0 {
-		s.lifetime = DefaultTokenLifetime
-	}
+	s.store = newStore(tenants, intSys)
+	s.specs = newSpecStore(s.settings.discardSpecs)
 	for _, c := range clients {
 		if c.Scopes == nil {
 			c.Scopes = IntegrationSystemScopes
@@ -224,7 +280,7 @@ type caller struct {
 	consumerID string
 	scopes     []string
 	exchange   *exchange
-	echo       string // the request, quoted in errors with Config.EchoRequests
+	echo       string // the request, quoted in errors while echoing is on
 }
 
 func (c *caller) hasScope(scope string) bool { return slices.Contains(c.scopes, scope) }
@@ -318,11 +374,10 @@ func (s *Server) graphQLHandler() http.Handler {
 	})
 }
 
-// echoOf quotes a request for error messages when Config.EchoRequests is
-// set: its Authorization and tenant headers first, then its raw body, then
+// echoOf quotes a request for error messages while echoing is on: its Authorization and tenant headers first, then its raw body, then
 // the other headers.
 func (s *Server) echoOf(r *http.Request, body []byte) string {
-	if !s.echo {
+	if !s.echo.Load() {
 		return ""
 	}
 	var b strings.Builder
@@ -421,7 +476,7 @@ func (s *Server) aroundRootField(ctx context.Context, next graphql.RootResolver)
 	if f.Malformed != 0 {
 		isMutation := graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation
 		var answer graphql.Marshaler = graphql.Null
-		if !isMutation || f.AfterCommit {
+		if !isMutation || f.After {
 			answer = next(ctx)
 		}
 		field := graphql.GetRootFieldContext(ctx).Field
@@ -439,7 +494,7 @@ func (s *Server) aroundRootField(ctx context.Context, next graphql.RootResolver)
 		ex.mu.Unlock()
 		return answer
 	}
-	if f.AfterCommit {
+	if f.After {
 		// The operation runs and its changes stay; only the answer is lost.
 		_ = next(ctx)
 	}

@@ -20,7 +20,7 @@ func TestSchemaIsTheClientSchema(t *testing.T) {
 }
 
 func TestRegisterAndRead(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	app := register(t, s, "oc-hubspot-1", map[string]any{"open_connectors": map[string]any{"connectorInstanceID": "1"}})
 	assert.Equal(t, "oc-hubspot-1", app.Name)
@@ -48,7 +48,7 @@ func TestRegisterAndRead(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
-	s := compasstest.NewServer(compasstest.Config{})
+	s := compasstest.NewServer()
 	defer s.Close()
 	form := func(scope string) url.Values {
 		return url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
@@ -82,5 +82,5 @@ func TestToken(t *testing.T) {
 			assert.Empty(t, r.Errors)
 		})
 	}
-	assert.Equal(t, len(tests), s.Calls(compasstest.TokenOperation))
+	assert.Equal(t, len(tests), s.Count(compasstest.TokenOperation))
 }

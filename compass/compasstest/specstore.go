@@ -12,7 +12,7 @@ type specDigest struct {
 	length int
 }
 
-// specStore implements Config.DiscardSpecs: when on, spec documents are
+// specStore implements WithDiscardSpecs: when on, spec documents are
 // replaced by their digest before a record is stored.
 type specStore struct {
 	discard bool

@@ -12,13 +12,22 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 )
 
+// discardOpts returns the options of a server that keeps spec documents or
+// discards them.
+func discardOpts(discard bool) []compasstest.Option {
+	if discard {
+		return []compasstest.Option{compasstest.WithDiscardSpecs()}
+	}
+	return nil
+}
+
 func sha(doc string) string {
 	sum := sha256.Sum256([]byte(doc))
 	return hex.EncodeToString(sum[:])
 }
 
 // TestDiscardSpecs checks that every way a spec reaches the store keeps
-// only its digest when Config.DiscardSpecs is set, and the full document
+// only its digest with WithDiscardSpecs, and the full document
 // otherwise.
 func TestDiscardSpecs(t *testing.T) {
 	const (
@@ -60,7 +69,7 @@ func TestDiscardSpecs(t *testing.T) {
 	for _, discard := range []bool{false, true} {
 		for _, step := range steps {
 			t.Run(step.name+map[bool]string{false: "/kept", true: "/discarded"}[discard], func(t *testing.T) {
-				s := compasstest.NewServer(compasstest.Config{DiscardSpecs: discard})
+				s := compasstest.NewServer(discardOpts(discard)...)
 				defer s.Close()
 				app := register(t, s, "app", nil)
 				b := app.Bundles.Data[0]
@@ -130,7 +139,7 @@ func TestDiscardSpecs(t *testing.T) {
 func TestDiscardSpecsSeed(t *testing.T) {
 	const doc = `{"swagger":"2.0","info":{"title":"seeded"}}`
 	for _, discard := range []bool{false, true} {
-		s := compasstest.NewServer(compasstest.Config{DiscardSpecs: discard})
+		s := compasstest.NewServer(discardOpts(discard)...)
 		_, err := s.Seed(compasstest.DefaultTenant, compasstest.Application{Name: "seeded", Bundles: []compasstest.Bundle{{
 			Name: "b", APIs: []compasstest.API{{Name: "a", TargetURL: "https://h", SpecType: "OPEN_API", SpecFormat: "JSON", Spec: doc}},
 		}}})

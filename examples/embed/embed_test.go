@@ -42,7 +42,7 @@ type director struct {
 
 func newDirector(t *testing.T) *director {
 	t.Helper()
-	s := compasstest.NewServer(compasstest.Config{Clients: []compasstest.Client{{ID: "embed", Secret: testClientSecret}}})
+	s := compasstest.NewServer(compasstest.WithClients(compasstest.Client{ID: "embed", Secret: testClientSecret}))
 	t.Cleanup(s.Close)
 	return &director{Server: s, env: map[string]string{
 		"COMPASS_DIRECTOR_URL":  s.GraphQLURL(),
@@ -68,7 +68,7 @@ func (d *director) run(t *testing.T, args ...string) (int, string) {
 // mutations counts the Director's calls other than listings and tokens.
 func (d *director) mutations() int {
 	n := 0
-	for op, c := range d.CallCounts() {
+	for op, c := range d.Counts() {
 		if op != "applications" && op != compasstest.TokenOperation {
 			n += c
 		}
@@ -109,7 +109,7 @@ func TestSyncFolder(t *testing.T) {
 	}
 
 	// Second run: nothing to do.
-	d.ResetCounters()
+	d.ResetCounts()
 	code, out = d.run(t, "-dir", dir)
 	require.Equal(t, 0, code, out)
 	assert.Zero(t, d.mutations())

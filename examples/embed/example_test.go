@@ -12,7 +12,7 @@ import (
 // The testdata folder synced into a fake Director twice: the first run
 // creates one application per document, the second finds nothing to do.
 func Example() {
-	director := compasstest.NewServer(compasstest.Config{})
+	director := compasstest.NewServer()
 	defer director.Close()
 	env := map[string]string{
 		"COMPASS_DIRECTOR_URL":  director.GraphQLURL(),

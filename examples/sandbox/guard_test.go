@@ -103,7 +103,7 @@ func TestProgressAndApproval(t *testing.T) {
 			require.Len(t, all, owned)
 
 			// Run 4: every token reissued, on a slow Director.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			o, out := runOK(t, sb, steps[3], done)
 			done = append(done, o)
 			assert.Equal(t, job.ExitOK, o.exit)
@@ -117,7 +117,7 @@ func TestProgressAndApproval(t *testing.T) {
 			assert.Contains(t, out, "Logged while applying")
 			assert.Contains(t, out, fmt.Sprintf("of %d changes done", owned))
 			assert.Contains(t, out, "The fake Director delays every request by "+slowLatency(owned).String())
-			assert.Equal(t, owned, sb.cp.Calls("updateBundle"))
+			assert.Equal(t, owned, sb.cp.Count("updateBundle"))
 			assert.Equal(t, requestsPerRotation*owned, sum(mutations(sb.cp)),
 				"requestsPerRotation is what one rotation costs: %v", mutations(sb.cp))
 			for _, in := range sb.oc.Instances() {
@@ -133,14 +133,14 @@ func TestProgressAndApproval(t *testing.T) {
 			}
 
 			// Run 5: the deletion guard withholds the mass deletion.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			o, out = runOK(t, sb, steps[4], done)
 			done = append(done, o)
 			assert.Equal(t, job.ExitGuard, o.exit)
 			assert.True(t, o.report.Plan.Guard.Tripped)
 			assert.Equal(t, removed, deletions(o.report))
 			assert.Equal(t, len(removed), o.report.Summary.Withheld)
-			assert.Zero(t, sb.cp.Calls("unregisterApplication"))
+			assert.Zero(t, sb.cp.Count("unregisterApplication"))
 			assert.Equal(t, all, registeredNames(sb), "nothing deleted")
 			reviewed := o.report.Plan.DeletionsDigest
 			require.NotEmpty(t, reviewed)
@@ -148,7 +148,7 @@ func TestProgressAndApproval(t *testing.T) {
 			assert.Contains(t, out, "Deletions digest: "+reviewed)
 
 			// Run 6: a dry run shows the same digest and changes nothing.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			o, out = runOK(t, sb, steps[5], done)
 			done = append(done, o)
 			assert.Equal(t, job.ExitOK, o.exit)
@@ -159,7 +159,7 @@ func TestProgressAndApproval(t *testing.T) {
 			assert.Contains(t, out, "Deletions digest: "+reviewed)
 
 			// Run 7: one more instance gone; the reviewed digest is stale.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			o, out = runOK(t, sb, steps[6], done)
 			done = append(done, o)
 			_, ok := sb.oc.Instance(instanceID(lastDeleted))
@@ -170,26 +170,26 @@ func TestProgressAndApproval(t *testing.T) {
 			assert.NotEmpty(t, fresh)
 			assert.NotEqual(t, reviewed, fresh)
 			assert.Equal(t, namesAt(append(span(cut, n), lastDeleted)...), deletions(o.report))
-			assert.Zero(t, sb.cp.Calls("unregisterApplication"))
+			assert.Zero(t, sb.cp.Count("unregisterApplication"))
 			assert.Equal(t, all, registeredNames(sb), "nothing deleted, not even below the threshold")
 			assert.Contains(t, out, " -approve "+reviewed+"\n")
 			assert.Contains(t, out, "does not match this plan's deletions")
 			assert.Contains(t, out, "Deletions digest: "+fresh)
 
 			// Run 8: the review shows the new digest.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			o, _ = runOK(t, sb, steps[7], done)
 			done = append(done, o)
 			assert.Equal(t, fresh, o.report.Plan.DeletionsDigest)
 			assert.Empty(t, mutations(sb.cp))
 
 			// Run 9: approving exactly the new digest applies the deletions.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			o, out = runOK(t, sb, steps[8], done)
 			assert.Equal(t, job.ExitOK, o.exit)
 			assert.True(t, o.report.Plan.Guard.Approved)
 			assert.Equal(t, len(removed)+1, o.report.Summary.Deleted)
-			assert.Equal(t, len(removed)+1, sb.cp.Calls("unregisterApplication"))
+			assert.Equal(t, len(removed)+1, sb.cp.Count("unregisterApplication"))
 			left := slices.DeleteFunc(span(0, cut-1), func(i int) bool {
 				return i == idxDeleted || i == idxDisabled || i == lastDeleted
 			})
@@ -198,7 +198,7 @@ func TestProgressAndApproval(t *testing.T) {
 			assert.Contains(t, out, "deletions applied (approved "+fresh+")")
 
 			// The next run without -approve has nothing left to do.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			rep, code, err := sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, job.ExitOK, code)
@@ -220,7 +220,7 @@ func TestScenarioReportsRefusedDeletions(t *testing.T) {
 		o, _ := runOK(t, sb, st, done)
 		done = append(done, o)
 	}
-	sb.cp.InjectFault("unregisterApplication", compasstest.Fault{Code: compasstest.InvalidData, Times: 100})
+	sb.cp.AddFault("unregisterApplication", compasstest.Fault{Code: compasstest.InvalidData, Times: 100})
 	var out bytes.Buffer
 	o, err := sb.runStep(t.Context(), &out, steps[len(steps)-1], done)
 	require.NoError(t, err)

@@ -85,10 +85,8 @@ func startSandbox(n int, configPath string, logger *slog.Logger) (*sandbox, erro
 	}
 	sink := &progressSink{}
 	s := &sandbox{
-		oc: octest.NewServer(octest.WithSecrets(userSecret, organizationSecret), octest.WithInstances(instances...)),
-		cp: compasstest.NewServer(compasstest.Config{
-			Clients: []compasstest.Client{{ID: clientID, Secret: clientSecret}},
-		}),
+		oc:         octest.NewServer(octest.WithSecrets(userSecret, organizationSecret), octest.WithInstances(instances...)),
+		cp:         compasstest.NewServer(compasstest.WithClients(compasstest.Client{ID: clientID, Secret: clientSecret})),
 		n:          n,
 		configPath: configPath,
 		logger:     slog.New(progressHandler{next: next, sink: sink}),

@@ -58,7 +58,7 @@ func wantApplication(t *testing.T, sb *sandbox, in octest.Instance, spec []byte)
 // mutations counts the Director's calls other than listings and tokens.
 func mutations(cp *compasstest.Server) map[string]int {
 	out := map[string]int{}
-	for op, n := range cp.CallCounts() {
+	for op, n := range cp.Counts() {
 		if op != "applications" && op != compasstest.TokenOperation && n > 0 {
 			out[op] = n
 		}
@@ -88,7 +88,7 @@ func TestSyncs(t *testing.T) {
 			assert.Empty(t, sb.check(steps[0], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, n-2, rep.Summary.Created)
 			assert.Len(t, sb.cp.Applications(tenant), n-2)
-			assert.Equal(t, n-2, sb.cp.Calls("registerApplication"))
+			assert.Equal(t, n-2, sb.cp.Count("registerApplication"))
 			for _, in := range initial {
 				_, exists := sb.cp.Application(tenant, appName(in.ID))
 				if in.ID == disabled.ID || in.ID == broken.ID {
@@ -99,7 +99,7 @@ func TestSyncs(t *testing.T) {
 			}
 
 			// Run 2: no mutation, only the broken document fetched again.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			sb.oc.ResetCounts()
 			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NotNil(t, rep)
@@ -119,14 +119,14 @@ func TestSyncs(t *testing.T) {
 			}
 			explained := steps[2].prepare(sb)
 			assert.Len(t, explained, 6)
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, job.ExitOK, code)
 			assert.Empty(t, sb.check(steps[2], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, ocsync.Summary{Created: 2, Updated: 3, Deleted: 1, Unchanged: n - 6, Skipped: 1, SpecFetches: 5}, rep.Summary)
-			assert.Equal(t, 2, sb.cp.Calls("registerApplication"))
-			assert.Equal(t, 1, sb.cp.Calls("unregisterApplication"))
+			assert.Equal(t, 2, sb.cp.Count("registerApplication"))
+			assert.Equal(t, 1, sb.cp.Count("unregisterApplication"))
 
 			renamed, ok := sb.oc.Instance(instanceID(idxRenamed))
 			require.True(t, ok)
@@ -154,7 +154,7 @@ func TestSyncs(t *testing.T) {
 			assert.Len(t, sb.cp.Applications(tenant), n-1)
 
 			// A fourth run converges: nothing left to do.
-			sb.cp.ResetCounters()
+			sb.cp.ResetCounts()
 			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, job.ExitOK, code)
@@ -168,7 +168,7 @@ func TestSyncs(t *testing.T) {
 // the first run then differs from its step, and the scenario says so.
 func TestScenarioReportsSurprises(t *testing.T) {
 	sb := newSandbox(t, minInstances)
-	sb.cp.InjectFault("registerApplication", compasstest.Fault{Code: compasstest.InvalidData})
+	sb.cp.AddFault("registerApplication", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
 	var out bytes.Buffer
 	outcomes, err := sb.scenario(t.Context(), &out)
 	require.Error(t, err)

@@ -381,22 +381,22 @@ func (w *world) armServerFaults() {
 		case 5:
 			w.plat.srv.AddFault(octest.EndpointDocs, octest.Fault{Latency: 3 * time.Millisecond, Times: 5})
 		case 6:
-			w.dir.srv.InjectFault("registerApplication", compasstest.Fault{Status: http.StatusBadGateway, AfterCommit: true})
+			w.dir.srv.AddFault("registerApplication", compasstest.Fault{Status: http.StatusBadGateway, After: true, Times: 1})
 		case 7:
 			op := []string{"updateApplication", "updateBundle", "updateAPIDefinition", "setApplicationLabel"}[rng.IntN(4)]
-			f := compasstest.Fault{Status: http.StatusGatewayTimeout, AfterCommit: true}
+			f := compasstest.Fault{Status: http.StatusGatewayTimeout, After: true, Times: 1}
 			if rng.IntN(2) == 0 {
 				f = compasstest.Fault{Code: compasstest.InternalError, Times: 1 + rng.IntN(2)}
 			}
-			w.dir.srv.InjectFault(op, f)
+			w.dir.srv.AddFault(op, f)
 		case 8:
-			w.dir.srv.InjectFault("unregisterApplication", compasstest.Fault{Code: compasstest.InternalError, AfterCommit: true})
+			w.dir.srv.AddFault("unregisterApplication", compasstest.Fault{Code: compasstest.InternalError, After: true, Times: 1})
 		case 9:
-			w.dir.srv.InjectFault("applications", compasstest.Fault{Code: compasstest.InternalError, Times: 1 + rng.IntN(5)})
+			w.dir.srv.AddFault("applications", compasstest.Fault{Code: compasstest.InternalError, Times: 1 + rng.IntN(5)})
 		case 10:
-			w.dir.srv.InjectFault("setApplicationLabel", compasstest.Fault{Code: compasstest.InvalidData})
+			w.dir.srv.AddFault("setApplicationLabel", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
 		case 11:
-			w.dir.srv.InjectFault(compasstest.TokenOperation, compasstest.Fault{Status: http.StatusServiceUnavailable})
+			w.dir.srv.AddFault(compasstest.TokenOperation, compasstest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
 		}
 	}
 }

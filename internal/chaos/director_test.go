@@ -76,7 +76,7 @@ type director struct {
 }
 
 func newDirector(ctx string) (*director, error) {
-	d := &director{srv: compasstest.NewServer(compasstest.Config{}), foreign: map[string]compasstest.Application{}, context: ctx}
+	d := &director{srv: compasstest.NewServer(), foreign: map[string]compasstest.Application{}, context: ctx}
 	d.token = d.srv.Token(compasstest.DefaultClientID, "application:read", "application:write")
 	for _, app := range foreignApps(ctx) {
 		id, err := d.srv.Seed(tenant, app)
@@ -142,7 +142,7 @@ func (d *director) snapshot() map[string]compasstest.Application {
 // mutationCalls returns how often each mutation was called so far.
 func (d *director) mutationCalls() map[string]int {
 	m := map[string]int{}
-	for op, n := range d.srv.CallCounts() {
+	for op, n := range d.srv.Counts() {
 		if !directorQueries[op] {
 			m[op] = n
 		}

@@ -1,11 +1,10 @@
-// Package ocsynctest provides an in-memory ocsync.Source and ocsync.Registry
-// for tests and for programs that embed the engine: seeded data, an error hook
-// per operation and counters of calls. Both are safe for concurrent use.
 package ocsynctest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +12,8 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
-// Op names an operation of a Source or a Registry, for hooks and counters.
+// Op names an operation of a Source or a Registry, for hooks, faults and
+// counters.
 type Op string
 
 // The operations.
@@ -30,32 +30,139 @@ const (
 // operation instead of doing it.
 type Hook func(ctx context.Context, op Op, name string) error
 
-type counters struct {
-	mu    sync.Mutex
-	calls map[Op]int
+// ErrInjected is the error of a Fault without Err.
+var ErrInjected = errors.New("ocsynctest: injected fault")
+
+// Fault makes calls of one operation fail.
+type Fault struct {
+	// Err is the error the call returns; nil means ErrInjected.
+	Err error
+	// Name restricts the fault to calls about the application of this
+	// name; empty matches every call. A listing is about no application,
+	// so a fault with a Name never matches OpList.
+	Name string
+	// Times is how many matching calls the fault affects: 0 means every
+	// one until ClearFaults, n > 0 the next n.
+	Times int
+	// After runs the call first and fails only its answer: a change is
+	// stored although the caller sees Err (a change committed whose answer
+	// was lost). Whatever the call answered is replaced by Err.
+	After bool
 }
 
-func (c *counters) count(op Op) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.calls == nil {
-		c.calls = map[Op]int{}
+// fault is an added Fault with its remaining uses.
+type fault struct {
+	Fault
+	left int // remaining uses; -1 for unlimited
+}
+
+// knobs holds the faults and call counters of a Source or a Registry. The
+// zero value has none.
+type knobs struct {
+	mu     sync.Mutex
+	calls  map[Op]int
+	faults map[Op][]*fault
+}
+
+func (k *knobs) addFault(op Op, f Fault) {
+	if f.Err == nil {
+		f.Err = ErrInjected
 	}
-	c.calls[op]++
+	left := f.Times
+	if left <= 0 {
+		left = -1
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.faults == nil {
+		k.faults = map[Op][]*fault{}
+	}
+	k.faults[op] = append(k.faults[op], &fault{Fault: f, left: left})
 }
 
-// Calls returns how often op was called, failed calls included.
-func (c *counters) Calls(op Op) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.calls[op]
+func (k *knobs) clearFaults() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.faults)
+}
+
+// takeFault returns the first fault of op that matches name, consuming one
+// use.
+func (k *knobs) takeFault(op Op, name string) (Fault, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	list := k.faults[op]
+	for i, f := range list {
+		if f.Name != "" && f.Name != name {
+			continue
+		}
+		if f.left > 0 {
+			f.left--
+			if f.left == 0 {
+				k.faults[op] = slices.Delete(slices.Clone(list), i, i+1)
+			}
+		}
+		return f.Fault, true
+	}
+	return Fault{}, false
+}
+
+func (k *knobs) count(op Op) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.calls[op]
+}
+
+func (k *knobs) counts() map[Op]int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make(map[Op]int, len(k.calls))
+	maps.Copy(out, k.calls)
+	return out
+}
+
+func (k *knobs) resetCounts() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.calls)
+}
+
+// call runs do as one call of op about the application name: it counts the
+// call, gives up when ctx is done, asks hook, then applies the first fault
+// that matches, before or after do.
+func (k *knobs) call(ctx context.Context, hook Hook, op Op, name string, do func() error) error {
+	k.mu.Lock()
+	if k.calls == nil {
+		k.calls = map[Op]int{}
+	}
+	k.calls[op]++
+	k.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if hook != nil {
+		if err := hook(ctx, op, name); err != nil {
+			return err
+		}
+	}
+	f, faulty := k.takeFault(op, name)
+	if faulty && !f.After {
+		return f.Err
+	}
+	err := do()
+	if faulty {
+		return f.Err
+	}
+	return err
 }
 
 // Source is an in-memory ocsync.Source. The zero value is an empty source.
 type Source struct {
-	counters
-	// Hook, when set, can fail or delay any operation.
+	// Hook, when set, can fail or delay any operation. It is read without
+	// a lock: do not change it while calls run.
 	Hook Hook
+
+	knobs knobs
 
 	mu    sync.Mutex
 	apps  map[string]ocsync.Application
@@ -98,42 +205,57 @@ func (s *Source) Remove(name string) {
 	delete(s.specs, name)
 }
 
-func (s *Source) hook(ctx context.Context, op Op, name string) error {
-	s.count(op)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.Hook != nil {
-		return s.Hook(ctx, op, name)
-	}
-	return nil
-}
+// AddFault adds a fault for the calls of op (OpList or OpSpec). Faults of
+// one operation are matched in the order added: the first one left that
+// matches applies to a call, so a fault for every call hides those added
+// after it.
+func (s *Source) AddFault(op Op, f Fault) { s.knobs.addFault(op, f) }
+
+// ClearFaults removes every fault.
+func (s *Source) ClearFaults() { s.knobs.clearFaults() }
+
+// Count returns how often op was called, failed calls included.
+func (s *Source) Count(op Op) int { return s.knobs.count(op) }
+
+// Counts returns the count of every operation called so far.
+func (s *Source) Counts() map[Op]int { return s.knobs.counts() }
+
+// ResetCounts sets every call counter back to zero.
+func (s *Source) ResetCounts() { s.knobs.resetCounts() }
 
 // Applications implements ocsync.Source; the result is sorted by name.
 func (s *Source) Applications(ctx context.Context) ([]ocsync.Application, error) {
-	if err := s.hook(ctx, OpList, ""); err != nil {
+	var out []ocsync.Application
+	err := s.knobs.call(ctx, s.Hook, OpList, "", func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		out = make([]ocsync.Application, 0, len(s.apps))
+		for _, a := range s.apps {
+			out = append(out, a)
+		}
+		slices.SortFunc(out, func(a, b ocsync.Application) int { return strings.Compare(a.Name, b.Name) })
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]ocsync.Application, 0, len(s.apps))
-	for _, a := range s.apps {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b ocsync.Application) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
 // Spec implements ocsync.Source.
 func (s *Source) Spec(ctx context.Context, app ocsync.Application) (ocsync.Spec, error) {
-	if err := s.hook(ctx, OpSpec, app.Name); err != nil {
+	var spec ocsync.Spec
+	err := s.knobs.call(ctx, s.Hook, OpSpec, app.Name, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var ok bool
+		if spec, ok = s.specs[app.Name]; !ok {
+			return fmt.Errorf("spec of %s: %w", app.Name, ocsync.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
 		return ocsync.Spec{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	spec, ok := s.specs[app.Name]
-	if !ok {
-		return ocsync.Spec{}, fmt.Errorf("spec of %s: %w", app.Name, ocsync.ErrNotFound)
 	}
 	return spec, nil
 }
@@ -150,9 +272,11 @@ type Entry struct {
 
 // Registry is an in-memory ocsync.Registry. The zero value is empty.
 type Registry struct {
-	counters
-	// Hook, when set, can fail or delay any operation.
+	// Hook, when set, can fail or delay any operation. It is read without
+	// a lock: do not change it while calls run.
 	Hook Hook
+
+	knobs knobs
 
 	mu      sync.Mutex
 	entries map[string]*Entry
@@ -206,27 +330,41 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Mutations returns how many create, update and delete calls were made.
-func (r *Registry) Mutations() int {
-	return r.Calls(OpCreate) + r.Calls(OpUpdate) + r.Calls(OpDelete)
-}
+// AddFault adds a fault for the calls of op (OpList, OpCreate, OpUpdate or
+// OpDelete). Faults of one operation are matched in the order added: the
+// first one left that matches applies to a call, so a fault for every call
+// hides those added after it.
+func (r *Registry) AddFault(op Op, f Fault) { r.knobs.addFault(op, f) }
 
-func (r *Registry) hook(ctx context.Context, op Op, name string) error {
-	r.count(op)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if r.Hook != nil {
-		return r.Hook(ctx, op, name)
-	}
-	return nil
+// ClearFaults removes every fault.
+func (r *Registry) ClearFaults() { r.knobs.clearFaults() }
+
+// Count returns how often op was called, failed calls included.
+func (r *Registry) Count(op Op) int { return r.knobs.count(op) }
+
+// Counts returns the count of every operation called so far.
+func (r *Registry) Counts() map[Op]int { return r.knobs.counts() }
+
+// ResetCounts sets every call counter back to zero.
+func (r *Registry) ResetCounts() { r.knobs.resetCounts() }
+
+// Mutations returns how many create, update and delete calls were made,
+// failed calls included.
+func (r *Registry) Mutations() int {
+	return r.Count(OpCreate) + r.Count(OpUpdate) + r.Count(OpDelete)
 }
 
 // Applications implements ocsync.Registry; the result is sorted by name.
 func (r *Registry) Applications(ctx context.Context) ([]ocsync.Registered, error) {
-	if err := r.hook(ctx, OpList, ""); err != nil {
+	var out []ocsync.Registered
+	err := r.knobs.call(ctx, r.Hook, OpList, "", func() error { out = r.applications(); return nil })
+	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+func (r *Registry) applications() []ocsync.Registered {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]ocsync.Registered, 0, len(r.entries))
@@ -239,15 +377,16 @@ func (r *Registry) Applications(ctx context.Context) ([]ocsync.Registered, error
 		out = append(out, reg)
 	}
 	slices.SortFunc(out, func(a, b ocsync.Registered) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return out
 }
 
 // Create implements ocsync.Registry. A name taken by any stored application
 // is an error wrapping ocsync.ErrConflict.
 func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsync.Spec, state ocsync.State) error {
-	if err := r.hook(ctx, OpCreate, app.Name); err != nil {
-		return err
-	}
+	return r.knobs.call(ctx, r.Hook, OpCreate, app.Name, func() error { return r.create(app, spec, state) })
+}
+
+func (r *Registry) create(app ocsync.Application, spec ocsync.Spec, state ocsync.State) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.entries[app.Name]; ok {
@@ -267,9 +406,10 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 // u.Spec is set, and records u.State last. It refuses applications not
 // owned.
 func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
-	if err := r.hook(ctx, OpUpdate, cur.Name); err != nil {
-		return err
-	}
+	return r.knobs.call(ctx, r.Hook, OpUpdate, cur.Name, func() error { return r.update(cur, app, u) })
+}
+
+func (r *Registry) update(cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.entries[cur.Name]
@@ -326,9 +466,10 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 // Delete implements ocsync.Registry. A missing application is not an error;
 // an application not owned is refused.
 func (r *Registry) Delete(ctx context.Context, cur ocsync.Registered) error {
-	if err := r.hook(ctx, OpDelete, cur.Name); err != nil {
-		return err
-	}
+	return r.knobs.call(ctx, r.Hook, OpDelete, cur.Name, func() error { return r.delete(cur) })
+}
+
+func (r *Registry) delete(cur ocsync.Registered) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.entries[cur.Name]

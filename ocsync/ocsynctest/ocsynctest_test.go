@@ -32,8 +32,8 @@ func TestSource(t *testing.T) {
 	src.Hook = func(ctx context.Context, op ocsynctest.Op, name string) error { return boom }
 	_, err = src.Applications(ctx)
 	assert.ErrorIs(t, err, boom)
-	assert.Equal(t, 2, src.Calls(ocsynctest.OpList))
-	assert.Equal(t, 2, src.Calls(ocsynctest.OpSpec))
+	assert.Equal(t, 2, src.Count(ocsynctest.OpList))
+	assert.Equal(t, 2, src.Count(ocsynctest.OpSpec))
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()

@@ -29,13 +29,29 @@
 //     WithDefaultSpec, else a small generated Swagger 2.0 document.
 //   - Unknown ids get 404 with an error body; ids that are not integers 400.
 //
-// Tests change the platform at run time (Put, Update, Remove, SetSpec,
-// RemoveSpec), inject latency, statuses, Retry-After and other headers (a
-// cursor or a total count of their choice included), malformed bodies and
-// bodies that trickle in byte by byte per endpoint (AddFault), make the
-// server repeat its cursor (SetRepeatCursor) or echo the request's
-// Authorization header and query in error bodies and headers (WithEcho,
-// SetEcho: a platform a client must not trust with its secrets), and read
-// request counters (Requests, Count), rejected requests included. A Server
-// is safe for concurrent use.
+// The three fakes (this one, compass/compasstest and ocsync/ocsynctest)
+// share one idiom:
+//
+//	s := octest.NewServer(octest.WithInstances(instances...), octest.WithEcho())
+//	defer s.Close()
+//	s.AddFault(octest.EndpointDocs, octest.Fault{Status: 429, RetryAfter: "1", Times: 1})
+//	... run the client ...
+//	s.Count(octest.EndpointDocs), s.Requests(), s.ResetCounts(), s.ClearFaults()
+//
+// Options given to NewServer set the secrets (WithSecrets), seed instances
+// (WithInstances), choose the documents served (WithDefaultSpec,
+// WithSpecFunc), send total counts (WithTotalCount) and echo the request's
+// Authorization header and query in error bodies and headers (WithEcho: a
+// platform a client must not trust with its secrets).
+//
+// At run time, tests change the platform (Put, PutRaw, Update, Remove,
+// SetSpec, RemoveSpec, SetSpecFunc), turn echoing on and off (SetEcho), make
+// the server repeat its cursor (SetRepeatCursor), and add faults per
+// endpoint (AddFault, optionally for one instance): latency, statuses,
+// Retry-After and other headers (a cursor or a total count of their choice
+// included), malformed bodies and bodies that trickle in byte by byte, for
+// every matching request until ClearFaults (Fault.Times 0) or the next n.
+// Count, Counts and Requests count requests, rejected ones included, until
+// ResetCounts; LastQuery returns the query of an endpoint's last request. A
+// Server is safe for concurrent use.
 package octest

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -365,8 +366,9 @@ func (s *Server) SetRepeatCursor(on bool) {
 	s.repeatCursor = on
 }
 
-// AddFault adds a fault for ep. Faults are matched in the order added; the
-// first that matches a request applies to it.
+// AddFault adds a fault for the requests of ep. Faults of one endpoint are
+// matched in the order added: the first one left that matches a request
+// applies to it, so a fault for every request hides those added after it.
 func (s *Server) AddFault(ep Endpoint, f Fault) {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -420,6 +422,14 @@ func (s *Server) Count(ep Endpoint) int {
 	return s.counts[ep]
 }
 
+// Counts returns the count of every endpoint requested so far, rejected
+// requests included.
+func (s *Server) Counts() map[Endpoint]int {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	return maps.Clone(s.counts)
+}
+
 // LastQuery returns the query of the last request to ep, nil if none.
 func (s *Server) LastQuery(ep Endpoint) url.Values {
 	s.countMu.Lock()
@@ -435,7 +445,8 @@ func (s *Server) LastQuery(ep Endpoint) url.Values {
 	return out
 }
 
-// ResetCounts sets every counter back to zero.
+// ResetCounts sets every request counter back to zero and forgets the last
+// queries.
 func (s *Server) ResetCounts() {
 	s.countMu.Lock()
 	defer s.countMu.Unlock()

@@ -169,6 +169,12 @@ func TestRejections(t *testing.T) {
 		})
 	}
 	assert.Equal(t, len(tests), s.Requests())
+	counts := s.Counts()
+	assert.Equal(t, map[Endpoint]int{EndpointInstances: 4, EndpointDocs: 3, EndpointInstance: 1, EndpointOther: 1}, counts)
+	counts[EndpointDocs] = 100
+	assert.Equal(t, 3, s.Count(EndpointDocs), "Counts returns a copy")
+	s.ResetCounts()
+	assert.Empty(t, s.Counts())
 }
 
 func TestFaults(t *testing.T) {

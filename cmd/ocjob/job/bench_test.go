@@ -89,7 +89,7 @@ func (p *platform) newDirector(b *testing.B) {
 	if p.director != nil {
 		p.director.Close()
 	}
-	p.director = compasstest.NewServer(compasstest.Config{DiscardSpecs: true})
+	p.director = compasstest.NewServer(compasstest.WithDiscardSpecs())
 	doc := fmt.Sprintf(`{
 		"logLevel": "Info",
 		"compass": {"directorURL": %q, "tokenUrl": %q, "tenantId": %q, "clientID": %q, "clientSecret": %q, "applicationPrefix": "oc"},
@@ -274,7 +274,7 @@ func (p *platform) timedSync(b *testing.B) measured {
 	b.Helper()
 	before := p.snapshot()
 	p.oc.ResetCounts()
-	p.director.ResetCounters()
+	p.director.ResetCounts()
 	p.setLatency(benchLatency)
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	runtime.GC()
@@ -293,12 +293,12 @@ func (p *platform) timedSync(b *testing.B) measured {
 		wall: wall, peakHeap: peak, peakLive: live, baseHeap: base, report: rep,
 		httpCalls:    p.oc.Requests() + p.director.Requests(),
 		ocPages:      p.oc.Count(octest.EndpointInstances),
-		directorList: p.director.Calls("applications"),
-		tokens:       p.director.Calls(compasstest.TokenOperation),
+		directorList: p.director.Count("applications"),
+		tokens:       p.director.Count(compasstest.TokenOperation),
 		specFetches:  p.oc.Count(octest.EndpointDocs),
 	}
 	m.mutations = int(p.registryCalls.Load())
-	for op, n := range p.director.CallCounts() {
+	for op, n := range p.director.Counts() {
 		if !directorQueries[op] {
 			m.directorOps += n
 		}
@@ -544,7 +544,7 @@ func BenchmarkFakes(b *testing.B) {
 		}
 	})
 	b.Run("compasstest/round-trip-5ms", func(b *testing.B) {
-		dir := compasstest.NewServer(compasstest.Config{Latency: benchLatency})
+		dir := compasstest.NewServer(compasstest.WithLatency(benchLatency))
 		defer dir.Close()
 		token := dir.Token(compasstest.DefaultClientID, "application:read")
 		body := []byte(`{"query":"{ viewer { id } }"}`)
@@ -578,7 +578,7 @@ func BenchmarkFakes(b *testing.B) {
 		}
 	})
 	b.Run("compasstest/register-20KB", func(b *testing.B) {
-		dir := compasstest.NewServer(compasstest.Config{DiscardSpecs: true})
+		dir := compasstest.NewServer(compasstest.WithDiscardSpecs())
 		defer dir.Close()
 		token := dir.Token(compasstest.DefaultClientID, "application:read", "application:write")
 		spec := string(octest.SwaggerDocument("instance-1", specSize))

@@ -476,7 +476,7 @@ func (p *jobPlatform) newDirector(b *testing.B) {
 		p.proxy.Close()
 		p.director.Close()
 	}
-	p.director = compasstest.NewServer(compasstest.Config{DiscardSpecs: true})
+	p.director = compasstest.NewServer(compasstest.WithDiscardSpecs())
 	p.proxy = newCountingProxy(b, strings.TrimPrefix(p.director.URL, "http://"))
 	doc := fmt.Sprintf(`{
   "logLevel": "Info",
@@ -558,7 +558,7 @@ func (p *jobPlatform) run(b *testing.B, tools *jobTools, want ocsync.Summary, ti
 		p.setLatency(procLatency)
 	}
 	p.oc.ResetCounts()
-	p.director.ResetCounters()
+	p.director.ResetCounts()
 	p.proxy.Reset()
 
 	p.runs++
@@ -604,7 +604,7 @@ func (p *jobPlatform) run(b *testing.B, tools *jobTools, want ocsync.Summary, ti
 		directorBytes: p.proxy.Bytes(),
 		specFetches:   p.oc.Count(octest.EndpointDocs),
 	}
-	for op, n := range p.director.CallCounts() {
+	for op, n := range p.director.Counts() {
 		if !directorQueries[op] {
 			r.directorOps += n
 		}

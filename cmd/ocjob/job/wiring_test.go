@@ -38,7 +38,7 @@ func newFakes(t *testing.T, n int, opts ...octest.Option) *fakes {
 	}
 	oc := octest.NewServer(append([]octest.Option{octest.WithInstances(instances...)}, opts...)...)
 	t.Cleanup(oc.Close)
-	cp := compasstest.NewServer(compasstest.Config{})
+	cp := compasstest.NewServer()
 	t.Cleanup(cp.Close)
 	cfg := &config.Config{
 		Compass: config.Compass{
@@ -135,7 +135,7 @@ func TestSyncCountsRetriesPerRemote(t *testing.T) {
 	f := newFakes(t, 2)
 	f.oc.AddFault(octest.EndpointInstances, octest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", Times: 1})
 	f.oc.AddFault(octest.EndpointDocs, octest.Fault{Status: http.StatusBadGateway, RetryAfter: "0", Times: 2})
-	f.cp.InjectFault("applications", compasstest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+	f.cp.AddFault("applications", compasstest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
 	e, err := job.NewEngine(f.cfg, job.Options{})
 	require.NoError(t, err)
 	o := job.Sync(context.Background(), e)
