@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/kyma-incubator/open-connectors-job/compass/internal/director"
+	"github.com/kyma-incubator/open-connectors-job/internal/ptr"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -242,7 +243,7 @@ func authInput(app ocsync.Application) *director.AuthInput {
 	if app.Credential.Reveal() == "" {
 		return nil
 	}
-	return &director.AuthInput{AdditionalHeadersSerialized: ptr(authorizationHeaders(app.Credential.Reveal()))}
+	return &director.AuthInput{AdditionalHeadersSerialized: ptr.To(authorizationHeaders(app.Credential.Reveal()))}
 }
 
 // identityOf is the identity label the Registry writes for app in scope.
@@ -265,14 +266,14 @@ func registerInput(scope ocsync.Scope, intSys string, app ocsync.Application, sp
 	labels := encodeLabels(identityOf(scope, app), state)
 	in := director.ApplicationRegisterInput{
 		Name:            app.Name,
-		ProviderName:    optional(truncateRunes(app.ProviderName, maxProvider)),
-		Description:     optional(truncateRunes(app.Description, maxDescription)),
+		ProviderName:    ptr.NonEmpty(truncateRunes(app.ProviderName, maxProvider)),
+		Description:     ptr.NonEmpty(truncateRunes(app.Description, maxDescription)),
 		Labels:          &labels,
 		StatusCondition: &status,
 		Bundles:         []director.BundleCreateInput{bundle},
 	}
 	if intSys != "" {
-		in.IntegrationSystemID = ptr(intSys)
+		in.IntegrationSystemID = ptr.To(intSys)
 	}
 	return in, nil
 }
@@ -283,12 +284,12 @@ func registerInput(scope ocsync.Scope, intSys string, app ocsync.Application, sp
 func updateInput(intSys string, app ocsync.Application) director.ApplicationUpdateInput {
 	status := statusOf(app.Status)
 	in := director.ApplicationUpdateInput{
-		ProviderName:    ptr(truncateRunes(app.ProviderName, maxProvider)),
-		Description:     ptr(truncateRunes(app.Description, maxDescription)),
+		ProviderName:    ptr.To(truncateRunes(app.ProviderName, maxProvider)),
+		Description:     ptr.To(truncateRunes(app.Description, maxDescription)),
 		StatusCondition: &status,
 	}
 	if intSys != "" {
-		in.IntegrationSystemID = ptr(intSys)
+		in.IntegrationSystemID = ptr.To(intSys)
 	}
 	return in
 }
@@ -325,26 +326,10 @@ func apiInput(app ocsync.Application, spec *ocsync.Spec) (director.APIDefinition
 			return director.APIDefinitionInput{}, err
 		}
 		in.Spec = &director.APISpecInput{
-			Data:   ptr(string(spec.Data)),
+			Data:   ptr.To(string(spec.Data)),
 			Type:   director.APISpecType(typ),
 			Format: director.SpecFormat(format),
 		}
 	}
 	return in, nil
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

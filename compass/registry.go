@@ -20,6 +20,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass/internal/director"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/internal/ptr"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -268,7 +269,7 @@ func (r *Registry) Viewer(ctx context.Context) (id, typ string, err error) {
 		if err != nil {
 			return err
 		}
-		if resp.Viewer == nil || deref(resp.Viewer.Id) == "" {
+		if resp.Viewer == nil || ptr.Value(resp.Viewer.Id) == "" {
 			return malformed("viewer", "the answer holds no viewer id")
 		}
 		id, typ = *resp.Viewer.Id, string(resp.Viewer.Type)
@@ -292,7 +293,7 @@ const listingSlack = 2
 // Ownership is checked again on each application: one with another owner
 // is listed with Owned false.
 func (r *Registry) Applications(ctx context.Context) ([]ocsync.Registered, error) {
-	filter := []director.LabelFilter{{Key: IdentityLabel, Query: ptr(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, ""))}}
+	filter := []director.LabelFilter{{Key: IdentityLabel, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, ""))}}
 	items, err := r.list(ctx, filter)
 	if err != nil {
 		return nil, err
@@ -354,9 +355,9 @@ func (r *Registry) list(ctx context.Context, filter []director.LabelFilter) ([]*
 			}
 			a := &it.ListedApplication
 			switch {
-			case deref(a.Id) == "":
+			case ptr.Value(a.Id) == "":
 				return nil, pageError(page, malformed("applications", fmt.Sprintf("item %d has no id", i)))
-			case deref(a.Name) == "":
+			case ptr.Value(a.Name) == "":
 				return nil, pageError(page, malformed("applications", fmt.Sprintf("item %d has no name", i)))
 			case a.Status == nil || a.Status.Condition == nil:
 				return nil, pageError(page, malformed("applications", fmt.Sprintf("item %d has no status", i)))
@@ -421,8 +422,8 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 		Key:   id.InstanceID,
 		Owned: id.Owner == r.cfg.Scope.Owner,
 		Attributes: ocsync.Attributes{
-			Description:  deref(a.Description),
-			ProviderName: deref(a.ProviderName),
+			Description:  ptr.Value(a.Description),
+			ProviderName: ptr.Value(a.ProviderName),
 			Status:       ocsync.Status(*a.Status.Condition),
 		},
 		State: decodeState(labels[StateLabel]),
@@ -468,7 +469,7 @@ func (r *Registry) Taken(ctx context.Context, names []string) ([]ocsync.Register
 		var f [TakenBatch][]director.LabelFilter
 		var use [TakenBatch]bool
 		for i, k := range batch {
-			f[i] = []director.LabelFilter{{Key: "name", Query: ptr(jsonString(k))}}
+			f[i] = []director.LabelFilter{{Key: "name", Query: ptr.To(jsonString(k))}}
 			use[i] = true
 		}
 		var pages [TakenBatch]*director.TakenPage
@@ -495,7 +496,7 @@ func (r *Registry) Taken(ctx context.Context, names []string) ([]ocsync.Register
 				return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch is null", i))
 			}
 			for _, it := range p.Data {
-				if it == nil || deref(it.Id) == "" || deref(it.Name) == "" {
+				if it == nil || ptr.Value(it.Id) == "" || ptr.Value(it.Name) == "" {
 					return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch holds an item without id or name", i))
 				}
 				if found[*it.Id] {
@@ -533,7 +534,7 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 		if err != nil {
 			return err
 		}
-		if resp.RegisterApplication == nil || deref(resp.RegisterApplication.Id) == "" {
+		if resp.RegisterApplication == nil || ptr.Value(resp.RegisterApplication.Id) == "" {
 			return malformed("registerApplication", "the answer holds no application id")
 		}
 		return nil
@@ -543,9 +544,9 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 // lookup reports whether an owned application named app.Name exists, by
 // the identity label (or, without a key, by the Director's name label).
 func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, error) {
-	filter := director.LabelFilter{Key: IdentityLabel, Query: ptr(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, app.Key))}
+	filter := director.LabelFilter{Key: IdentityLabel, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, app.Key))}
 	if app.Key == "" {
-		filter = director.LabelFilter{Key: "name", Query: ptr(jsonString(NormalizeName(app.Name)))}
+		filter = director.LabelFilter{Key: "name", Query: ptr.To(jsonString(NormalizeName(app.Name)))}
 	}
 	items, err := r.list(ctx, []director.LabelFilter{filter})
 	if err != nil {
@@ -730,7 +731,7 @@ func (r *Registry) mutate(ctx context.Context, op string, timeout time.Duration,
 		if err != nil {
 			return err
 		}
-		if deref(id) == "" {
+		if ptr.Value(id) == "" {
 			return malformed(op, "the answer holds no id")
 		}
 		return nil
@@ -785,7 +786,7 @@ func refFrom(id string, app *director.GetApplicationApplication) (Ref, error) {
 	bad := func(what string) (Ref, error) {
 		return Ref{}, malformed("application", "application "+id+": "+what)
 	}
-	if deref(app.Id) != id {
+	if ptr.Value(app.Id) != id {
 		return bad("the answer is another application")
 	}
 	bp := app.Bundles
@@ -797,7 +798,7 @@ func refFrom(id string, app *director.GetApplicationApplication) (Ref, error) {
 	}
 	var ref Ref
 	for i, b := range bp.Data {
-		if b == nil || deref(b.Id) == "" {
+		if b == nil || ptr.Value(b.Id) == "" {
 			return bad(fmt.Sprintf("bundle %d has no id", i))
 		}
 		ap := b.ApiDefinitions
@@ -808,7 +809,7 @@ func refFrom(id string, app *director.GetApplicationApplication) (Ref, error) {
 			return bad(fmt.Sprintf("the API definitions page of bundle %d is empty but counts API definitions", i))
 		}
 		for j, a := range ap.Data {
-			if a == nil || deref(a.Id) == "" {
+			if a == nil || ptr.Value(a.Id) == "" {
 				return bad(fmt.Sprintf("API definition %d of bundle %d has no id", j, i))
 			}
 		}
@@ -847,7 +848,7 @@ func (r *Registry) setLabel(ctx context.Context, appID, key string, value any) e
 		if err != nil {
 			return err
 		}
-		if resp.SetApplicationLabel == nil || deref(resp.SetApplicationLabel.Key) != key {
+		if resp.SetApplicationLabel == nil || ptr.Value(resp.SetApplicationLabel.Key) != key {
 			return malformed("setApplicationLabel", "the answer does not hold the label written")
 		}
 		return nil

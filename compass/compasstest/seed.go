@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/kyma-incubator/open-connectors-job/internal/ptr"
 )
 
 // Application is an application as the fake Director stores it, for
@@ -64,20 +66,6 @@ type API struct {
 // ErrUnknownTenant is returned by Seed for a tenant the server does not know.
 var ErrUnknownTenant = errors.New("compasstest: unknown tenant")
 
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // Seed stores an application directly, as if an earlier client had
 // registered it, and returns its id. Unlike registerApplication it does not
 // validate; like it, it adds the labels the Director maintains (name, the
@@ -91,8 +79,8 @@ func (s *Server) Seed(tenant string, app Application) (string, error) {
 	now := time.Now().UTC()
 	rec := &appRecord{
 		id: app.ID, name: app.Name, normalized: NormalizeName(app.Name),
-		description: optional(app.Description), providerName: optional(app.ProviderName),
-		baseURL: optional(app.BaseURL), integrationSystemID: optional(app.IntegrationSystemID),
+		description: ptr.NonEmpty(app.Description), providerName: ptr.NonEmpty(app.ProviderName),
+		baseURL: ptr.NonEmpty(app.BaseURL), integrationSystemID: ptr.NonEmpty(app.IntegrationSystemID),
 		status: app.Status, statusTime: now, createdAt: now, updatedAt: now,
 		formations: slices.Clone(app.Formations), labels: map[string]any{},
 	}
@@ -115,7 +103,7 @@ func (s *Server) Seed(tenant string, app Application) (string, error) {
 		}
 	}
 	for _, b := range app.Bundles {
-		br := &bundleRecord{id: b.ID, appID: rec.id, name: b.Name, description: optional(b.Description), createdAt: now, updatedAt: now}
+		br := &bundleRecord{id: b.ID, appID: rec.id, name: b.Name, description: ptr.NonEmpty(b.Description), createdAt: now, updatedAt: now}
 		if br.id == "" {
 			br.id = newID()
 		}
@@ -125,7 +113,7 @@ func (s *Server) Seed(tenant string, app Application) (string, error) {
 		for _, a := range b.APIs {
 			ar := &apiRecord{
 				id: a.ID, bundleID: br.id, name: a.Name, targetURL: a.TargetURL,
-				description: optional(a.Description), group: optional(a.Group), createdAt: now, updatedAt: now,
+				description: ptr.NonEmpty(a.Description), group: ptr.NonEmpty(a.Group), createdAt: now, updatedAt: now,
 			}
 			if ar.id == "" {
 				ar.id = newID()
@@ -189,12 +177,12 @@ func (s *Server) AddIntegrationSystem(id string) { s.store.addIntegrationSystem(
 
 func publicApp(rec *appRecord) Application {
 	app := Application{
-		ID: rec.id, Name: rec.name, Description: deref(rec.description), ProviderName: deref(rec.providerName),
-		BaseURL: deref(rec.baseURL), IntegrationSystemID: deref(rec.integrationSystemID), Status: rec.status,
+		ID: rec.id, Name: rec.name, Description: ptr.Value(rec.description), ProviderName: ptr.Value(rec.providerName),
+		BaseURL: ptr.Value(rec.baseURL), IntegrationSystemID: ptr.Value(rec.integrationSystemID), Status: rec.status,
 		Labels: maps.Clone(rec.labels), Formations: slices.Clone(rec.formations),
 	}
 	for _, b := range rec.bundles {
-		pb := Bundle{ID: b.id, Name: b.name, Description: deref(b.description)}
+		pb := Bundle{ID: b.id, Name: b.name, Description: ptr.Value(b.description)}
 		if b.auth != nil {
 			pb.AuthHeaders = make(map[string][]string, len(b.auth.headers))
 			for k, v := range b.auth.headers {
@@ -202,9 +190,9 @@ func publicApp(rec *appRecord) Application {
 			}
 		}
 		for _, a := range b.apis {
-			pa := API{ID: a.id, Name: a.name, Description: deref(a.description), TargetURL: a.targetURL, Group: deref(a.group)}
+			pa := API{ID: a.id, Name: a.name, Description: ptr.Value(a.description), TargetURL: a.targetURL, Group: ptr.Value(a.group)}
 			if a.spec != nil {
-				pa.SpecType, pa.SpecFormat, pa.Spec = a.spec.typ, a.spec.format, deref(a.spec.data)
+				pa.SpecType, pa.SpecFormat, pa.Spec = a.spec.typ, a.spec.format, ptr.Value(a.spec.data)
 			}
 			if a.version != nil {
 				pa.Version = a.version.value
