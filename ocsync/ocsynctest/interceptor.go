@@ -93,12 +93,7 @@ func (r *InterceptedRegistry) Delete(ctx context.Context, cur ocsync.Registered)
 
 // Scope returns the wrapped Registry's scope; the zero Scope (unknown) when
 // it has none.
-func (r *InterceptedRegistry) Scope() ocsync.Scope {
-	if s, ok := r.next.(ocsync.Scoped); ok {
-		return s.Scope()
-	}
-	return ocsync.Scope{}
-}
+func (r *InterceptedRegistry) Scope() ocsync.Scope { return scopeOf(r.next) }
 
 // NameKey applies the wrapped Registry's name rule; names are compared as
 // they are when it has none.
@@ -142,9 +137,12 @@ func (s *InterceptedSource) Spec(ctx context.Context, app ocsync.Application) (o
 
 // Scope returns the wrapped Source's scope; the zero Scope (unknown) when it
 // has none.
-func (s *InterceptedSource) Scope() ocsync.Scope {
-	if sc, ok := s.next.(ocsync.Scoped); ok {
-		return sc.Scope()
+func (s *InterceptedSource) Scope() ocsync.Scope { return scopeOf(s.next) }
+
+// scopeOf is the scope of a wrapped side; the zero Scope when it has none.
+func scopeOf(side any) ocsync.Scope {
+	if s, ok := side.(ocsync.Scoped); ok {
+		return s.Scope()
 	}
 	return ocsync.Scope{}
 }
