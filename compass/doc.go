@@ -39,7 +39,8 @@
 // the spec and adds the part.
 //
 // A name the plan would create is looked up first (Registry.Taken) by the
-// Director's own name label, TakenBatch names per request, so a clash with
+// Director's own name label, TakenBatch names per request and
+// TakenConcurrency requests at once, so a clash with
 // an application of someone else is a conflict in the plan, costing neither
 // a download nor a refused register.
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/Khan/genqlient/graphql"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kyma-incubator/open-connectors-job/compass/internal/director"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
@@ -448,6 +449,10 @@ func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool) {
 // the TakenNames operation).
 const TakenBatch = 20
 
+// TakenConcurrency is how many Taken requests run at once: few, since the
+// Director's database pool is small (five connections by default).
+const TakenConcurrency = 4
+
 // Taken looks up, by the Director's own "name" label (which holds
 // NormalizeName of the name), the applications whose names clash with any
 // of names, TakenBatch names per request. Each match is returned with Owned
@@ -462,53 +467,75 @@ func (r *Registry) Taken(ctx context.Context, names []string) ([]ocsync.Register
 			keys = append(keys, k)
 		}
 	}
+	// The batches run TakenConcurrency at a time; their results are merged
+	// in batch order, so the answer does not depend on timing.
+	batches := make([][]ocsync.Registered, (len(keys)+TakenBatch-1)/TakenBatch)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(TakenConcurrency)
+	for b := range batches {
+		batch := keys[b*TakenBatch : min((b+1)*TakenBatch, len(keys))]
+		g.Go(func() (err error) {
+			batches[b], err = r.takenBatch(gctx, batch)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	var out []ocsync.Registered
 	found := map[string]bool{}
-	for start := 0; start < len(keys); start += TakenBatch {
-		batch := keys[start:min(start+TakenBatch, len(keys))]
-		var f [TakenBatch][]director.LabelFilter
-		var use [TakenBatch]bool
-		for i, k := range batch {
-			f[i] = []director.LabelFilter{{Key: "name", Query: ptr.To(jsonString(k))}}
-			use[i] = true
-		}
-		var pages [TakenBatch]*director.TakenPage
-		err := r.call(ctx, "TakenNames", r.query(), func(ctx context.Context) error {
-			resp, err := director.TakenNames(ctx, r.client,
-				f[0], use[0], f[1], use[1], f[2], use[2], f[3], use[3], f[4], use[4],
-				f[5], use[5], f[6], use[6], f[7], use[7], f[8], use[8], f[9], use[9],
-				f[10], use[10], f[11], use[11], f[12], use[12], f[13], use[13], f[14], use[14],
-				f[15], use[15], f[16], use[16], f[17], use[17], f[18], use[18], f[19], use[19])
-			if err != nil {
-				return err
-			}
-			pages = [TakenBatch]*director.TakenPage{resp.N0, resp.N1, resp.N2, resp.N3, resp.N4,
-				resp.N5, resp.N6, resp.N7, resp.N8, resp.N9, resp.N10, resp.N11, resp.N12, resp.N13,
-				resp.N14, resp.N15, resp.N16, resp.N17, resp.N18, resp.N19}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		for i := range batch {
-			p := pages[i]
-			if p == nil || p.Data == nil {
-				return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch is null", i))
-			}
-			for _, it := range p.Data {
-				if it == nil || ptr.Value(it.Id) == "" || ptr.Value(it.Name) == "" {
-					return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch holds an item without id or name", i))
-				}
-				if found[*it.Id] {
-					continue
-				}
-				found[*it.Id] = true
-				key, owned := r.ownerOf(it.Labels)
-				out = append(out, ocsync.Registered{ID: *it.Id, Name: *it.Name, Key: key, Owned: owned})
+	for _, matches := range batches {
+		for _, m := range matches {
+			if !found[m.ID] {
+				found[m.ID] = true
+				out = append(out, m)
 			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b ocsync.Registered) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// takenBatch looks up at most TakenBatch normalised names in one request.
+func (r *Registry) takenBatch(ctx context.Context, batch []string) ([]ocsync.Registered, error) {
+	var f [TakenBatch][]director.LabelFilter
+	var use [TakenBatch]bool
+	for i, k := range batch {
+		f[i] = []director.LabelFilter{{Key: "name", Query: ptr.To(jsonString(k))}}
+		use[i] = true
+	}
+	var pages [TakenBatch]*director.TakenPage
+	err := r.call(ctx, "TakenNames", r.query(), func(ctx context.Context) error {
+		resp, err := director.TakenNames(ctx, r.client,
+			f[0], use[0], f[1], use[1], f[2], use[2], f[3], use[3], f[4], use[4],
+			f[5], use[5], f[6], use[6], f[7], use[7], f[8], use[8], f[9], use[9],
+			f[10], use[10], f[11], use[11], f[12], use[12], f[13], use[13], f[14], use[14],
+			f[15], use[15], f[16], use[16], f[17], use[17], f[18], use[18], f[19], use[19])
+		if err != nil {
+			return err
+		}
+		pages = [TakenBatch]*director.TakenPage{resp.N0, resp.N1, resp.N2, resp.N3, resp.N4,
+			resp.N5, resp.N6, resp.N7, resp.N8, resp.N9, resp.N10, resp.N11, resp.N12, resp.N13,
+			resp.N14, resp.N15, resp.N16, resp.N17, resp.N18, resp.N19}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []ocsync.Registered
+	for i := range batch {
+		p := pages[i]
+		if p == nil || p.Data == nil {
+			return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch is null", i))
+		}
+		for _, it := range p.Data {
+			if it == nil || ptr.Value(it.Id) == "" || ptr.Value(it.Name) == "" {
+				return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch holds an item without id or name", i))
+			}
+			key, owned := r.ownerOf(it.Labels)
+			out = append(out, ocsync.Registered{ID: *it.Id, Name: *it.Name, Key: key, Owned: owned})
+		}
+	}
 	return out, nil
 }
 
