@@ -211,6 +211,44 @@ func TestInstancesFilterOnClient(t *testing.T) {
 	assert.Equal(t, []int64{1}, ids(got))
 }
 
+func TestInstancesWithoutTagsAreTrusted(t *testing.T) {
+	// The platform may leave tags out of its items (without hydrate); the
+	// server selected them by the tags sent, so an item without a tags
+	// array (absent or null) is listed. One whose tags it does send is
+	// still filtered on the client.
+	f := newFixture(t, func(c *Config) { c.Tags = []string{"sync"} })
+	f.srv.PutRaw(1, []string{"sync"}, []byte(`{"id":1,"name":"a","token":"t1","element":{"key":"k"}}`))
+	f.srv.PutRaw(2, []string{"sync"}, []byte(`{"id":2,"name":"b","token":"t2","element":{"key":"k"},"tags":null}`))
+	f.srv.Put(octest.Instance{ID: 3, Name: "c", Token: "t3", Element: octest.Element{Key: "k"}, Tags: []string{"sync"}})
+	// A server that selects by another rule than ANY still cannot add an
+	// instance whose tags say it does not match.
+	f.srv.PutRaw(4, []string{"sync"}, []byte(`{"id":4,"name":"d","token":"t4","element":{"key":"k"},"tags":["other"]}`))
+	got, err := f.c.Instances(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []int64{1, 2, 3}, ids(got))
+	assert.Equal(t, []string{"sync"}, f.srv.LastQuery(octest.EndpointInstances)["tags[]"])
+	assert.Nil(t, got[0].Tags, "no tags array: nil")
+	assert.Nil(t, got[1].Tags, "tags null: nil")
+	assert.Equal(t, []string{"sync"}, got[2].Tags)
+	assert.Contains(t, f.logs.String(), "id=4", "the instance left out is logged")
+
+	t.Run("an empty tags array does not match", func(t *testing.T) {
+		f := newFixture(t, func(c *Config) { c.Tags = []string{"sync"} })
+		f.srv.PutRaw(5, []string{"sync"}, []byte(`{"id":5,"name":"e","token":"t5","element":{"key":"k"},"tags":[]}`))
+		got, err := f.c.Instances(t.Context())
+		require.NoError(t, err)
+		assert.Empty(t, got)
+	})
+	t.Run("no tag configured lists items with and without tags", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.srv.PutRaw(1, nil, []byte(`{"id":1,"name":"a","token":"t1","element":{"key":"k"}}`))
+		f.srv.PutRaw(2, nil, []byte(`{"id":2,"name":"b","token":"t2","element":{"key":"k"},"tags":[]}`))
+		got, err := f.c.Instances(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, []int64{1, 2}, ids(got))
+	})
+}
+
 func TestRepeatedCursorIsAnError(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.PageSize = 2 }, octest.WithInstances(instances(10)...))
 	f.srv.SetRepeatCursor(true)

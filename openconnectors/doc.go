@@ -22,6 +22,13 @@
 // warning. Identical objects with one id are listed once; differing objects
 // with one id fail the listing.
 //
+// With tags configured, the platform selects by the tags sent and the
+// client filters again with its own rule, ANY, on the items that carry a
+// tags array. The platform may leave tags out of its items (without
+// hydrate): an item whose tags are absent or null is trusted to match and
+// listed, so that a terser answer cannot shrink the listing. Only an item
+// whose tags array holds none of the configured tags is left out.
+//
 // An instance that decodes but cannot be mapped (an empty name, no token or
 // element key, a token or key that would corrupt the Authorization header)
 // is listed; Source.Application marks its application unusable

@@ -27,7 +27,11 @@ type Instance struct {
 	Token ocsync.Secret `json:"-"`
 	// Element is the connector the instance belongs to.
 	Element Element `json:"element"`
-	// Tags are the instance's tags (the names of tags sent as objects).
+	// Tags are the instance's tags (the names of tags sent as objects). It
+	// is nil when the item carried no tags array (the field absent or
+	// null), and empty but not nil for an empty array: the listing's tag
+	// filter trusts the server for an item without one (see
+	// Client.Instances).
 	Tags []string `json:"tags,omitempty"`
 	// Disabled is true when the instance is switched off.
 	Disabled bool `json:"disabled"`
@@ -51,7 +55,8 @@ type Element struct {
 }
 
 // HasAnyTag reports whether the instance carries at least one of tags. With
-// no tags given every instance matches.
+// no tags given every instance matches. It looks at Tags only: an instance
+// without a tags array carries none.
 func (in Instance) HasAnyTag(tags []string) bool {
 	if len(tags) == 0 {
 		return true
@@ -217,7 +222,7 @@ func decodeInstance(raw json.RawMessage) (Instance, error) {
 }
 
 // decodeTags reads a tags array: strings, or objects {id, name} with a
-// string name.
+// string name. Absent or null is nil; an array, even an empty one, is not.
 func decodeTags(raw json.RawMessage) ([]string, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -229,7 +234,7 @@ func decodeTags(raw json.RawMessage) ([]string, error) {
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, errors.New(syntaxProblem(err))
 	}
-	var tags []string
+	tags := make([]string, 0, len(items))
 	for i, item := range items {
 		switch kind := kindOf(item); kind {
 		case "a string":

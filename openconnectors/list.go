@@ -28,7 +28,12 @@ const instancesPath = "/instances"
 // tags (every instance when no tag is configured). It sends the tags to the
 // platform as repeated tags[] parameters and filters the result again on the
 // client, because the platform does not document whether several tags are
-// ANDed or ORed; the client's rule is ANY.
+// ANDed or ORed; the client's rule is ANY. The client's filter applies only
+// to items that carry a tags array: an item without one (the field absent or
+// null, as the platform may send items without hydrate) was selected by the
+// server by the tags sent and is listed, with Instance.Tags nil. An item
+// whose tags array holds none of the configured tags (an empty array
+// included) is left out with a debug record.
 //
 // A listing is all or nothing: it returns every page or an error, never a
 // part. It follows the Elements-Next-Page-Token cursor until the header is
@@ -84,7 +89,9 @@ func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 				return nil, c.listError(page, "more than %d instances", ocsync.MaxApplications)
 			}
 			seen[in.ID] = in
-			if !in.HasAnyTag(c.cfg.Tags) {
+			// The server selected the item by the tags sent; only tags
+			// it sends can say otherwise.
+			if in.Tags != nil && !in.HasAnyTag(c.cfg.Tags) {
 				c.cfg.Logger.Debug("openconnectors: instance without a configured tag left out", "id", in.ID)
 				continue
 			}
