@@ -3,7 +3,9 @@
 // a Kubernetes CronJob expects; with -interval it stays up as a service:
 //
 //	ocjob [-config /config/config.json] [-dry-run] [-output text|json]
-//	      [-approve sha256:... | -force] [-interval 5m [-listen :8080]]
+//	      [-approve sha256:... | -force] [-listen :8080]
+//	ocjob [-config /config/config.json] [-dry-run] [-output text|json]
+//	      -interval 5m [-listen :8080]
 //	ocjob -version
 //
 // The plan and the summary go to stdout (a table, or one JSON document per run
@@ -13,6 +15,7 @@
 //
 // -approve applies withheld deletions only when they are exactly those whose
 // digest a dry run printed; -force lifts the deletion guard without a review.
+// Both concern one run and are refused with -interval (exit 2).
 //
 // With -interval D the sync runs every D (never two at once) until SIGTERM or
 // SIGINT, which cancels the current run; /metrics, /healthz and /readyz are

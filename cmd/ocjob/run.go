@@ -54,8 +54,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.config, "config", config.DefaultPath, "configuration `file`")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and change nothing")
 	fs.StringVar(&f.output, "output", outputText, "output `format`: text or json (json: one document per run on stdout)")
-	fs.BoolVar(&f.force, "force", false, "lift the deletion guard for this run")
-	fs.StringVar(&f.approve, "approve", "", "apply withheld deletions only if their `digest` (sha256:..., shown by -dry-run) is still the plan's")
+	fs.BoolVar(&f.force, "force", false, "lift the deletion guard for this run (not with -interval)")
+	fs.StringVar(&f.approve, "approve", "", "apply withheld deletions only if their `digest` (sha256:..., shown by -dry-run) is still the plan's (one run, not with -interval)")
 	fs.DurationVar(&f.interval, "interval", 0, "run as a service: sync every `duration` until SIGTERM or SIGINT (0: run once)")
 	fs.StringVar(&f.listen, "listen", "", "serve /metrics, /healthz and /readyz on `address` (default "+defaultListen+" with -interval, off otherwise)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
@@ -89,6 +89,11 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		return usage("-approve and -force cannot be combined: -force lifts the guard for any deletions")
 	case f.interval < 0:
 		return usage("invalid -interval %v: must not be negative", f.interval)
+	case f.force && f.interval > 0:
+		// A service would run without its deletion guard for as long as it lives.
+		return usage("-force is for one run and cannot be combined with -interval: run ocjob once with -force")
+	case f.approve != "" && f.interval > 0:
+		return usage("-approve is for one run and cannot be combined with -interval: run ocjob once with -approve")
 	case listenSet && f.listen == "":
 		return usage("invalid -listen: empty address")
 	}

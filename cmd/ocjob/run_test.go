@@ -374,6 +374,8 @@ func TestFlags(t *testing.T) {
 		{"bad digest", []string{"-approve", "sha256:xyz"}, job.ExitUsage, "", `invalid -approve "sha256:xyz"`},
 		{"approve and force", []string{"-approve", "sha256:0123456789abcdef0123456789abcdef", "-force"}, job.ExitUsage, "", "cannot be combined"},
 		{"negative interval", []string{"-interval", "-1s"}, job.ExitUsage, "", "invalid -interval"},
+		{"force with interval", []string{"-interval", "5m", "-force"}, job.ExitUsage, "", "-force is for one run"},
+		{"approve with interval", []string{"-approve", "sha256:0123456789abcdef0123456789abcdef", "-interval", "5m"}, job.ExitUsage, "", "-approve is for one run"},
 		{"bad interval", []string{"-interval", "soon"}, job.ExitUsage, "", "invalid value"},
 		{"empty listen", []string{"-listen", ""}, job.ExitUsage, "", "invalid -listen"},
 		{"missing config file", []string{"-config", filepath.Join(t.TempDir(), "none.json")}, job.ExitFailed, "", "none.json"},
