@@ -150,8 +150,9 @@ func (c *Client) Docs(ctx context.Context, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("instance %d: %w", id, err)
 	}
-	if err := ValidateSpec(body); err != nil {
-		// The reason may quote a version string from the document.
+	if err := validateSpec(body, c.scrub); err != nil {
+		// The reason may quote a version string from the document: scrubbed
+		// before it was cut, and quoted once more here.
 		return nil, &SpecError{InstanceID: id, Reason: quote(c.scrub, err.Error())}
 	}
 	return body, nil

@@ -360,3 +360,31 @@ func TestRetryMechanics(t *testing.T) {
 		}
 	})
 }
+
+// assertNoPiece fails when text holds any n-byte piece of a secret: a cut
+// secret is no longer recognised by a Scrubber, and its readable part must
+// not be quoted either.
+func assertNoPiece(t *testing.T, text string, n int, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		for i := 0; i+n <= len(s); i++ {
+			if strings.Contains(text, s[i:i+n]) {
+				t.Errorf("text holds bytes %d to %d of a secret of %d bytes", i, i+n, len(s))
+			}
+		}
+	}
+}
+
+func TestSpecVersionIsScrubbedBeforeItIsCut(t *testing.T) {
+	const user, org = "u-7c1f0a9e2b4d6f8a", "o-3e5a7c9b1d2f4a6c8e0b2d4f6a8c0e1f" // org: 34 bytes, longer than the quoted version
+	f := newFixture(t, func(c *Config) { c.UserSecret, c.OrganizationSecret = user, org },
+		octest.WithSecrets(user, org), octest.WithInstances(instances(1)...))
+	for _, doc := range []string{`{"swagger":"` + org + `"}`, `{"openapi":"` + org + `","info":{}}`} {
+		f.srv.SetSpec(1, []byte(doc))
+		_, err := f.c.Docs(t.Context(), 1)
+		require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+		assert.Contains(t, err.Error(), "unsupported")
+		assert.Contains(t, err.Error(), ocsync.Scrubbed, "the version was the secret")
+		assertNoPiece(t, err.Error(), 8, user, org)
+	}
+}

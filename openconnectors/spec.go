@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 var openAPI3Version = regexp.MustCompile(`^3\.[0-9]+\.[0-9]+$`)
@@ -14,7 +16,15 @@ var openAPI3Version = regexp.MustCompile(`^3\.[0-9]+\.[0-9]+$`)
 // ("swagger": "2.0" with "info" and "paths" objects) or an OpenAPI 3 document
 // ("openapi": "3.x.y" with an "info" object and at least one of "paths",
 // "webhooks" or "components"). It does not validate the document further.
-func ValidateSpec(data []byte) error {
+// An error about an unsupported version quotes the version, cut to 20
+// characters; Client.Docs scrubs it of every known secret before it is cut,
+// so that a secret is still recognised.
+func ValidateSpec(data []byte) error { return validateSpec(data, nil) }
+
+// validateSpec is ValidateSpec with the version text scrubbed by scrub (nil
+// scrubs nothing) before it is cut: a cut secret would no longer be
+// recognised, and its start would be quoted.
+func validateSpec(data []byte, scrub *ocsync.Scrubber) error {
 	trimmed := trimJSONSpace(data)
 	if len(trimmed) == 0 {
 		return errors.New("empty document")
@@ -57,9 +67,9 @@ func ValidateSpec(data []byte) error {
 			return errors.New(`an OpenAPI 3 document without "paths", "webhooks" or "components"`)
 		}
 	case swagger != "":
-		return fmt.Errorf("unsupported swagger version %q", clip(swagger, 20))
+		return fmt.Errorf("unsupported swagger version %q", clip(scrub.Scrub(swagger), 20))
 	case openapi != "":
-		return fmt.Errorf("unsupported openapi version %q", clip(openapi, 20))
+		return fmt.Errorf("unsupported openapi version %q", clip(scrub.Scrub(openapi), 20))
 	default:
 		return errors.New(`neither a Swagger 2.0 nor an OpenAPI 3 document (no "swagger" or "openapi" field)`)
 	}
