@@ -41,7 +41,7 @@
 // Every loop and every read is bounded:
 //   - a listing page's body: MaxListPageBytes; a document: Config.MaxSpecBytes
 //     (a body announced larger is refused unread); the start of an error body:
-//     64 KiB read, ocsync.MaxQuotedBytes quoted;
+//     64 KiB read, all of it scrubbed, then ocsync.MaxQuotedBytes quoted;
 //   - one attempt of a listing request: Config.Timeout, of a document
 //     request: Config.SpecTimeout, each for the whole exchange, body
 //     included, however slowly the server sends it;

@@ -95,10 +95,12 @@ func newAPIError(method, path string, status int, h http.Header, body []byte, sc
 		return e
 	}
 	// Not the platform's error body (a gateway's HTML page, plain text):
-	// its start says more than nothing. Quote keeps MaxQuotedBytes of the
-	// scrubbed text, so a prefix several times as long loses nothing a
-	// secret cut at its end could reveal.
-	e.Message = quote(scrub, string(body[:min(len(body), 8*ocsync.MaxQuotedBytes)]))
+	// its start says more than nothing. The whole prefix that was read
+	// (attemptTransport reads at most maxErrorBodyBytes) is scrubbed before
+	// Quote cuts it: secrets shrink when scrubbed, so a prefix cut first
+	// could bring the readable start of a secret cut at its end into the
+	// quote.
+	e.Message = quote(scrub, string(body[:min(len(body), maxErrorBodyBytes)]))
 	return e
 }
 

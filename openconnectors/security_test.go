@@ -388,3 +388,39 @@ func TestSpecVersionIsScrubbedBeforeItIsCut(t *testing.T) {
 		assertNoPiece(t, err.Error(), 8, user, org)
 	}
 }
+
+func TestLongErrorBodyIsScrubbedBeforeItIsCut(t *testing.T) {
+	// Secrets that shrink when scrubbed move text from far into a body to
+	// its start: 41 copies of the Authorization value (96 bytes each), then
+	// three org secrets and a user secret (together 140 bytes, 40 once
+	// scrubbed), put the next org secret at byte 4076 of the body, 20 bytes
+	// before the old cut at 4096 and well inside the quoted 512 bytes
+	// once what comes before it is scrubbed.
+	const user = "U1a2b3c4d5e6f7g8h9i0j1k2l3m4n5o6p7q8r9s0t1u2" // 44 bytes
+	const org = "O9z8y7x6w5v4u3t2s1r0q9p8o7n6m5l4"              // 32 bytes
+	require.Len(t, user, 44)
+	require.Len(t, org, 32)
+	auth := "User " + user + ", Organization " + org
+	require.Len(t, auth, 96)
+	body := strings.Repeat(auth, 41) + org + org + org + user
+	const oldCut = 8 * ocsync.MaxQuotedBytes
+	require.Equal(t, oldCut-20, len(body), "the next secret straddles the old cut")
+	body += org + " and the rest of the page"
+
+	for _, ep := range []octest.Endpoint{octest.EndpointInstances, octest.EndpointDocs} {
+		f := newFixture(t, func(c *Config) { c.UserSecret, c.OrganizationSecret = user, org; c.MaxRetries = 0 },
+			octest.WithSecrets(user, org), octest.WithInstances(instances(1)...))
+		f.srv.AddFault(ep, octest.Fault{Status: http.StatusBadGateway, Body: []byte(body)})
+		var err error
+		if ep == octest.EndpointDocs {
+			_, err = f.c.Docs(t.Context(), 1)
+		} else {
+			_, err = f.c.Instances(t.Context())
+		}
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "502")
+		assert.Contains(t, err.Error(), ocsync.Scrubbed)
+		assertNoPiece(t, err.Error(), 8, user, org, auth)
+		assertNoPiece(t, f.logs.String(), 8, user, org, auth)
+	}
+}
