@@ -79,7 +79,10 @@
 //
 // Errors are classified by the Director's extensions.error and wrap the
 // ocsync sentinels (ErrNotFound, ErrConflict, ErrInvalidInput, ErrFatal,
-// ErrRetryable), so callers use errors.Is and errors.As with *Error. Every
+// ErrRetryable), so callers use errors.Is and errors.As with *Error. Without
+// a known name the HTTP status decides: 400, 401 and 403 are fatal, 408, 429
+// and 5xx retryable, 413 and 422 invalid input; any other status fails the
+// one call only. Every
 // text a remote sent (GraphQL messages and extensions, HTTP bodies, the token
 // endpoint's error_description, network errors) is quoted through
 // Config.Scrubber, which knows the client secret, the Basic credentials,

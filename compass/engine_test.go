@@ -1,8 +1,10 @@
 package compass
 
 import (
+	"net/http"
 	"testing"
 
+	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
 	"github.com/stretchr/testify/assert"
@@ -61,4 +63,32 @@ func TestEngineRoundTrip(t *testing.T) {
 	assert.Equal(t, "renamed", m["oc-2"].Attributes.Description)
 	s = run()
 	assert.Equal(t, ocsync.Summary{Unchanged: 2}, s, "converged")
+}
+
+// TestEngineItemStatusIsNotFatal: an HTTP 4xx that concerns one request
+// only, such as a 413 from an ingress for one large spec, fails that item;
+// the engine goes on with the others.
+func TestEngineItemStatusIsNotFatal(t *testing.T) {
+	srv := newServer(t)
+	reg := newRegistry(t, testConfig(srv))
+	src := ocsynctest.NewSource()
+	for _, id := range []string{"1", "2", "3", "4", "5"} {
+		app := desired(id)
+		src.Put(app, ocsynctest.DefaultSpec(app.Name))
+	}
+	engine := &ocsync.Engine{Source: src, Registry: reg, NameKey: NormalizeName, Concurrency: 1}
+	plan, err := engine.Plan(t.Context())
+	require.NoError(t, err)
+	srv.AddFault("registerApplication", compasstest.Fault{Status: http.StatusRequestEntityTooLarge, Times: 1})
+
+	rep, err := engine.Apply(t.Context(), plan)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ocsync.ErrFatal)
+	assert.ErrorIs(t, err, ocsync.ErrInvalidInput)
+	assert.Equal(t, 4, rep.Summary.Created)
+	assert.Equal(t, 1, rep.Summary.Failed)
+	assert.Zero(t, rep.Summary.NotStarted)
+	regs, err := reg.Applications(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, regs, 4)
 }

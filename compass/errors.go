@@ -82,7 +82,12 @@ func (e *Error) Kind() error { return e.kind }
 
 // kindOf maps the Director's error name and the HTTP status to a sentinel,
 // following the fact sheet: names first, then the status, then
-// InternalError as retryable.
+// InternalError as retryable. Only what concerns the whole run is fatal:
+// 401, 403 and 400 (the Director's middleware answers 400 for a missing
+// token or an unknown tenant). 408 is retryable, 413 (an ingress refusing
+// one large body) invalid input, and any other 4xx, as a proxy may answer
+// one request (404, 405, 431, ...), is left unclassified: it fails that
+// item only.
 func kindOf(name string, status int) error {
 	switch name {
 	case "NotFound":
@@ -97,14 +102,14 @@ func kindOf(name string, status int) error {
 		return ocsync.ErrRetryable
 	}
 	switch {
-	case status == http.StatusUnprocessableEntity:
+	case status == http.StatusUnprocessableEntity, status == http.StatusRequestEntityTooLarge:
 		return ocsync.ErrInvalidInput
 	case status == http.StatusBadRequest, status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return ocsync.ErrFatal
-	case status == http.StatusTooManyRequests, status >= 500:
+	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
 		return ocsync.ErrRetryable
 	case status != 0 && status != http.StatusOK:
-		return ocsync.ErrFatal
+		return nil
 	}
 	if name == "InternalError" {
 		return ocsync.ErrRetryable

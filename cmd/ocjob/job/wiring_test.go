@@ -147,3 +147,20 @@ func TestSyncCountsRetriesPerRemote(t *testing.T) {
 	require.NoError(t, o.Err)
 	assert.Equal(t, job.Retries{}, o.Retries)
 }
+
+// An HTTP 413 from an ingress for one application fails that item only: the
+// others are applied and the run exits 3, not 1.
+func TestSyncOneRefusedBodyFailsOneItem(t *testing.T) {
+	f := newFakes(t, 5)
+	f.cfg.Sync.Concurrency = 1
+	f.cp.AddFault("registerApplication", compasstest.Fault{Status: http.StatusRequestEntityTooLarge, Times: 1})
+	e, err := job.NewEngine(f.cfg, job.Options{})
+	require.NoError(t, err)
+	o := job.Sync(context.Background(), e)
+	require.Error(t, o.Err)
+	assert.Equal(t, job.ExitItemsFailed, o.ExitCode())
+	require.NotNil(t, o.Report)
+	assert.Equal(t, 4, o.Report.Summary.Created)
+	assert.Equal(t, 1, o.Report.Summary.Failed)
+	assert.Zero(t, o.Report.Summary.NotStarted)
+}
