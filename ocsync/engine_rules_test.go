@@ -215,7 +215,12 @@ func (r *interruptingRegistry) Update(ctx context.Context, cur ocsync.Registered
 	// The spec (and every other field) reaches the target, the final state
 	// label does not.
 	half := u
-	half.State = *u.Pending
+	switch {
+	case u.Pending != nil:
+		half.State = *u.Pending
+	case cur.State != nil:
+		half.State = *cur.State // no pending state: the old one stays
+	}
 	if err := r.Registry.Update(ctx, cur, app, half); err != nil {
 		return err
 	}
@@ -465,4 +470,32 @@ func TestSpecRefreshesAreSpreadOverTheInterval(t *testing.T) {
 		assert.Equal(t, 2, count, "%s is refreshed once per interval", name)
 	}
 	assert.Len(t, perDay, n)
+}
+
+// A stored state that claims a spec but no field (what an interrupted
+// repair leaves) still gets a pending state before the spec is rewritten.
+func TestInterruptedUpdateOfAStateWithoutFieldsConverges(t *testing.T) {
+	specA := ocsynctest.DefaultSpec("A")
+	specB := ocsynctest.DefaultSpec("B")
+	src := ocsynctest.NewSource()
+	src.Put(desired(1), specB)
+	reg := &interruptingRegistry{Registry: ocsynctest.NewRegistry(), interrupt: true}
+	stored := synced(desired(1))
+	stored.State = &ocsync.State{SpecSHA256: ocsync.SpecSHA256(specA.Data), SpecFetchedAt: now}
+	reg.Seed(ocsynctest.Entry{Registered: stored, Spec: specA})
+	clock := now.Add(time.Minute)
+	e := newEngine(src, reg)
+	e.Now = func() time.Time { return clock }
+	_, err := run(t, e)
+	require.Error(t, err)
+	got, _ := reg.Get("app-001")
+	require.Equal(t, specB.Data, got.Spec.Data, "the spec reached the target, the final state did not")
+
+	src.Put(desired(1), specA)
+	reg.interrupt = false
+	clock = clock.Add(time.Minute)
+	_, err = run(t, e)
+	require.NoError(t, err)
+	got, _ = reg.Get("app-001")
+	assert.Equal(t, specA.Data, got.Spec.Data, "the stored spec is corrected")
 }

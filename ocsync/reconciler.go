@@ -334,7 +334,8 @@ type Summary struct {
 	// NotStarted counts changes not started after a cancellation, a
 	// fatal error or the deadline.
 	NotStarted int `json:"notStarted"`
-	// SpecFetches is how many spec documents were loaded from the Source.
+	// SpecFetches is how many spec documents were requested from the
+	// Source, failed loads included.
 	SpecFetches int `json:"specFetches"`
 }
 
@@ -768,8 +769,8 @@ func (e *Engine) update(ctx context.Context, c *Change, r *Result) (bool, error)
 // Pending. Nil when the stored state claims nothing the update changes: no
 // stored state, or an update that only records a new fetch time.
 func pendingState(old *State, u Update) *State {
-	if old == nil || len(old.Fields) == 0 {
-		return nil
+	if old == nil || len(old.Fields) == 0 && (u.Spec == nil || old.SpecSHA256 == "") {
+		return nil // the stored state claims nothing this update changes
 	}
 	writes := u.Spec != nil || slices.ContainsFunc(u.Fields, func(f string) bool { return f != FieldSpec })
 	if !writes {

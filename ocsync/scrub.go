@@ -2,11 +2,11 @@ package ocsync
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -31,18 +31,34 @@ const Scrubbed = "[redacted]"
 type Scrubber struct {
 	mu    sync.RWMutex
 	known map[string]struct{}
-	// The secret forms by their last bytes: each form under the suffix of
-	// the longest of suffixLengths it can hold. Many secrets share a long
-	// prefix (every composed Authorization value starts alike) but hardly
-	// a suffix, so the lists stay short: Add costs only its own forms
-	// however many secrets are known, and Scrub looks each position of the
-	// text up once per suffix length.
-	bySuffix [len(suffixLengths)]map[string][]string
+	// The secret forms by length, each length with a table of the forms
+	// by their rolling hash (see hashWindow). Scrub slides one window per
+	// distinct length over the text: its cost is the text's length times
+	// the number of distinct lengths, whatever the secrets have in common
+	// (a shared prefix or suffix costs nothing), and Add costs only its own
+	// forms however many are known.
+	byLen map[int]*lengthIndex
+	lens  []int // the keys of byLen, ascending
+	// filter has the bit hash&filterMask set for every form's hash, so most
+	// windows are rejected without a map look-up.
+	filter []uint64
 }
 
-// suffixLengths index the secret forms, longest first; the last is
-// MinScrubLength.
-var suffixLengths = [...]int{16, 8, MinScrubLength}
+// lengthIndex holds the secret forms of one length.
+type lengthIndex struct {
+	pow   uint64 // hashBase^(length-1), to roll the leading byte out
+	forms map[uint64][]string
+}
+
+// hashBase is the multiplier of the rolling hash (arithmetic modulo 2^64).
+// Collisions only cost a string comparison: every match is verified.
+const hashBase = 0x100000001b3
+
+// filterBits is the size of the bit filter.
+const (
+	filterBits = 1 << 18
+	filterMask = filterBits - 1
+)
 
 // NewScrubber returns a Scrubber that knows secrets.
 func NewScrubber(secrets ...string) *Scrubber {
@@ -61,9 +77,8 @@ func (s *Scrubber) Add(secrets ...string) {
 	defer s.mu.Unlock()
 	if s.known == nil {
 		s.known = map[string]struct{}{}
-		for i := range s.bySuffix {
-			s.bySuffix[i] = map[string][]string{}
-		}
+		s.byLen = map[int]*lengthIndex{}
+		s.filter = make([]uint64, filterBits/64)
 	}
 	for _, v := range secrets {
 		if _, ok := s.known[v]; ok {
@@ -74,15 +89,36 @@ func (s *Scrubber) Add(secrets ...string) {
 				continue
 			}
 			s.known[form] = struct{}{}
-			for i, n := range suffixLengths {
-				if len(form) >= n {
-					key := form[len(form)-n:]
-					s.bySuffix[i][key] = append(s.bySuffix[i][key], form)
-					break
-				}
+			idx := s.byLen[len(form)]
+			if idx == nil {
+				idx = &lengthIndex{pow: power(len(form) - 1), forms: map[uint64][]string{}}
+				s.byLen[len(form)] = idx
+				i, _ := slices.BinarySearch(s.lens, len(form))
+				s.lens = slices.Insert(s.lens, i, len(form))
 			}
+			h := hashWindow(form)
+			idx.forms[h] = append(idx.forms[h], form)
+			s.filter[(h&filterMask)/64] |= 1 << (h & 63)
 		}
 	}
+}
+
+// hashWindow is the rolling hash of s: the sum of s[i]·hashBase^(len-1-i).
+func hashWindow(s string) uint64 {
+	var h uint64
+	for i := 0; i < len(s); i++ {
+		h = h*hashBase + uint64(s[i])
+	}
+	return h
+}
+
+// power is hashBase^n.
+func power(n int) uint64 {
+	p := uint64(1)
+	for range n {
+		p *= hashBase
+	}
+	return p
 }
 
 // AddCredential registers an Authorization header value such as "User u,
@@ -117,56 +153,11 @@ func encodings(v string) []string {
 		base64.URLEncoding.EncodeToString([]byte(v)),
 		base64.RawURLEncoding.EncodeToString([]byte(v)),
 	}
-	if b, err := json.Marshal(v); err == nil {
-		forms = append(forms, string(b[1:len(b)-1]))
-	}
-	// encoding/json escapes <, > and & by default; a plain encoder does not.
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) == nil {
-		if t := strings.TrimSpace(b.String()); len(t) >= 2 {
-			forms = append(forms, t[1:len(t)-1])
-		}
-	}
-	// A JSON escaper that writes every non-ASCII rune as \uXXXX.
-	forms = append(forms, asciiJSON(v))
+	// JSON-escaped forms need no entries: Scrub also reads the text with
+	// its JSON escapes decoded, which finds every escaped form, mixed ones
+	// included.
 	slices.Sort(forms)
 	return slices.Compact(forms)
-}
-
-// asciiJSON escapes v as JSON string content with every non-ASCII rune as a
-// \u escape, as some JSON encoders write it.
-func asciiJSON(v string) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	s := string(b[1 : len(b)-1])
-	var out strings.Builder
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			out.WriteRune(r)
-			continue
-		}
-		for _, u := range utf16(r) {
-			out.WriteString(`\u`)
-			const hex = "0123456789abcdef"
-			out.WriteByte(hex[u>>12&0xf])
-			out.WriteByte(hex[u>>8&0xf])
-			out.WriteByte(hex[u>>4&0xf])
-			out.WriteByte(hex[u&0xf])
-		}
-	}
-	return out.String()
-}
-
-func utf16(r rune) []uint16 {
-	if r < 0x10000 {
-		return []uint16{uint16(r)}
-	}
-	r -= 0x10000
-	return []uint16{uint16(0xd800 + (r>>10)&0x3ff), uint16(0xdc00 + r&0x3ff)}
 }
 
 // Scrub returns text with every known secret replaced by Scrubbed. Where
@@ -177,14 +168,27 @@ func (s *Scrubber) Scrub(text string) string {
 		return text
 	}
 	s.mu.RLock()
-	var spans [][2]int // [start, end) of each occurrence, by end
-	if len(s.known) > 0 {
-		for end := MinScrubLength; end <= len(text); end++ {
-			for i, n := range suffixLengths {
-				if end >= n {
-					spans = occurrences(spans, text, end, s.bySuffix[i][text[end-n:end]])
-				}
+	var spans [][2]int // [start, end) of each occurrence
+	for _, n := range s.lens {
+		if n > len(text) {
+			break
+		}
+		spans = s.occurrences(spans, text, n)
+	}
+	// A secret may also stand JSON-escaped in a way of its own (\/ for /,
+	// \u002B for +, mixed at will): look for every form in the text with
+	// its escapes decoded too, and map what is found back.
+	if strings.IndexByte(text, '\\') >= 0 {
+		view, at := unescapeJSON(text)
+		var found [][2]int
+		for _, n := range s.lens {
+			if n > len(view) {
+				break
 			}
+			found = s.occurrences(found, view, n)
+		}
+		for _, f := range found {
+			spans = append(spans, [2]int{at[f[0]], at[f[1]]})
 		}
 	}
 	s.mu.RUnlock()
@@ -208,14 +212,108 @@ func (s *Scrubber) Scrub(text string) string {
 	return b.String()
 }
 
-// occurrences appends the spans of the candidates that end at end in text.
-func occurrences(spans [][2]int, text string, end int, candidates []string) [][2]int {
-	for _, c := range candidates {
-		if n := len(c); n <= end && text[end-n:end] == c {
-			spans = append(spans, [2]int{end - n, end})
+// unescapeJSON decodes the JSON string escapes in text (\" \\ \/ \b \f \n
+// \r \t and \uXXXX, surrogate pairs included), leaving everything else as it
+// is. at maps the decoded text back: the byte at view[i] comes from the text
+// starting at at[i], and at[len(view)] is len(text).
+func unescapeJSON(text string) (view string, at []int) {
+	var b strings.Builder
+	b.Grow(len(text))
+	at = make([]int, 0, len(text)+1)
+	emit := func(from int, bytes ...byte) {
+		for _, c := range bytes {
+			b.WriteByte(c)
+			at = append(at, from)
 		}
 	}
-	return spans
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c != '\\' || i+1 >= len(text) {
+			emit(i, c)
+			i++
+			continue
+		}
+		switch e := text[i+1]; e {
+		case '"', '\\', '/':
+			emit(i, e)
+			i += 2
+		case 'b', 'f', 'n', 'r', 't':
+			emit(i, map[byte]byte{'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}[e])
+			i += 2
+		case 'u':
+			r, n := decodeUnicodeEscape(text[i:])
+			if n == 0 {
+				emit(i, c)
+				i++
+				continue
+			}
+			emit(i, []byte(string(r))...)
+			i += n
+		default:
+			emit(i, c)
+			i++
+		}
+	}
+	return b.String(), append(at, len(text))
+}
+
+// decodeUnicodeEscape reads \uXXXX (or a surrogate pair of two) at the start
+// of s and returns the rune and the bytes it took; 0 bytes when there is
+// none.
+func decodeUnicodeEscape(s string) (rune, int) {
+	hex4 := func(s string) (rune, bool) {
+		if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+			return 0, false
+		}
+		var r rune
+		for _, c := range s[2:6] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | (c - '0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | (c - 'a' + 10)
+			case c >= 'A' && c <= 'F':
+				r = r<<4 | (c - 'A' + 10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	r, ok := hex4(s)
+	if !ok {
+		return 0, 0
+	}
+	if utf16.IsSurrogate(r) {
+		if r2, ok := hex4(s[6:]); ok {
+			if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+				return d, 12
+			}
+		}
+		return utf8.RuneError, 6
+	}
+	return r, 6
+}
+
+// occurrences appends the spans of the secret forms of length n in text,
+// sliding the rolling hash over it. It must be called with s.mu held.
+func (s *Scrubber) occurrences(spans [][2]int, text string, n int) [][2]int {
+	idx := s.byLen[n]
+	h := hashWindow(text[:n])
+	for end := n; ; end++ {
+		if s.filter[(h&filterMask)/64]&(1<<(h&63)) != 0 {
+			for _, f := range idx.forms[h] {
+				if text[end-n:end] == f {
+					spans = append(spans, [2]int{end - n, end})
+					break
+				}
+			}
+		}
+		if end == len(text) {
+			return spans
+		}
+		h = (h-uint64(text[end-n])*idx.pow)*hashBase + uint64(text[end])
+	}
 }
 
 // Quote returns a remote's text scrubbed and cut to at most MaxQuotedBytes
@@ -231,6 +329,8 @@ func (s *Scrubber) Quote(text string) string {
 		}
 		return r
 	}, text)
+	// The spaces put in may have made a secret of what was around them.
+	text = s.Scrub(text)
 	if len(text) <= MaxQuotedBytes {
 		return text
 	}

@@ -105,3 +105,32 @@ func TestRetryWaitIsCapped(t *testing.T) {
 		require.LessOrEqual(t, d, ocsync.DefaultRetryWaitMax)
 	}
 }
+
+func TestScrubberFindsEveryJSONEscapeMix(t *testing.T) {
+	const token = "Ab3+xYz/0k9=\"é😀"
+	s := ocsync.NewScrubber(token)
+	for _, form := range []string{
+		`Ab3+xYz\/0k9=\"é😀`,
+		`Ab3\u002BxYz/0k9=\"\u00e9\ud83d\ude00`,
+		`\u0041b3\u002bxYz\/0k9\u003d\u0022\u00E9😀`,
+	} {
+		body := `{"message":"refused: ` + form + `","pad":"x"}`
+		out := s.Scrub(body)
+		assert.NotContains(t, out, form)
+		assert.Equal(t, `{"message":"refused: `+ocsync.Scrubbed+`","pad":"x"}`, out, form)
+	}
+	// Escapes that do not form a secret stay as they are.
+	assert.Equal(t, `a\u00e9b \/ \u12`, s.Scrub(`a\u00e9b \/ \u12`))
+}
+
+func TestScrubberIsNotSlowedBySecretsThatShareAnAffix(t *testing.T) {
+	s := ocsync.NewScrubber()
+	shared := strings.Repeat("S", 16)
+	for i := range 2000 {
+		s.Add(fmt.Sprintf("%06d%s", i, shared), fmt.Sprintf("%s%06d", shared, i))
+	}
+	text := strings.Repeat(shared, 100) + "001999" + shared + " and " + shared + "000042"
+	out := s.Scrub(text)
+	assert.NotContains(t, out, "001999"+shared)
+	assert.NotContains(t, out, shared+"000042")
+}
