@@ -47,9 +47,11 @@
 //     included, however slowly the server sends it;
 //   - retries: Config.MaxRetries (at most MaxRetriesLimit) per request, each
 //     wait at most ocsync.MaxRetryWait;
-//   - pages: ocsync.MaxApplications / PageSize, and ceil(total / PageSize) +
-//     PageSlack when the platform sends a usable Elements-Total-Count;
-//     instances: ocsync.MaxApplications;
+//   - pages: ocsync.MaxApplications / PageSize; instances:
+//     ocsync.MaxApplications. Elements-Total-Count, whose presence and
+//     meaning on /instances are not documented, is only logged: a listing
+//     that takes more than ceil(total / PageSize) + PageSlack pages logs a
+//     warning and goes on;
 //   - cursors: at most MaxCursorBytes; a cursor seen before (a repeated
 //     cursor or a cycle) or a page without items that names a next page
 //     ends the listing with an error;

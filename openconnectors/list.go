@@ -16,8 +16,10 @@ const (
 	// MaxCursorBytes is the longest Elements-Next-Page-Token accepted.
 	MaxCursorBytes = 4 << 10
 	// PageSlack is how many pages a listing may take beyond what the
-	// platform's Elements-Total-Count announces (ceil(total/PageSize)),
-	// for instances added while the listing runs.
+	// platform's Elements-Total-Count announces (ceil(total/PageSize)), for
+	// instances added while the listing runs, before the client logs a
+	// warning. The count never bounds a listing: its meaning on
+	// /instances is not documented.
 	PageSlack = 2
 )
 
@@ -45,8 +47,11 @@ const instancesPath = "/instances"
 // seen before (the one just sent included), a cursor longer than
 // MaxCursorBytes, a page without items that still names a next page, more
 // than ocsync.MaxApplications instances, and more pages than
-// ocsync.MaxApplications / PageSize, or than ceil(total / PageSize) +
-// PageSlack when the platform announces a total in Elements-Total-Count.
+// ocsync.MaxApplications / PageSize. A total the platform announces in
+// Elements-Total-Count is only logged (its presence and meaning on
+// /instances are not documented; it might count one page): a listing that
+// takes more than ceil(total / PageSize) + PageSlack pages logs one
+// warning and goes on.
 //
 // Every instance token decoded, and the Authorization value made with it,
 // is registered with the Config's Scrubber. Errors wrap what failed: an
@@ -58,8 +63,8 @@ func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 		q.Add("tags[]", t)
 	}
 	q.Set("pageSize", strconv.Itoa(c.cfg.PageSize))
-	ceiling := ocsync.MaxApplications / c.cfg.PageSize
-	maxPages, total := ceiling, -1
+	maxPages := ocsync.MaxApplications / c.cfg.PageSize
+	total, warned := -1, false
 	out := []Instance{}
 	seen := map[int64]Instance{}
 	cursors := map[string]bool{}
@@ -99,12 +104,16 @@ func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 		}
 		if n, ok := totalCount(h); ok && n > total {
 			total = n
-			maxPages = min(ceiling, max((n+c.cfg.PageSize-1)/c.cfg.PageSize, 1)+PageSlack)
+		}
+		if expected := max((total+c.cfg.PageSize-1)/c.cfg.PageSize, 1); total >= 0 && !warned && page > expected+PageSlack {
+			warned = true
+			c.cfg.Logger.Warn("openconnectors: the listing takes more pages than Elements-Total-Count announces; the count is not used as a bound",
+				"page", page, "pageSize", c.cfg.PageSize, "total", total)
 		}
 		next := strings.TrimSpace(h.Get("Elements-Next-Page-Token"))
 		switch {
 		case next == "":
-			c.cfg.Logger.Debug("openconnectors: instances listed", "pages", page, "instances", len(out))
+			c.cfg.Logger.Debug("openconnectors: instances listed", "pages", page, "instances", len(out), "total", total)
 			return out, nil
 		case len(next) > MaxCursorBytes:
 			return nil, c.listError(page, "the next-page cursor is longer than %d bytes", MaxCursorBytes)
@@ -136,8 +145,9 @@ func (c *Client) listError(page int, format string, args ...any) error {
 	return fmt.Errorf("list instances: page %d: GET %s: %s", page, instancesPath, fmt.Sprintf(format, args...))
 }
 
-// totalCount reads Elements-Total-Count: a decimal count of at most
-// ocsync.MaxApplications. Anything else is not usable and ignored.
+// totalCount reads Elements-Total-Count, for logging only: a decimal count
+// of at most ocsync.MaxApplications. Anything else is not usable and
+// ignored.
 func totalCount(h http.Header) (int, bool) {
 	v := strings.TrimSpace(h.Get("Elements-Total-Count"))
 	if v == "" || len(v) > 7 || strings.Trim(v, "0123456789") != "" {
