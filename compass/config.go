@@ -47,7 +47,9 @@ type Config struct {
 	// ClientID is the integration system's OAuth2 client id. Required; one
 	// header token (no white space, comma or control character).
 	ClientID string
-	// ClientSecret is the OAuth2 client secret. Required; one header token.
+	// ClientSecret is the OAuth2 client secret. Required; one header token
+	// of at least ocsync.MinScrubLength characters (endpoint.CheckSecret),
+	// so that the Scrubber can hide it.
 	ClientSecret ocsync.Secret
 	// Tenant is the external tenant id sent in the "tenant" header.
 	// Required; one header token.
@@ -123,7 +125,7 @@ func (c Config) Validate() error {
 	if err := endpoint.CheckHeaderToken(c.ClientID); err != nil {
 		field("ClientID", err.Error())
 	}
-	if err := endpoint.CheckHeaderToken(c.ClientSecret.Reveal()); err != nil {
+	if err := endpoint.CheckSecret(c.ClientSecret.Reveal()); err != nil {
 		field("ClientSecret", err.Error())
 	}
 	if err := endpoint.CheckHeaderToken(c.Tenant); err != nil {

@@ -55,6 +55,7 @@ func TestConfigValidate(t *testing.T) {
 		{"client id with a comma", func(c *Config) { c.ClientID = canary + ",x" }, "ClientID"},
 		{"no secret", func(c *Config) { c.ClientSecret = "" }, "ClientSecret"},
 		{"secret with a line break", func(c *Config) { c.ClientSecret = canary + "\n" }, "ClientSecret"},
+		{"secret too short to scrub", func(c *Config) { c.ClientSecret = "s3c" }, "ClientSecret"},
 		{"blank tenant", func(c *Config) { c.Tenant = " " }, "Tenant"},
 		{"tenant with space", func(c *Config) { c.Tenant = canary + " x" }, "Tenant"},
 		{"integration system not a UUID", func(c *Config) { c.IntegrationSystemID = canary }, "IntegrationSystemID"},

@@ -528,7 +528,7 @@ func TestDocsOversizedWithoutContentLength(t *testing.T) {
 	})
 	srv := httptest.NewServer(hs)
 	t.Cleanup(srv.Close)
-	c, err := NewClient(Config{Host: srv.URL, UserSecret: "u", OrganizationSecret: "o", MaxSpecBytes: 10000})
+	c, err := NewClient(Config{Host: srv.URL, UserSecret: "user", OrganizationSecret: "org1", MaxSpecBytes: 10000})
 	require.NoError(t, err)
 	_, err = c.Docs(t.Context(), 1)
 	require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
@@ -547,7 +547,7 @@ func TestNetworkErrorIsRetryable(t *testing.T) {
 	srv := octest.NewServer()
 	url := srv.URL
 	srv.Close()
-	c, err := NewClient(Config{Host: url, UserSecret: "u", OrganizationSecret: "o", MaxRetries: 2,
+	c, err := NewClient(Config{Host: url, UserSecret: "user", OrganizationSecret: "org1", MaxRetries: 2,
 		Backoff: func(int, time.Duration) time.Duration { return 0 }})
 	require.NoError(t, err)
 	_, err = c.Instances(t.Context())

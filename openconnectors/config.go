@@ -112,7 +112,7 @@ func (c Config) Validate() error {
 	}{{"UserSecret", c.UserSecret}, {"OrganizationSecret", c.OrganizationSecret}} {
 		if s.v == "" {
 			add(s.field, "is required")
-		} else if err := endpoint.CheckHeaderToken(s.v.Reveal()); err != nil {
+		} else if err := endpoint.CheckSecret(s.v.Reveal()); err != nil {
 			add(s.field, "%v, which the Authorization header cannot carry", err)
 		}
 	}

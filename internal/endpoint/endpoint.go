@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 // IsLoopback reports whether host (a host name or IP address, without port)
@@ -193,6 +195,22 @@ func CheckHeaderToken(v string) error {
 		return errors.New("contains a comma")
 	case !utf8.ValidString(v):
 		return errors.New("is not valid UTF-8")
+	}
+	return nil
+}
+
+// CheckSecret reports a secret that CheckHeaderToken refuses or that is
+// shorter than ocsync.MinScrubLength characters, which no Scrubber would
+// hide from an error or a log record. It is the one rule for every secret a
+// configuration accepts. The value is never part of the error.
+func CheckSecret(v string) error {
+	if err := CheckHeaderToken(v); err != nil {
+		return err
+	}
+	// Runes, not bytes: a value of MinScrubLength runes has at least as many
+	// bytes, and the Scrubber counts bytes.
+	if utf8.RuneCountInString(v) < ocsync.MinScrubLength {
+		return fmt.Errorf("is shorter than %d characters", ocsync.MinScrubLength)
 	}
 	return nil
 }

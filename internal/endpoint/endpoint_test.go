@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 func TestIsLoopback(t *testing.T) {
@@ -74,6 +76,33 @@ func TestCheckHeaderToken(t *testing.T) {
 		err := endpoint.CheckHeaderToken(v)
 		require.Error(t, err, "%q", v)
 		assert.Contains(t, err.Error(), want, "%q", v)
+	}
+}
+
+// A secret is a header token long enough for the scrubber to hide: every
+// value CheckSecret accepts, a Scrubber replaces.
+func TestCheckSecret(t *testing.T) {
+	for _, v := range []string{"s3cr", "Ab3+xYz/0k9=", "äöü!"} {
+		assert.NoError(t, endpoint.CheckSecret(v), "%q", v)
+		s := ocsync.NewScrubber()
+		s.Add(v)
+		assert.NotContains(t, s.Scrub("was "+v+" here"), v, "%q is scrubbed", v)
+	}
+	for v, want := range map[string]string{
+		"":     "empty",
+		"a b":  "white space",
+		"a,b":  "comma",
+		"s3c":  fmt.Sprintf("shorter than %d characters", ocsync.MinScrubLength),
+		"u1":   "shorter than",
+		"äö":   "shorter than",
+		"ab\n": "control",
+	} {
+		err := endpoint.CheckSecret(v)
+		require.Error(t, err, "%q", v)
+		assert.Contains(t, err.Error(), want, "%q", v)
+		if v != "" {
+			assert.NotContains(t, err.Error(), v, "the value is never part of the error")
+		}
 	}
 }
 

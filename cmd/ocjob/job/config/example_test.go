@@ -21,7 +21,7 @@ func ExampleParse() {
 	}`
 	env := map[string]string{
 		config.EnvCompassClientSecret:              "from-the-environment",
-		config.EnvOpenConnectorsOrganizationSecret: "org",
+		config.EnvOpenConnectorsOrganizationSecret: "org-secret",
 		config.EnvOpenConnectorsUserSecret:         "user",
 	}
 	cfg, err := config.Parse(strings.NewReader(doc), func(k string) string { return env[k] })
@@ -42,8 +42,8 @@ func ExampleParse_errors() {
 	doc := `{
 	  "logLevel": "Loud",
 	  "compass": {"directorURL": "http://compass.example.org", "tenantId": "t", "tokenUrl": "https://auth.example.org",
-	    "clientID": "id", "clientSecret": "s", "applicationPrefix": "OC", "pageSize": 500, "colour": "blue"},
-	  "openConnectors": {"hostname": "api.example.org", "organizationSecret": "o"}
+	    "clientID": "id", "clientSecret": "client-secret", "applicationPrefix": "OC", "pageSize": 500, "colour": "blue"},
+	  "openConnectors": {"hostname": "api.example.org", "organizationSecret": "org-secret"}
 	}`
 	_, err := config.Parse(strings.NewReader(doc), nil)
 	fmt.Println(err)

@@ -53,6 +53,8 @@ func TestLibraryErrorsByKey(t *testing.T) {
 		{"tenant", func(d map[string]any) { section(d, "compass")["tenantId"] = "a\tb" }, "compass.tenantId", "Tenant"},
 		{"client id", func(d map[string]any) { section(d, "compass")["clientID"] = "a b" }, "compass.clientID", "ClientID"},
 		{"client secret", func(d map[string]any) { section(d, "compass")["clientSecret"] = "a,b" }, "compass.clientSecret", "ClientSecret"},
+		{"short client secret", func(d map[string]any) { section(d, "compass")["clientSecret"] = "s3c" }, "compass.clientSecret", "ClientSecret"},
+		{"short user secret", func(d map[string]any) { section(d, "openConnectors")["userSecret"] = "u1" }, "openConnectors.userSecret", "UserSecret"},
 		{"integration system", func(d map[string]any) { section(d, "compass")["integrationSystemID"] = "x" }, "compass.integrationSystemID", "IntegrationSystemID"},
 	}
 	for _, tt := range tests {
@@ -144,4 +146,24 @@ func TestProblemsInKeyOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{"logLevel", "compass.directorURL", "compass.pageSize", "openConnectors.userSecret", "sync.owner"}, keys)
 	assert.False(t, errors.Is(err, ocsync.ErrPlanInvalid))
+}
+
+// A secret too short for the scrubber to hide is a configuration error
+// naming the key, never the value.
+func TestShortSecretsRefused(t *testing.T) {
+	for _, tt := range []struct{ section, name, value, key string }{
+		{"compass", "clientSecret", "s3c", "compass.clientSecret"},
+		{"openConnectors", "userSecret", "u1", "openConnectors.userSecret"},
+		{"openConnectors", "organizationSecret", "o-2", "openConnectors.organizationSecret"},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			doc := minimal()
+			section(doc, tt.section)[tt.name] = tt.value
+			_, err := parseDoc(t, doc, noEnv)
+			got := problemsOf(t, err)
+			require.Len(t, got, 1, "%q", got)
+			assert.True(t, strings.HasPrefix(got[0], tt.key+": is shorter than 4 characters"), "%q", got[0])
+			assert.NotContains(t, err.Error(), tt.value)
+		})
+	}
 }
