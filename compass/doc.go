@@ -31,12 +31,13 @@
 // and API definition are read (one application query) only for an
 // application that is updated, when it is updated. The plan therefore
 // cannot show the old bundle, API or target URL values, nor see a missing
-// bundle or API definition: one is found and repaired when the application
-// is next updated, and every application is updated at least at its spec
-// refresh (daily by default). An update that finds a part missing but has
-// no spec to add it with writes what it can, leaves the state label
-// claiming no spec, and fails with ErrIncomplete; the next run then sends
-// the spec and adds the part.
+// bundle or API definition: one is found when the application is next
+// updated (every application is updated at least at its spec refresh,
+// daily by default) and added by the first update that sends a spec. An
+// update that finds a part missing but has no spec to add it with (the
+// document was unchanged at the refresh, so none is sent) writes what it
+// can, leaves the state label claiming no spec, and fails with
+// ErrIncomplete; the next run then sends the spec and adds the part.
 //
 // A name the plan would create is looked up first (Registry.Taken) by the
 // Director's own name label, TakenBatch names per request and
@@ -82,9 +83,10 @@
 // ErrRetryable), so callers use errors.Is and errors.As with *Error. Without
 // a known name the HTTP status decides: 400, 401 and 403 are fatal, 408, 429
 // and 5xx retryable, 413 and 422 invalid input; any other status fails the
-// one call only. Every
-// text a remote sent (GraphQL messages and extensions, HTTP bodies, the token
-// endpoint's error_description, network errors) is quoted through
+// one call only.
+//
+// Every text a remote sent (GraphQL messages and extensions, HTTP bodies,
+// the token endpoint's error_description, network errors) is quoted through
 // Config.Scrubber, which knows the client secret, the Basic credentials,
 // every token and every application credential before it is sent, and is
 // cut to ocsync.MaxQuotedBytes: a Director that echoes a request cannot make
