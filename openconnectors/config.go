@@ -113,7 +113,7 @@ func (c Config) Validate() error {
 		if s.v == "" {
 			add(s.field, "is required")
 		} else if err := endpoint.CheckSecret(s.v.Reveal()); err != nil {
-			add(s.field, "%v, which the Authorization header cannot carry", err)
+			add(s.field, "%v", err)
 		}
 	}
 	for i, t := range c.Tags {
