@@ -220,6 +220,14 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 			if done {
 				return nil
 			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				// Our side gave up, but the Director may still be working
+				// on it (its own timeout is longer), and it checks name
+				// uniqueness in code, not in the database: a second
+				// attempt now could register the application twice. The
+				// next run lists it, or creates it then.
+				return fmt.Errorf("%w; not sent again in this run, since the Director may still be processing it", err)
+			}
 		}
 		var retryAfter time.Duration
 		var ce *Error
@@ -544,7 +552,10 @@ func (r *Registry) takenBatch(ctx context.Context, batch []string) ([]ocsync.Reg
 // the spec. A name taken by another application is an error wrapping
 // ocsync.ErrConflict. When the outcome of an attempt is unknown (a network
 // error, a server error or a malformed answer), the application is looked
-// up before anything is sent again, so it is never registered twice.
+// up before anything is sent again, so it is never registered twice; after
+// a timeout of its own the request is not sent again in the same run, since
+// the Director may still be processing it (the next run finds it, or
+// creates it then).
 func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsync.Spec, state ocsync.State) error {
 	if app.Unusable != "" {
 		return &ocsync.UnusableError{Name: app.Name, Reason: app.Unusable}

@@ -809,3 +809,56 @@ func TestRegistryTokenRequestAndLogs(t *testing.T) {
 		assert.NotContains(t, out, secret)
 	}
 }
+
+// slowFirstRegister delays the first registerApplication request past the
+// client's timeout and delivers it anyway, as a gateway would that keeps a
+// request the client gave up on.
+type slowFirstRegister struct {
+	next  http.RoundTripper
+	delay time.Duration
+	once  sync.Once
+	done  chan struct{}
+}
+
+func (s *slowFirstRegister) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(req.Body)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	first := false
+	if bytes.Contains(body, []byte("registerApplication")) {
+		s.once.Do(func() { first = true })
+	}
+	if !first {
+		return s.next.RoundTrip(req)
+	}
+	late := req.Clone(context.WithoutCancel(req.Context()))
+	late.Body = io.NopCloser(bytes.NewReader(body))
+	go func() {
+		defer close(s.done)
+		time.Sleep(s.delay)
+		if resp, err := s.next.RoundTrip(late); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
+
+func TestCreateIsNotSentAgainAfterItsOwnTimeout(t *testing.T) {
+	srv := newServer(t)
+	slow := &slowFirstRegister{next: http.DefaultTransport, delay: 300 * time.Millisecond, done: make(chan struct{})}
+	cfg := testConfig(srv)
+	cfg.HTTPClient = &http.Client{Transport: slow}
+	cfg.Timeout, cfg.SpecTimeout = 100*time.Millisecond, 100*time.Millisecond
+	reg := newRegistry(t, cfg)
+	app := desired("7")
+	spec := testSpec(`{"openapi":"3.0.0"}`)
+	err := reg.Create(t.Context(), app, spec, stateOf(app, spec))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ocsync.ErrRetryable, "the next run tries again")
+	assert.Contains(t, err.Error(), "not sent again")
+	<-slow.done
+	assert.Equal(t, 1, srv.Count("registerApplication"), "sent once")
+	_, ok := srv.Application(compasstest.DefaultTenant, app.Name)
+	assert.True(t, ok, "the late request registered it")
+}
