@@ -33,11 +33,11 @@
 // cannot show the old bundle, API or target URL values, nor see a missing
 // bundle or API definition: one is found when the application is next
 // updated (every application is updated at least at its spec refresh,
-// daily by default) and added by the first update that sends a spec. An
-// update that finds a part missing but has no spec to add it with (the
-// document was unchanged at the refresh, so none is sent) writes what it
-// can, leaves the state label claiming no spec, and fails with
-// ErrIncomplete; the next run then sends the spec and adds the part.
+// daily by default) and added in that run. An update that finds a part
+// missing but has no spec to add it with (the document was unchanged, so
+// none was sent) writes what it can, leaves the state label claiming no
+// spec, and fails with ErrIncomplete, which wraps ocsync.ErrNeedsSpec: the
+// engine then loads the spec and calls Update again with it.
 //
 // A name the plan would create is looked up first (Registry.Taken) by the
 // Director's own name label, TakenBatch names per request and

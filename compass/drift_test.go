@@ -110,3 +110,43 @@ func TestDriftFromTheSlimListing(t *testing.T) {
 		})
 	}
 }
+
+// TestBundleDeletedByHandIsRepairedInOneRun: the slim listing cannot see a
+// missing bundle; the update that finds it asks for the spec
+// (ErrIncomplete wraps ocsync.ErrNeedsSpec), and the engine sends it at
+// once.
+func TestBundleDeletedByHandIsRepairedInOneRun(t *testing.T) {
+	now := time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
+	srv := newServer(t)
+	reg := newRegistry(t, testConfig(srv))
+	app := desired("1")
+	spec := testSpec(`{"openapi":"3.0.0"}`)
+	src := newSource(app)
+	src.Put(app, spec)
+	engine, err := ocsync.NewEngine(src, reg)
+	require.NoError(t, err)
+	engine.Now = func() time.Time { return now }
+	plan, err := engine.Plan(t.Context())
+	require.NoError(t, err)
+	_, err = engine.Apply(t.Context(), plan)
+	require.NoError(t, err)
+
+	stored, _ := srv.Application(compasstest.DefaultTenant, app.Name)
+	require.Len(t, stored.Bundles, 1)
+	rawGraphQL(t, srv, `mutation($id: ID!) { deleteBundle(id: $id) { id } }`, map[string]any{"id": stored.Bundles[0].ID})
+	app.Description = "renamed" // an update that does not need the spec
+	src.Put(app, spec)
+
+	plan, err = engine.Plan(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{ocsync.FieldDescription}, plan.Changes[0].Fields, "the listing cannot see the missing bundle")
+	rep, err := engine.Apply(t.Context(), plan)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Summary.Updated)
+	assertStored(t, srv, app)
+	assert.Equal(t, string(spec.Data), storedSpec(t, srv, plan.Changes[0].ID))
+
+	plan, err = engine.Plan(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, ocsync.KindUnchanged, plan.Changes[0].Kind, "converged")
+}

@@ -46,8 +46,10 @@ var (
 // ErrIncomplete is wrapped by the error of an update that found the
 // application without its bundle or API definition and had no spec to add
 // one with. The fields it could write are written, and the stored state no
-// longer claims the spec, so the next run sends the spec and repairs it.
-var ErrIncomplete = errors.New("application lacks its bundle or API definition")
+// longer claims the spec. It wraps ocsync.ErrNeedsSpec, so the engine loads
+// the spec and sends the update again with it in the same run (and were
+// that not possible, the next run would send the spec).
+var ErrIncomplete = fmt.Errorf("application lacks its bundle or API definition: %w", ocsync.ErrNeedsSpec)
 
 // Ref is what a listed ocsync.Registered holds in its Ref field. The
 // listing fills IdentityCurrent only; Update reads the ids of the bundle
@@ -611,8 +613,9 @@ func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, er
 // the next run.
 //
 // Without u.Spec, a missing bundle or API definition cannot be added: the
-// other fields are written, the state label is left claiming no spec (so
-// the next run sends one), and the error wraps ErrIncomplete.
+// other fields are written, the state label is left claiming no spec, and
+// the error wraps ErrIncomplete (and so ocsync.ErrNeedsSpec: the engine
+// calls Update again with the spec).
 func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
 	if !cur.Owned {
 		return fmt.Errorf("compass: application %s is not owned by this job: %w", cur.Name, ocsync.ErrConflict)

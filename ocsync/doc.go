@@ -52,6 +52,8 @@
 //     failed; the spec stays due. Registries record [Update].Pending before
 //     anything else and the final state last, so an update interrupted
 //     anywhere is completed by the next run, even if the source changed back.
+//     A Registry that finds parts missing which only the spec can restore
+//     asks for it ([ErrNeedsSpec]); the engine loads it and updates again.
 //   - Applications whose source is disabled or invalid ([StatusFailed]) are
 //     kept and marked failed, and never created.
 //   - One failing item never stops the others: Apply keeps going and returns

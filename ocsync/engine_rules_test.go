@@ -499,3 +499,36 @@ func TestInterruptedUpdateOfAStateWithoutFieldsConverges(t *testing.T) {
 	got, _ = reg.Get("app-001")
 	assert.Equal(t, specA.Data, got.Spec.Data, "the stored spec is corrected")
 }
+
+// A part missing in the target that the listing could not show is found by
+// the update, which then gets the spec it needs in the same run.
+func TestUpdateLoadsTheSpecWhenTheTargetLacksParts(t *testing.T) {
+	d := desired(1)
+	src := ocsynctest.NewSource()
+	changed := d
+	changed.Description = "renamed"
+	src.Put(changed, ocsynctest.DefaultSpec(d.Name))
+	inner := ocsynctest.NewRegistry()
+	broken := synced(d)
+	broken.Incomplete = true // its bundle was deleted by hand
+	inner.Seed(ocsynctest.Entry{Registered: broken})
+	reg := ocsynctest.InterceptRegistry(inner, ocsynctest.RegistryFuncs{
+		Applications: func(ctx context.Context, next ocsync.Registry) ([]ocsync.Registered, error) {
+			list, err := next.Applications(ctx)
+			for i := range list {
+				list[i].Incomplete = false // a listing that does not read the parts
+			}
+			return list, err
+		},
+	})
+	rep, err := run(t, newEngine(src, reg))
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Summary.Updated)
+	assert.Equal(t, 1, rep.Summary.SpecFetches)
+	assert.True(t, rep.Results[0].SpecReplaced)
+	got, _ := inner.Get("app-001")
+	assert.False(t, got.Incomplete, "repaired in one run")
+	assert.Equal(t, "renamed", got.Attributes.Description)
+	assert.Equal(t, ocsync.SpecSHA256(ocsynctest.DefaultSpec(d.Name).Data), got.State.SpecSHA256)
+	assert.Equal(t, 2, inner.Count(ocsynctest.OpUpdate), "the update is sent again with the spec")
+}

@@ -753,7 +753,28 @@ func (e *Engine) update(ctx context.Context, c *Change, r *Result) (bool, error)
 	}
 	u.Pending = pendingState(old, u)
 
-	if err := e.Registry.Update(ctx, *cur, *d, u); err != nil {
+	err := e.Registry.Update(ctx, *cur, *d, u)
+	if errors.Is(err, ErrNeedsSpec) && u.Spec == nil && specErr == nil {
+		// The target lacks parts the listing could not show; they come
+		// with the spec document. Load it (unless it was) and send it.
+		if spec == nil {
+			fetched = true
+			s, serr := e.Source.Spec(ctx, *d)
+			if serr != nil {
+				return fetched, errors.Join(err, fmt.Errorf("load spec: %w", serr))
+			}
+			spec = &s
+			u.State.SpecSHA256, u.State.SpecFetchedAt = SpecSHA256(s.Data), e.now().UTC()
+		}
+		u.Spec = spec
+		if !slices.Contains(u.Fields, FieldStructure) {
+			u.Fields = append(slices.Clone(u.Fields), FieldStructure)
+			slices.Sort(u.Fields)
+		}
+		u.Pending = pendingState(old, u)
+		err = e.Registry.Update(ctx, *cur, *d, u)
+	}
+	if err != nil {
 		return fetched, errors.Join(err, specErr)
 	}
 	r.SpecReplaced = u.Spec != nil

@@ -451,7 +451,7 @@ func (r *Registry) update(cur ocsync.Registered, app ocsync.Application, u ocsyn
 	e.Key = app.Key
 	if e.Incomplete {
 		if u.Spec == nil {
-			return fmt.Errorf("update %s: the application lacks parts and no spec was given to add them: %w", cur.Name, ocsync.ErrInvalidInput)
+			return fmt.Errorf("update %s: the application lacks parts and no spec was given to add them: %w", cur.Name, ocsync.ErrNeedsSpec)
 		}
 		e.Incomplete = false
 	}
