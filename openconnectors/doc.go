@@ -30,8 +30,9 @@
 // whose tags array holds none of the configured tags is left out.
 //
 // An instance that decodes but cannot be mapped (an empty name, no token or
-// element key, a token or key that would corrupt the Authorization header)
-// is listed; Source.Application marks its application unusable
+// element key, a token or key that would corrupt the Authorization header,
+// a token shorter than ocsync.MinScrubLength that could not be scrubbed from
+// logs) is listed; Source.Application marks its application unusable
 // (ocsync.Application.Unusable), and the engine leaves an existing
 // application exactly as it is. Only the platform's own word, disabled: true
 // or valid: false, makes the status FAILED.

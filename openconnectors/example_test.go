@@ -45,7 +45,7 @@ func ExampleClient_Instances() {
 // A Source turns instances into applications and loads their specs lazily.
 func ExampleSource() {
 	srv := octest.NewServer(octest.WithInstances(
-		octest.Instance{ID: 4711, Name: "Grüße", Token: "t", Element: octest.Element{ID: 23, Key: "sfdc", Name: "Salesforce"}},
+		octest.Instance{ID: 4711, Name: "Grüße", Token: "tok-t", Element: octest.Element{ID: 23, Key: "sfdc", Name: "Salesforce"}},
 	))
 	defer srv.Close()
 	c, err := openconnectors.NewClient(openconnectors.Config{

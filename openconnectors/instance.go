@@ -71,9 +71,11 @@ func (in Instance) HasAnyTag(tags []string) bool {
 
 // Unusable says why the instance cannot be mapped to an application, ""
 // when it can: a name that is empty (or only white space), a token or
-// element key that is missing, or a token or element key that cannot be
-// one token of the Authorization header (white space, comma, control
-// characters). The reason names the field, never the token's value.
+// element key that is missing, a token or element key that cannot be one
+// token of the Authorization header (white space, comma, control
+// characters), or a token too short to be scrubbed from text reliably
+// (endpoint.CheckSecret). The reason names the field, never the token's
+// value.
 func (in Instance) Unusable() string {
 	switch {
 	case strings.TrimSpace(in.Name) == "":
@@ -83,8 +85,8 @@ func (in Instance) Unusable() string {
 	case in.Element.Key == "":
 		return "element.key is missing or empty"
 	}
-	if err := endpoint.CheckHeaderToken(in.Token.Reveal()); err != nil {
-		return "token " + err.Error() + ", which would corrupt the Authorization header"
+	if err := endpoint.CheckSecret(in.Token.Reveal()); err != nil {
+		return "token " + err.Error() + ": it could not be kept out of logs, or would corrupt the Authorization header"
 	}
 	if err := endpoint.CheckHeaderToken(in.Element.Key); err != nil {
 		return "element.key " + err.Error()

@@ -125,7 +125,7 @@ func TestApplications(t *testing.T) {
 			UpdatedDate: 1700000000000},
 		octest.Instance{ID: 4712, Name: "Tickets für Köln – 日本", Token: "Qw9/Zt1+Lm=", Element: octest.Element{ID: 2113, Key: "zendesk", Name: "Zendesk"},
 			Invalid: true},
-		octest.Instance{ID: 4713, Name: "off", Token: "t", Element: octest.Element{ID: 1, Key: "k", Name: "E"}, Disabled: true},
+		octest.Instance{ID: 4713, Name: "off", Token: "tok-t", Element: octest.Element{ID: 1, Key: "k", Name: "E"}, Disabled: true},
 	)
 	f.srv.PutRaw(4714, nil, []byte(`{"id":4714,"element":{"id":77}}`))
 	src := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"})
@@ -182,6 +182,7 @@ func TestUnusableInstances(t *testing.T) {
 		{"token with a space", func(in *Instance) { in.Token = secretToken + " x" }, "token contains white space"},
 		{"token with a line break", func(in *Instance) { in.Token = secretToken + "\r\nX-Injected: 1" }, "token contains a control character"},
 		{"element key with a comma", func(in *Instance) { in.Element.Key = "sf,dc" }, "element.key contains a comma"},
+		{"token too short to scrub", func(in *Instance) { in.Token = "t9z" }, "token is shorter than 4 characters"},
 	}
 	f := newFixture(t, nil)
 	src := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"})
@@ -265,7 +266,7 @@ func TestLongNamesAreCut(t *testing.T) {
 	f := newFixture(t, nil)
 	name := strings.Repeat("ü", 3000)
 	key := strings.Repeat("k", 150)
-	f.srv.Put(octest.Instance{ID: 1, Name: name, Token: "t", Element: octest.Element{Key: key, Name: "E"}})
+	f.srv.Put(octest.Instance{ID: 1, Name: name, Token: "tok-t", Element: octest.Element{Key: key, Name: "E"}})
 	apps, err := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"}).Applications(t.Context())
 	require.NoError(t, err)
 	require.Len(t, apps, 1)
