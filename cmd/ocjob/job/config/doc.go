@@ -5,10 +5,11 @@
 // timeout, metrics), and the environment variables that may supply the
 // secrets instead of the file.
 //
-// Load and Parse check the whole document and report every problem at once,
+// Load and Parse check the whole document and report its problems at once,
 // each naming its key path (for example compass.pageSize), in document
-// order: unknown keys, keys given twice (in the same or another case), values
-// of the wrong type, missing and invalid values. Secrets are held as
+// order: unknown keys, keys given twice (in the same or another case) and
+// values of the wrong type first; once every value has its type, missing and
+// invalid values, all of them. Secrets are held as
 // ocsync.Secret and never appear in an error, not even when a secret value
 // sits where a value of another type was expected; a secret or tenant that
 // could not travel as one HTTP header token (white space, a comma, a control
