@@ -140,9 +140,14 @@ func TestBundleDeletedByHandIsRepairedInOneRun(t *testing.T) {
 	plan, err = engine.Plan(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, []string{ocsync.FieldDescription}, plan.Changes[0].Fields, "the listing cannot see the missing bundle")
+	srv.ResetCounts()
 	rep, err := engine.Apply(t.Context(), plan)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Summary.Updated)
+	counts := srv.Counts()
+	delete(counts, compasstest.TokenOperation)
+	assert.Equal(t, map[string]int{"application": 2, "updateApplication": 1, "addBundle": 1, "setApplicationLabel": 3}, counts,
+		"nothing is written twice: pending state, description, the spec-less state; then the bundle and the final state")
 	assertStored(t, srv, app)
 	assert.Equal(t, string(spec.Data), storedSpec(t, srv, plan.Changes[0].ID))
 

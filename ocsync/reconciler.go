@@ -766,12 +766,9 @@ func (e *Engine) update(ctx context.Context, c *Change, r *Result) (bool, error)
 			spec = &s
 			u.State.SpecSHA256, u.State.SpecFetchedAt = SpecSHA256(s.Data), e.now().UTC()
 		}
-		u.Spec = spec
-		if !slices.Contains(u.Fields, FieldStructure) {
-			u.Fields = append(slices.Clone(u.Fields), FieldStructure)
-			slices.Sort(u.Fields)
-		}
-		u.Pending = pendingState(old, u)
+		// The registry wrote the rest already and left a state that claims
+		// no more than that: only the missing parts are left to write.
+		u = Update{Fields: []string{FieldStructure}, Spec: spec, State: u.State}
 		err = e.Registry.Update(ctx, *cur, *d, u)
 	}
 	if err != nil {

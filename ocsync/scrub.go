@@ -176,10 +176,21 @@ func (s *Scrubber) Scrub(text string) string {
 		spans = s.occurrences(spans, text, n)
 	}
 	// A secret may also stand JSON-escaped in a way of its own (\/ for /,
-	// \u002B for +, mixed at will): look for every form in the text with
-	// its escapes decoded too, and map what is found back.
-	if strings.IndexByte(text, '\\') >= 0 {
-		view, at := unescapeJSON(text)
+	// \u002B for +, mixed at will), and JSON quoted in JSON is escaped
+	// twice: look for every form in the text with its escapes decoded,
+	// once and again up to maxUnescapes times, and map what is found back.
+	view, at := text, []int(nil) // at nil: view is text
+	for range maxUnescapes {
+		if strings.IndexByte(view, '\\') < 0 {
+			break
+		}
+		next, nextAt := unescapeJSON(view)
+		if at != nil {
+			for i, p := range nextAt {
+				nextAt[i] = at[p]
+			}
+		}
+		view, at = next, nextAt
 		var found [][2]int
 		for _, n := range s.lens {
 			if n > len(view) {
@@ -211,6 +222,10 @@ func (s *Scrubber) Scrub(text string) string {
 	b.WriteString(text[last:])
 	return b.String()
 }
+
+// maxUnescapes is how many levels of JSON escaping Scrub looks through (a
+// secret in JSON quoted in a JSON message quoted in a log line, say).
+const maxUnescapes = 3
 
 // unescapeJSON decodes the JSON string escapes in text (\" \\ \/ \b \f \n
 // \r \t and \uXXXX, surrogate pairs included), leaving everything else as it

@@ -2,6 +2,7 @@ package ocsync_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -133,4 +134,22 @@ func TestScrubberIsNotSlowedBySecretsThatShareAnAffix(t *testing.T) {
 	out := s.Scrub(text)
 	assert.NotContains(t, out, "001999"+shared)
 	assert.NotContains(t, out, shared+"000042")
+}
+
+func TestScrubberLooksThroughJSONQuotedInJSON(t *testing.T) {
+	quote := func(v string) string { b, _ := json.Marshal(v); return string(b[1 : len(b)-1]) }
+	for _, secret := range []string{"&abcd", "a&bcd", `x"yz1`, "äbcd1", "Ab3+xYz/0k9="} {
+		s := ocsync.NewScrubber(secret)
+		once, twice := quote(secret), quote(quote(secret))
+		inner, _ := json.Marshal(map[string]string{"token": secret})
+		outer, _ := json.Marshal(map[string]string{"body": string(inner)})
+		third, _ := json.Marshal(map[string]string{"log": string(outer)})
+		for _, text := range []string{string(inner), string(outer), string(third)} {
+			out := s.Scrub(text)
+			assert.Contains(t, out, ocsync.Scrubbed, "%s in %s", secret, text)
+			for _, form := range []string{secret, once, twice, quote(twice)} {
+				assert.NotContains(t, out, form, "%s in %s", secret, text)
+			}
+		}
+	}
 }
