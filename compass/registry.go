@@ -222,12 +222,12 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 			if done {
 				return nil
 			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				// Our side gave up, but the Director may still be working
-				// on it (its own timeout is longer), and it checks name
-				// uniqueness in code, not in the database: a second
-				// attempt now could register the application twice. The
-				// next run lists it, or creates it then.
+			if stillRunning(err) {
+				// Our side (or the gateway) gave up, but the Director may
+				// still be working on it (its own timeout is longer), and
+				// it checks name uniqueness in code, not in the database:
+				// a second attempt now could register the application
+				// twice. The next run lists it, or creates it then.
 				return fmt.Errorf("%w; not sent again in this run, since the Director may still be processing it", err)
 			}
 		}
@@ -242,6 +242,13 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 		}
 		r.retries.Add(1)
 	}
+}
+
+// stillRunning reports a failure after which the Director may still be
+// processing the request: our own timeout, or the gateway's (504).
+func stillRunning(err error) bool {
+	var ce *Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ce) && ce.StatusCode == http.StatusGatewayTimeout
 }
 
 // Retries returns how many Director requests were retried so far (one per

@@ -862,3 +862,16 @@ func TestCreateIsNotSentAgainAfterItsOwnTimeout(t *testing.T) {
 	_, ok := srv.Application(compasstest.DefaultTenant, app.Name)
 	assert.True(t, ok, "the late request registered it")
 }
+
+func TestCreateIsNotSentAgainAfterAGatewayTimeout(t *testing.T) {
+	srv := newServer(t)
+	reg := newRegistry(t, testConfig(srv))
+	srv.AddFault("registerApplication", compasstest.Fault{Status: http.StatusGatewayTimeout, Times: 1})
+	app := desired("8")
+	spec := testSpec(`{"openapi":"3.0.0"}`)
+	err := reg.Create(t.Context(), app, spec, stateOf(app, spec))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ocsync.ErrRetryable, "the next run tries again")
+	assert.Contains(t, err.Error(), "not sent again")
+	assert.Equal(t, 1, srv.Count("registerApplication"))
+}
