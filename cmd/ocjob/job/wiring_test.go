@@ -164,3 +164,31 @@ func TestSyncOneRefusedBodyFailsOneItem(t *testing.T) {
 	assert.Equal(t, 1, o.Report.Summary.Failed)
 	assert.Zero(t, o.Report.Summary.NotStarted)
 }
+
+// A name taken by an application the job does not own is a conflict at
+// plan time: every later run costs the list pages and one name look-up, no
+// document download and no refused register.
+func TestKnownClashCostsNoDownloadAndNoMutation(t *testing.T) {
+	f := newFakes(t, 3)
+	_, err := f.cp.Seed(compasstest.DefaultTenant, compasstest.Application{Name: "OC_101", Labels: map[string]any{"team": "manual"}})
+	require.NoError(t, err)
+	for run := range 2 {
+		e, err := job.NewEngine(f.cfg, job.Options{})
+		require.NoError(t, err)
+		f.oc.ResetCounts()
+		f.cp.ResetCounts()
+		o := job.Sync(context.Background(), e)
+		require.ErrorIs(t, o.Err, ocsync.ErrConflict)
+		assert.Equal(t, 1, o.Report.Summary.Conflicts)
+		if run == 0 {
+			assert.Equal(t, 2, o.Report.Summary.Created)
+			continue
+		}
+		assert.Equal(t, 2, o.Report.Summary.Unchanged)
+		assert.Zero(t, f.oc.Count(octest.EndpointDocs), "no document download for the clash")
+		counts := f.cp.Counts()
+		delete(counts, compasstest.TokenOperation)
+		assert.Equal(t, map[string]int{"applications": 2}, counts,
+			"the listing page and the one look-up of the clashing name; no register")
+	}
+}
