@@ -64,6 +64,25 @@ type Ref struct {
 	IdentityCurrent bool
 }
 
+// RegisterSecrets makes s know the secrets a Registry of c sends on its
+// own: the client secret and the Basic credentials of the token request,
+// both as golang.org/x/oauth2 sends them with AuthStyleInHeader (id and
+// secret URL-encoded, as RFC 6749 section 2.3.1 asks, then base64) and
+// without the URL-encoding. NewRegistry registers them with c.Scrubber
+// (with the tokens and credentials it learns later); a program that logs
+// before it builds the Registry registers them with its own Scrubber this
+// way.
+func (c Config) RegisterSecrets(s *ocsync.Scrubber) {
+	secret := c.ClientSecret.Reveal()
+	if secret == "" {
+		return
+	}
+	s.Add(secret)
+	for _, pair := range []string{url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(secret), c.ClientID + ":" + secret} {
+		s.AddCredential("Basic " + base64.StdEncoding.EncodeToString([]byte(pair)))
+	}
+}
+
 // NewRegistry returns a Registry for cfg. It checks the configuration
 // (Config.Validate) and sends no request; the first request fetches the
 // token.
@@ -73,11 +92,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 	}
 	cfg = cfg.withDefaults()
 	scrub := cfg.Scrubber
-	secret := cfg.ClientSecret.Reveal()
-	scrub.Add(secret)
-	// The Basic credentials exactly as x/oauth2 sends them with
-	// AuthStyleInHeader: id and secret URL-encoded, then base64.
-	scrub.AddCredential("Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(cfg.ClientID)+":"+url.QueryEscape(secret))))
+	cfg.RegisterSecrets(scrub)
 
 	base := cfg.HTTPClient
 	if base == nil {
@@ -92,7 +107,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 	tokens := &tokenSource{
 		cfg: clientcredentials.Config{
 			ClientID:     cfg.ClientID,
-			ClientSecret: secret,
+			ClientSecret: cfg.ClientSecret.Reveal(),
 			TokenURL:     cfg.TokenURL,
 			Scopes:       Scopes,
 			AuthStyle:    oauth2.AuthStyleInHeader,

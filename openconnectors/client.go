@@ -44,6 +44,22 @@ type Client struct {
 	retries atomic.Int64
 }
 
+// authorization is the Authorization value of platform calls.
+func (c Config) authorization() string {
+	return "User " + c.UserSecret.Reveal() + ", Organization " + c.OrganizationSecret.Reveal()
+}
+
+// RegisterSecrets makes s know the secrets a Client of c sends: the user and
+// organization secrets and the Authorization value made of them. NewClient
+// registers them with c.Scrubber; a program that logs before it builds the
+// Client registers them with its own Scrubber this way.
+func (c Config) RegisterSecrets(s *ocsync.Scrubber) {
+	s.Add(c.UserSecret.Reveal(), c.OrganizationSecret.Reveal())
+	if c.UserSecret != "" && c.OrganizationSecret != "" {
+		s.AddCredential(c.authorization())
+	}
+}
+
 // NewClient validates cfg (see Config.Validate), applies defaults and
 // returns a Client. It registers the tenant's secrets and the Authorization
 // value made of them with cfg.Scrubber. Errors name the offending fields and
@@ -61,12 +77,11 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg:     cfg,
 		base:    base,
 		context: label,
-		auth:    "User " + cfg.UserSecret.Reveal() + ", Organization " + cfg.OrganizationSecret.Reveal(),
+		auth:    cfg.authorization(),
 		scrub:   cfg.Scrubber,
 		now:     time.Now,
 	}
-	c.scrub.Add(cfg.UserSecret.Reveal(), cfg.OrganizationSecret.Reveal())
-	c.scrub.AddCredential(c.auth)
+	cfg.RegisterSecrets(c.scrub)
 	var next http.RoundTripper
 	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
 		next = cfg.HTTPClient.Transport

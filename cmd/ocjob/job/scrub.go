@@ -3,11 +3,9 @@ package job
 import (
 	"context"
 	"encoding"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
@@ -24,20 +22,8 @@ func NewScrubber(cfg *config.Config) *ocsync.Scrubber {
 	if cfg == nil {
 		return s
 	}
-	user, org := cfg.OpenConnectors.UserSecret.Reveal(), cfg.OpenConnectors.OrganizationSecret.Reveal()
-	s.Add(user, org)
-	if user != "" && org != "" {
-		s.AddCredential("User " + user + ", Organization " + org)
-	}
-	id, secret := cfg.Compass.ClientID, cfg.Compass.ClientSecret.Reveal()
-	s.Add(secret)
-	if secret != "" {
-		// Both forms of client_secret_basic: as is, and form-encoded first
-		// as RFC 6749 section 2.3.1 asks (what golang.org/x/oauth2 sends).
-		for _, pair := range []string{id + ":" + secret, url.QueryEscape(id) + ":" + url.QueryEscape(secret)} {
-			s.AddCredential("Basic " + base64.StdEncoding.EncodeToString([]byte(pair)))
-		}
-	}
+	cfg.OpenConnectorsConfig().RegisterSecrets(s)
+	cfg.CompassConfig().RegisterSecrets(s)
 	return s
 }
 
