@@ -128,17 +128,18 @@ const (
 // after the application was written. The credential is hashed like any other
 // field and never stored in clear.
 func (a Application) Fingerprint() map[string]string {
-	return map[string]string{
-		FieldDescription:  fieldHash(FieldDescription, a.Description),
-		FieldProviderName: fieldHash(FieldProviderName, a.ProviderName),
-		FieldStatus:       fieldHash(FieldStatus, string(a.Status)),
-		FieldBundle:       fieldHash(FieldBundle, a.Bundle),
-		FieldAPI:          fieldHash(FieldAPI, a.API),
-		FieldTargetURL:    fieldHash(FieldTargetURL, a.TargetURL),
-		FieldRevision:     fieldHash(FieldRevision, a.Revision),
-		FieldCredential:   fieldHash(FieldCredential, a.Credential.Reveal()),
+	fp := make(map[string]string, len(attributeFields)+1)
+	for _, f := range attributeFields {
+		v, _ := a.Attributes.value(f)
+		fp[f] = fieldHash(f, v)
 	}
+	fp[FieldCredential] = fieldHash(FieldCredential, a.Credential.Reveal())
+	return fp
 }
+
+// attributeFields are the Field names of the Attributes (see
+// Attributes.value).
+var attributeFields = []string{FieldDescription, FieldProviderName, FieldStatus, FieldBundle, FieldAPI, FieldTargetURL, FieldRevision}
 
 func fieldHash(field, value string) string {
 	h := sha256.New()
