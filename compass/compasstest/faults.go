@@ -35,12 +35,6 @@ type Fault struct {
 	Malformed Malformation
 }
 
-// fault is an added Fault with its remaining uses.
-type fault struct {
-	Fault
-	left int // remaining uses; -1 for unlimited
-}
-
 // Malformation is a way an answer can break the shape the schema promises,
 // as a faulty gateway or Director might send it. Each applies to the
 // answer of the faulted top-level field (under its alias, if any).
@@ -74,41 +68,23 @@ func (s *Server) AddFault(op string, f Fault) {
 	if f.Status == 0 && f.Code == 0 && f.Malformed == 0 {
 		f.Code = InternalError
 	}
-	left := f.Times
-	if left <= 0 {
-		left = -1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[op] = append(s.faults[op], &fault{Fault: f, left: left})
+	s.faults.Add(op, f, f.Times)
 }
 
 // ClearFaults removes every fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.faults)
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // takeFault counts a call of op and returns the fault that applies to it,
 // consuming one use; nil when none does.
 func (s *Server) takeFault(op string) *Fault {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.calls[op]++
-	list := s.faults[op]
-	if len(list) == 0 {
+	s.mu.Unlock()
+	f, ok := s.faults.Take(op, nil)
+	if !ok {
 		return nil
 	}
-	f := list[0]
-	if f.left > 0 {
-		f.left--
-		if f.left == 0 {
-			s.faults[op] = list[1:]
-		}
-	}
-	out := f.Fault
-	return &out
+	return &f
 }
 
 // SetLatency delays every following HTTP request by d (0 turns it off).

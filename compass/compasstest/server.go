@@ -22,6 +22,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest/internal/graph"
+	"github.com/kyma-incubator/open-connectors-job/internal/faults"
 )
 
 // Defaults of a Server and the paths it serves.
@@ -178,7 +179,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	tokens   map[string]tokenGrant
-	faults   map[string][]*fault
+	faults   faults.Queue[string, Fault]
 	calls    map[string]int
 	requests int
 	latency  time.Duration
@@ -195,7 +196,6 @@ func NewServer(opts ...Option) *Server {
 		lifetime: DefaultTokenLifetime,
 		clients:  map[string]Client{},
 		tokens:   map[string]tokenGrant{},
-		faults:   map[string][]*fault{},
 		calls:    map[string]int{},
 		closed:   make(chan struct{}),
 	}

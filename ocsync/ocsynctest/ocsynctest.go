@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/faults"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -50,61 +51,27 @@ type Fault struct {
 	After bool
 }
 
-// fault is an added Fault with its remaining uses.
-type fault struct {
-	Fault
-	left int // remaining uses; -1 for unlimited
-}
-
 // knobs holds the faults and call counters of a Source or a Registry. The
 // zero value has none.
 type knobs struct {
 	mu     sync.Mutex
 	calls  map[Op]int
-	faults map[Op][]*fault
+	faults faults.Queue[Op, Fault]
 }
 
 func (k *knobs) addFault(op Op, f Fault) {
 	if f.Err == nil {
 		f.Err = ErrInjected
 	}
-	left := f.Times
-	if left <= 0 {
-		left = -1
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.faults == nil {
-		k.faults = map[Op][]*fault{}
-	}
-	k.faults[op] = append(k.faults[op], &fault{Fault: f, left: left})
+	k.faults.Add(op, f, f.Times)
 }
 
-func (k *knobs) clearFaults() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	clear(k.faults)
-}
+func (k *knobs) clearFaults() { k.faults.Clear() }
 
 // takeFault returns the first fault of op that matches name, consuming one
 // use.
 func (k *knobs) takeFault(op Op, name string) (Fault, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	list := k.faults[op]
-	for i, f := range list {
-		if f.Name != "" && f.Name != name {
-			continue
-		}
-		if f.left > 0 {
-			f.left--
-			if f.left == 0 {
-				k.faults[op] = slices.Delete(slices.Clone(list), i, i+1)
-			}
-		}
-		return f.Fault, true
-	}
-	return Fault{}, false
+	return k.faults.Take(op, func(f Fault) bool { return f.Name == "" || f.Name == name })
 }
 
 func (k *knobs) count(op Op) int {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kyma-incubator/open-connectors-job/internal/faults"
 )
 
 // Default secrets of a Server.
@@ -139,11 +141,6 @@ type Fault struct {
 	Trickle time.Duration
 }
 
-type fault struct {
-	Fault
-	left int // remaining uses; -1 for unlimited
-}
-
 // Server is a fake Open Connectors platform.
 type Server struct {
 	// URL is the server's root, http://127.0.0.1:port, without the API path.
@@ -169,8 +166,7 @@ type Server struct {
 
 	echo atomic.Bool
 
-	faultMu sync.Mutex
-	faults  map[Endpoint][]*fault
+	faults faults.Queue[Endpoint, Fault]
 
 	countMu sync.Mutex
 	total   int
@@ -233,7 +229,6 @@ func NewServer(opts ...Option) *Server {
 		OrganizationSecret: DefaultOrganizationSecret,
 		entries:            map[int64]*entry{},
 		specs:              map[int64][]byte{},
-		faults:             map[Endpoint][]*fault{},
 		counts:             map[Endpoint]int{},
 		queries:            map[Endpoint]url.Values{},
 	}
@@ -370,41 +365,16 @@ func (s *Server) SetRepeatCursor(on bool) {
 // matched in the order added: the first one left that matches a request
 // applies to it, so a fault for every request hides those added after it.
 func (s *Server) AddFault(ep Endpoint, f Fault) {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	left := f.Times
-	if left <= 0 {
-		left = -1
-	}
 	f.Header = f.Header.Clone()
-	s.faults[ep] = append(s.faults[ep], &fault{Fault: f, left: left})
+	s.faults.Add(ep, f, f.Times)
 }
 
 // ClearFaults removes every fault.
-func (s *Server) ClearFaults() {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	s.faults = map[Endpoint][]*fault{}
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // takeFault returns the fault that applies to a request, consuming one use.
 func (s *Server) takeFault(ep Endpoint, id int64) (Fault, bool) {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	list := s.faults[ep]
-	for i, f := range list {
-		if f.InstanceID != 0 && f.InstanceID != id {
-			continue
-		}
-		if f.left > 0 {
-			f.left--
-			if f.left == 0 {
-				s.faults[ep] = slices.Delete(slices.Clone(list), i, i+1)
-			}
-		}
-		return f.Fault, true
-	}
-	return Fault{}, false
+	return s.faults.Take(ep, func(f Fault) bool { return f.InstanceID == 0 || f.InstanceID == id })
 }
 
 // Requests returns how many requests the server received, rejected ones
