@@ -103,7 +103,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		rt = endpoint.Transport(cfg.RootCAs)
 	}
 	rt = &limitTransport{next: rt}
-	redirects := checkRedirect(base.CheckRedirect)
+	redirects := endpoint.WithCaller(base.CheckRedirect)
 	tokens := &tokenSource{
 		cfg: clientcredentials.Config{
 			ClientID:     cfg.ClientID,
@@ -123,20 +123,6 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		Timeout:       base.Timeout,
 	}
 	return &Registry{cfg: cfg, client: graphql.NewClient(cfg.DirectorURL, gql), tokens: tokens, scrub: scrub}, nil
-}
-
-// checkRedirect is endpoint.CheckRedirect followed by the caller's own
-// policy, when there is one: a redirect is followed only when both allow it.
-func checkRedirect(caller func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if err := endpoint.CheckRedirect(req, via); err != nil {
-			return err
-		}
-		if caller != nil {
-			return caller(req, via)
-		}
-		return nil
-	}
 }
 
 // Scope returns the scope of the applications this Registry owns.

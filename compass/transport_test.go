@@ -132,10 +132,10 @@ func TestCheckRedirectCombinesTheCallersPolicy(t *testing.T) {
 	require.NoError(t, err)
 	refused := errors.New("caller refuses")
 	calls := 0
-	check := checkRedirect(func(*http.Request, []*http.Request) error { calls++; return refused })
+	check := endpoint.WithCaller(func(*http.Request, []*http.Request) error { calls++; return refused })
 	assert.ErrorIs(t, check(next, []*http.Request{first}), refused)
 	assert.Equal(t, 1, calls)
-	assert.NoError(t, checkRedirect(nil)(next, []*http.Request{first}))
+	assert.NoError(t, endpoint.WithCaller(nil)(next, []*http.Request{first}))
 
 	other, err := http.NewRequest(http.MethodGet, "https://elsewhere.example.com/b", nil)
 	require.NoError(t, err)

@@ -102,7 +102,7 @@ func (c *Client) newResty(next http.RoundTripper, timeout time.Duration, limit i
 		hc = *c.cfg.HTTPClient
 	}
 	hc.Transport = &attemptTransport{next: next, timeout: timeout, limit: limit}
-	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect)
+	hc.CheckRedirect = endpoint.WithCaller(hc.CheckRedirect) // credentials never leave the configured host
 	rc := resty.NewWithClient(&hc)
 	rc.SetLogger(discardLogger{}).
 		SetDisableWarn(true).
@@ -119,20 +119,6 @@ func (c *Client) newResty(next http.RoundTripper, timeout time.Duration, limit i
 		AddRetryCondition(c.shouldRetry).
 		AddRetryHook(c.logRetry)
 	return rc
-}
-
-// redirectPolicy is endpoint.CheckRedirect, then the caller's policy for
-// the redirects it accepts: credentials never leave the configured host.
-func redirectPolicy(theirs func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if err := endpoint.CheckRedirect(req, via); err != nil {
-			return err
-		}
-		if theirs != nil {
-			return theirs(req, via)
-		}
-		return nil
-	}
 }
 
 // Retries returns how many requests were retried so far (one per retry,

@@ -119,6 +119,21 @@ func CheckRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// WithCaller returns CheckRedirect followed by the caller's own policy, when
+// there is one: a redirect is followed only when both allow it. It is the
+// CheckRedirect of a client made from a caller's http.Client.
+func WithCaller(caller func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if err := CheckRedirect(req, via); err != nil {
+			return err
+		}
+		if caller != nil {
+			return caller(req, via)
+		}
+		return nil
+	}
+}
+
 func effectivePort(u *url.URL) string {
 	if p := u.Port(); p != "" {
 		return p

@@ -198,3 +198,16 @@ func TestRedacted(t *testing.T) {
 	assert.Equal(t, "https://h.example.com/a/b", endpoint.Redacted("https://u:p@h.example.com/a/b?token=x#y"))
 	assert.Equal(t, "(unparsable URL)", endpoint.Redacted("http://[::1"))
 }
+
+func TestWithCaller(t *testing.T) {
+	from, _ := http.NewRequest(http.MethodGet, "https://api.example.com/a", nil)
+	same, _ := http.NewRequest(http.MethodGet, "https://api.example.com/b", nil)
+	other, _ := http.NewRequest(http.MethodGet, "https://evil.example.com/b", nil)
+	theirs := errors.New("the caller refuses")
+	calls := 0
+	check := endpoint.WithCaller(func(*http.Request, []*http.Request) error { calls++; return theirs })
+	assert.ErrorIs(t, check(other, []*http.Request{from}), endpoint.ErrRedirectRefused)
+	assert.Zero(t, calls, "the caller is not asked about what the rule refuses")
+	assert.ErrorIs(t, check(same, []*http.Request{from}), theirs)
+	assert.NoError(t, endpoint.WithCaller(nil)(same, []*http.Request{from}))
+}
