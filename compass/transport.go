@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -228,7 +229,7 @@ func (t *retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if !ok {
 		return resp, nil
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodyBytes))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, endpoint.MaxErrorBodyBytes))
 	_ = resp.Body.Close()
 	return nil, &retryAfterError{status: resp.StatusCode, wait: wait}
 }
@@ -239,8 +240,7 @@ func (t *retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, erro
 const (
 	// MaxResponseBytes bounds the body of one successful answer of the
 	// Director or the token endpoint.
-	MaxResponseBytes  = 32 << 20
-	maxErrorBodyBytes = 64 << 10
+	MaxResponseBytes = 32 << 20
 )
 
 var errResponseTooLarge = fmt.Errorf("answer larger than %d bytes", MaxResponseBytes)
@@ -263,7 +263,7 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = struct {
 			io.Reader
 			io.Closer
-		}{io.LimitReader(resp.Body, maxErrorBodyBytes), resp.Body}
+		}{io.LimitReader(resp.Body, endpoint.MaxErrorBodyBytes), resp.Body}
 	}
 	return resp, nil
 }

@@ -26,10 +26,6 @@ import (
 // instances of a few KB each; anything far larger is not a listing.
 const MaxListPageBytes = 64 << 20
 
-// maxErrorBodyBytes is how much of an answer that is not a 200 is read: the
-// platform's error bodies are small, and only their start is quoted.
-const maxErrorBodyBytes = 64 << 10
-
 // Client is a client of the Open Connectors platform API. It is safe for
 // concurrent use.
 type Client struct {
@@ -336,7 +332,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if resp.StatusCode != http.StatusOK {
 		// Only the start of an error body is quoted; a read that fails
 		// leaves what arrived, as the status says what matters.
-		prefix, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
+		prefix, _ := io.ReadAll(io.LimitReader(resp.Body, endpoint.MaxErrorBodyBytes))
 		resp.Body, resp.ContentLength = &bufferedBody{Reader: bytes.NewReader(prefix), data: prefix}, int64(len(prefix))
 		return resp, nil
 	}

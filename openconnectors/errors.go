@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -96,11 +97,11 @@ func newAPIError(method, path string, status int, h http.Header, body []byte, sc
 	}
 	// Not the platform's error body (a gateway's HTML page, plain text):
 	// its start says more than nothing. The whole prefix that was read
-	// (attemptTransport reads at most maxErrorBodyBytes) is scrubbed before
+	// (attemptTransport reads at most endpoint.MaxErrorBodyBytes) is scrubbed before
 	// Quote cuts it: secrets shrink when scrubbed, so a prefix cut first
 	// could bring the readable start of a secret cut at its end into the
 	// quote.
-	e.Message = quote(scrub, string(body[:min(len(body), maxErrorBodyBytes)]))
+	e.Message = quote(scrub, string(body[:min(len(body), endpoint.MaxErrorBodyBytes)]))
 	return e
 }
 

@@ -87,6 +87,11 @@ func validPort(p string) bool {
 	return err == nil && n > 0 && n < 1<<16
 }
 
+// MaxErrorBodyBytes is how much of an answer that is not a success a client
+// of this module reads: error bodies are small, and only their start is
+// quoted (scrubbed, see ocsync.Scrubber.Quote).
+const MaxErrorBodyBytes = 64 << 10
+
 // MaxRedirects is how many redirects one request may follow.
 const MaxRedirects = 5
 

@@ -27,9 +27,6 @@ const PushTimeout = 10 * time.Second
 // plus owner=<sync.owner> when an owner is set.
 const PushJob = "ocjob"
 
-// maxPushAnswerBytes is how much of a Pushgateway's answer is read.
-const maxPushAnswerBytes = 64 << 10
-
 // Phases are how long the phases of one run took. A phase that did not run
 // is zero.
 type Phases struct {
@@ -279,7 +276,7 @@ type pushError struct {
 func (e *pushError) Error() string { return e.msg }
 func (e *pushError) Unwrap() error { return e.err }
 
-// limitedDoer cuts every answer's body at maxPushAnswerBytes: the push
+// limitedDoer cuts every answer's body at endpoint.MaxErrorBodyBytes: the push
 // package reads an error answer whole into its message, and a Pushgateway's
 // answer is untrusted.
 type limitedDoer struct{ c *http.Client }
@@ -289,7 +286,7 @@ func (d limitedDoer) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxPushAnswerBytes), Closer: resp.Body}
+	resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, endpoint.MaxErrorBodyBytes), Closer: resp.Body}
 	return resp, nil
 }
 
