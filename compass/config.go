@@ -13,6 +13,8 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // Defaults of Config.
@@ -34,7 +36,7 @@ const (
 var Scopes = []string{"application:read", "application:write"}
 
 // Config configures a Registry. Zero values mean the documented defaults.
-// The client secret is an ocsync.Secret: it never prints.
+// The client secret is an redact.Secret: it never prints.
 type Config struct {
 	// DirectorURL is the Director's GraphQL endpoint, for example
 	// https://compass-gateway-auth-oauth.example.com/director/graphql.
@@ -48,9 +50,9 @@ type Config struct {
 	// header token (no white space, comma or control character).
 	ClientID string
 	// ClientSecret is the OAuth2 client secret. Required; one header token
-	// of at least ocsync.MinScrubLength characters (endpoint.CheckSecret),
+	// of at least redact.MinLength characters (endpoint.CheckSecret),
 	// so that the Scrubber can hide it.
-	ClientSecret ocsync.Secret
+	ClientSecret redact.Secret
 	// Tenant is the external tenant id sent in the "tenant" header.
 	// Required; one header token.
 	Tenant string
@@ -76,14 +78,14 @@ type Config struct {
 	// shorter than Timeout.
 	SpecTimeout time.Duration
 	// MaxRetries is how often a request is tried again after a retryable
-	// failure; 0 means ocsync.DefaultMaxRetries and a negative value
+	// failure; 0 means remote.DefaultMaxRetries and a negative value
 	// disables retries.
 	MaxRetries int
 	// Backoff decides the wait before each retry; nil means
-	// ocsync.DefaultBackoff. The wait is capped by ocsync.RetryWait and is
+	// remote.DefaultBackoff. The wait is capped by remote.RetryWait and is
 	// at least what a Retry-After header asked for (capped at
-	// ocsync.MaxRetryWait).
-	Backoff ocsync.Backoff
+	// remote.MaxRetryWait).
+	Backoff remote.Backoff
 	// HTTPClient is the base client for the token and GraphQL requests (its
 	// Transport, CheckRedirect and Jar are used; its CheckRedirect runs
 	// after endpoint.CheckRedirect, which never follows a redirect of a
@@ -99,7 +101,7 @@ type Config struct {
 	// request, every token it fetches and every application credential
 	// before it is sent. Share one Scrubber between every client of a run;
 	// nil means a private one.
-	Scrubber *ocsync.Scrubber
+	Scrubber *redact.Scrubber
 	// Logger receives debug records of every request (operation, attempt,
 	// duration, error; never variables or secrets); nil discards.
 	Logger *slog.Logger
@@ -108,13 +110,13 @@ type Config struct {
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // Validate checks the configuration without sending anything. It returns
-// every problem found, each an *ocsync.FieldError naming the Go field
+// every problem found, each an *remote.FieldError naming the Go field
 // ("DirectorURL", "Scope.Context", ...), joined with errors.Join. No
 // configured value is quoted in an error.
 func (c Config) Validate() error {
 	var errs []error
 	field := func(name, problem string) {
-		errs = append(errs, &ocsync.FieldError{Field: name, Problem: problem})
+		errs = append(errs, &remote.FieldError{Field: name, Problem: problem})
 	}
 	if _, err := endpoint.ParseURL(c.DirectorURL); err != nil {
 		field("DirectorURL", err.Error())
@@ -188,18 +190,18 @@ func (c Config) withDefaults() Config {
 	c.SpecTimeout = max(c.SpecTimeout, c.Timeout)
 	switch {
 	case c.MaxRetries == 0:
-		c.MaxRetries = ocsync.DefaultMaxRetries
+		c.MaxRetries = remote.DefaultMaxRetries
 	case c.MaxRetries < 0:
 		c.MaxRetries = 0
 	}
 	if c.Backoff == nil {
-		c.Backoff = ocsync.DefaultBackoff
+		c.Backoff = remote.DefaultBackoff
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Scrubber == nil {
-		c.Scrubber = ocsync.NewScrubber()
+		c.Scrubber = redact.NewScrubber()
 	}
 	return c
 }

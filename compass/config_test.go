@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 func validConfig() Config {
@@ -21,15 +22,15 @@ func validConfig() Config {
 	}
 }
 
-// fieldsOf returns the Field of every *ocsync.FieldError joined in err.
+// fieldsOf returns the Field of every *remote.FieldError joined in err.
 func fieldsOf(t *testing.T, err error) []string {
 	t.Helper()
 	var fields []string
 	var joined interface{ Unwrap() []error }
 	require.True(t, errors.As(err, &joined), "a joined error: %v", err)
 	for _, e := range joined.Unwrap() {
-		var fe *ocsync.FieldError
-		require.True(t, errors.As(e, &fe), "every problem is a *ocsync.FieldError: %v", e)
+		var fe *remote.FieldError
+		require.True(t, errors.As(e, &fe), "every problem is a *remote.FieldError: %v", e)
 		fields = append(fields, fe.Field)
 	}
 	return fields
@@ -86,7 +87,7 @@ func TestConfigValidate(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, []string{tt.field}, fieldsOf(t, err))
 			assert.NotContains(t, err.Error(), canary, "no value is echoed")
-			var fe *ocsync.FieldError
+			var fe *remote.FieldError
 			assert.ErrorAs(t, nerr, &fe, "NewRegistry validates")
 		})
 	}

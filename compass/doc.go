@@ -69,8 +69,8 @@
 // only when it expires or the Director answers HTTP 401) and name the tenant
 // in a "tenant" header. Every request has a timeout. One retry loop serves
 // every call: queries and idempotent mutations are retried with
-// Config.Backoff (ocsync.RetryWait), waiting at least what a Retry-After
-// header on HTTP 429 or 503 asks for (ocsync.ParseRetryAfter); a register
+// Config.Backoff (remote.RetryWait), waiting at least what a Retry-After
+// header on HTTP 429 or 503 asks for (remote.ParseRetryAfter); a register
 // whose outcome is uncertain (a network or server error, or a malformed
 // answer) is looked up before it is sent again, so it never happens twice;
 // adding a bundle or an API definition is never retried. No redirect is
@@ -89,7 +89,7 @@
 // the token endpoint's error_description, network errors) is quoted through
 // Config.Scrubber, which knows the client secret, the Basic credentials,
 // every token and every application credential before it is sent, and is
-// cut to ocsync.MaxQuotedBytes: a Director that echoes a request cannot make
+// cut to redact.MaxQuotedBytes: a Director that echoes a request cannot make
 // a secret reach an error or a log record.
 //
 // The Director rewrites legacy strings such as "packageID" in raw request

@@ -7,6 +7,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -84,7 +85,7 @@ func TestEngineItemStatusIsNotFatal(t *testing.T) {
 	rep, err := engine.Apply(t.Context(), plan)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ocsync.ErrFatal)
-	assert.ErrorIs(t, err, ocsync.ErrInvalidInput)
+	assert.ErrorIs(t, err, remote.ErrInvalidInput)
 	assert.Equal(t, 4, rep.Summary.Created)
 	assert.Equal(t, 1, rep.Summary.Failed)
 	assert.Zero(t, rep.Summary.NotStarted)

@@ -13,6 +13,8 @@ import (
 	"github.com/Khan/genqlient/graphql"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/oauth2"
 )
@@ -22,7 +24,7 @@ import (
 // ErrConflict, ErrInvalidInput, ErrFatal or ErrRetryable; none for other
 // refusals such as InvalidOperation), so errors.Is works on it. Every text
 // in it that came from a remote was scrubbed of the secrets the Registry
-// knows (Config.Scrubber) and cut to ocsync.MaxQuotedBytes.
+// knows (Config.Scrubber) and cut to redact.MaxQuotedBytes.
 type Error struct {
 	// Operation is the GraphQL operation ("registerApplication", ...) or
 	// "token" for the token endpoint.
@@ -91,28 +93,28 @@ func (e *Error) Kind() error { return e.kind }
 func kindOf(name string, status int) error {
 	switch name {
 	case "NotFound":
-		return ocsync.ErrNotFound
+		return remote.ErrNotFound
 	case "NotUniqueName", "NotUnique":
 		return ocsync.ErrConflict
 	case "InvalidData":
-		return ocsync.ErrInvalidInput
+		return remote.ErrInvalidInput
 	case "InsufficientScopes", "Unauthorized", "TenantRequired", "TenantNotFound":
 		return ocsync.ErrFatal
 	case "ConcurrentOperation":
-		return ocsync.ErrRetryable
+		return remote.ErrRetryable
 	}
 	switch {
 	case status == http.StatusUnprocessableEntity, status == http.StatusRequestEntityTooLarge:
-		return ocsync.ErrInvalidInput
+		return remote.ErrInvalidInput
 	case status == http.StatusBadRequest, status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return ocsync.ErrFatal
 	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
-		return ocsync.ErrRetryable
+		return remote.ErrRetryable
 	case status != 0 && status != http.StatusOK:
 		return nil
 	}
 	if name == "InternalError" {
-		return ocsync.ErrRetryable
+		return remote.ErrRetryable
 	}
 	return nil
 }
@@ -133,7 +135,7 @@ func malformed(op, what string) *Error {
 // q.Quote. parent is the caller's context: when it is done, its error is
 // returned as is, because the run was cancelled and nothing should be
 // retried.
-func classify(parent context.Context, q *ocsync.Scrubber, op string, err error) error {
+func classify(parent context.Context, q *redact.Scrubber, op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -152,7 +154,7 @@ func classify(parent context.Context, q *ocsync.Scrubber, op string, err error) 
 	var ra *retryAfterError
 	if errors.As(err, &ra) {
 		return &Error{Operation: op, Name: "HTTPError", Message: http.StatusText(ra.status), StatusCode: ra.status,
-			RetryAfter: ra.wait, kind: ocsync.ErrRetryable}
+			RetryAfter: ra.wait, kind: remote.ErrRetryable}
 	}
 	var he *graphql.HTTPError
 	if errors.As(err, &he) {
@@ -180,12 +182,12 @@ func classify(parent context.Context, q *ocsync.Scrubber, op string, err error) 
 // fatal (the endpoint is misconfigured, and retrying cannot help), a timeout
 // and any other network failure retryable. The URL of a *url.Error is left
 // out: a redirect's location may carry a query.
-func transportError(q *ocsync.Scrubber, op string, err error) *Error {
+func transportError(q *redact.Scrubber, op string, err error) *Error {
 	switch {
 	case errors.Is(err, endpoint.ErrRedirectRefused):
 		return &Error{Operation: op, Name: "RedirectRefused", Message: q.Quote(innerError(err).Error()), kind: ocsync.ErrFatal, cause: endpoint.ErrRedirectRefused}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Operation: op, Name: "Timeout", Message: "request timed out", kind: ocsync.ErrRetryable, cause: context.DeadlineExceeded}
+		return &Error{Operation: op, Name: "Timeout", Message: "request timed out", kind: remote.ErrRetryable, cause: context.DeadlineExceeded}
 	case errors.Is(err, context.Canceled):
 		return &Error{Operation: op, Name: "Canceled", Message: "request cancelled", cause: context.Canceled}
 	case errors.Is(err, errResponseTooLarge):
@@ -197,7 +199,7 @@ func transportError(q *ocsync.Scrubber, op string, err error) *Error {
 		// The answer was HTTP 200 but not the JSON the operation promises.
 		return &Error{Operation: op, Name: "MalformedAnswer", Message: q.Quote(err.Error()), cause: ErrMalformed}
 	}
-	return &Error{Operation: op, Name: "NetworkError", Message: q.Quote(innerError(err).Error()), kind: ocsync.ErrRetryable}
+	return &Error{Operation: op, Name: "NetworkError", Message: q.Quote(innerError(err).Error()), kind: remote.ErrRetryable}
 }
 
 // innerError is the error a *url.Error wraps, without the URL.
@@ -211,7 +213,7 @@ func innerError(err error) error {
 
 // fromGQLErrors reads the first error of a GraphQL error list; every text in
 // it is quoted through q.
-func fromGQLErrors(q *ocsync.Scrubber, op string, list gqlerror.List) *Error {
+func fromGQLErrors(q *redact.Scrubber, op string, list gqlerror.List) *Error {
 	e := &Error{Operation: op}
 	if len(list) == 0 || list[0] == nil {
 		return e
@@ -239,7 +241,7 @@ func fromGQLErrors(q *ocsync.Scrubber, op string, list gqlerror.List) *Error {
 // endpoint (invalid_client, invalid_scope, ...) is fatal, rate limits,
 // server errors and network failures are retryable. The message holds the
 // OAuth2 error code and description only, quoted through q, never the body.
-func tokenError(q *ocsync.Scrubber, err error) *Error {
+func tokenError(q *redact.Scrubber, err error) *Error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		status := 0
@@ -256,8 +258,8 @@ func tokenError(q *ocsync.Scrubber, err error) *Error {
 		}
 		switch {
 		case status == http.StatusTooManyRequests || status >= 500:
-			e.kind = ocsync.ErrRetryable
-			if wait, ok := ocsync.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now()); ok {
+			e.kind = remote.ErrRetryable
+			if wait, ok := remote.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now()); ok {
 				e.RetryAfter = wait
 			}
 		default:
@@ -268,7 +270,7 @@ func tokenError(q *ocsync.Scrubber, err error) *Error {
 	e := transportError(q, "token", err)
 	if e.Name == "MalformedAnswer" {
 		// oauth2 could not read the token endpoint's answer.
-		e.kind = ocsync.ErrRetryable
+		e.kind = remote.ErrRetryable
 	}
 	return e
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // TestListingMalformedPages: a malformed page fails the whole listing,
@@ -42,7 +43,7 @@ func TestListingMalformedPages(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, regs)
 			assert.ErrorIs(t, err, ErrMalformed)
-			assert.False(t, ocsync.Retryable(err), "a malformed answer is not tried again")
+			assert.False(t, remote.Retryable(err), "a malformed answer is not tried again")
 			assert.Contains(t, err.Error(), "applications page 1")
 			assert.Contains(t, err.Error(), tt.want)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass/internal/director"
 	"github.com/kyma-incubator/open-connectors-job/internal/ptr"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // This file is the whole mapping of an ocsync.Application to the Director's
@@ -171,16 +172,16 @@ func statusOf(s ocsync.Status) director.ApplicationStatusCondition {
 // before anything is sent.
 func checkApplication(app ocsync.Application) error {
 	if n := utf8.RuneCountInString(app.Name); n == 0 || n > maxAppName {
-		return fmt.Errorf("compass: application name must have 1..%d characters, got %d: %w", maxAppName, n, ocsync.ErrInvalidInput)
+		return fmt.Errorf("compass: application name must have 1..%d characters, got %d: %w", maxAppName, n, remote.ErrInvalidInput)
 	}
 	if !utf8.ValidString(app.Name) {
-		return fmt.Errorf("compass: application name is not valid UTF-8: %w", ocsync.ErrInvalidInput)
+		return fmt.Errorf("compass: application name is not valid UTF-8: %w", remote.ErrInvalidInput)
 	}
 	if err := checkTargetURL(app.TargetURL); err != nil {
 		return err
 	}
 	if app.Status != "" && !validStatus(string(app.Status)) {
-		return fmt.Errorf("compass: unknown application status %q: %w", app.Status, ocsync.ErrInvalidInput)
+		return fmt.Errorf("compass: unknown application status %q: %w", app.Status, remote.ErrInvalidInput)
 	}
 	return nil
 }
@@ -189,11 +190,11 @@ func checkApplication(app ocsync.Application) error {
 // characters, which is what the Director's URL rule lets through.
 func checkTargetURL(s string) error {
 	if n := utf8.RuneCountInString(s); n == 0 || n > maxTargetURL {
-		return fmt.Errorf("compass: target URL must have 1..%d characters, got %d: %w", maxTargetURL, n, ocsync.ErrInvalidInput)
+		return fmt.Errorf("compass: target URL must have 1..%d characters, got %d: %w", maxTargetURL, n, remote.ErrInvalidInput)
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, " \t\r\n") {
-		return fmt.Errorf("compass: target URL is not an absolute http(s) URL: %w", ocsync.ErrInvalidInput)
+		return fmt.Errorf("compass: target URL is not an absolute http(s) URL: %w", remote.ErrInvalidInput)
 	}
 	return nil
 }
@@ -213,11 +214,11 @@ func checkSpec(spec ocsync.Spec) (typ, format string, err error) {
 		(typ == "ODATA" && (format == "XML" || format == "JSON"))
 	switch {
 	case !ok:
-		return "", "", fmt.Errorf("compass: spec type %q with format %q is not accepted: %w", typ, format, ocsync.ErrInvalidSpec)
+		return "", "", fmt.Errorf("compass: spec type %q with format %q is not accepted: %w", typ, format, remote.ErrInvalidSpec)
 	case len(spec.Data) == 0:
-		return "", "", fmt.Errorf("compass: spec document is empty: %w", ocsync.ErrInvalidSpec)
+		return "", "", fmt.Errorf("compass: spec document is empty: %w", remote.ErrInvalidSpec)
 	case !utf8.Valid(spec.Data):
-		return "", "", fmt.Errorf("compass: spec document is not valid UTF-8: %w", ocsync.ErrInvalidSpec)
+		return "", "", fmt.Errorf("compass: spec document is not valid UTF-8: %w", remote.ErrInvalidSpec)
 	}
 	return typ, format, nil
 }

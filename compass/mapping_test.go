@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -127,7 +128,7 @@ func TestCheckApplication(t *testing.T) {
 			if tt.valid {
 				assert.NoError(t, err)
 			} else {
-				assert.ErrorIs(t, err, ocsync.ErrInvalidInput)
+				assert.ErrorIs(t, err, remote.ErrInvalidInput)
 			}
 		})
 	}
@@ -150,7 +151,7 @@ func TestCheckSpec(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			typ, format, err := checkSpec(tt.spec)
 			if tt.typ == "" {
-				assert.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+				assert.ErrorIs(t, err, remote.ErrInvalidSpec)
 				return
 			}
 			require.NoError(t, err)

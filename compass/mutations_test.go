@@ -9,6 +9,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // newSource is an in-memory source of apps, each with a small spec.
@@ -71,7 +72,7 @@ func TestMutationsConfirm(t *testing.T) {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, ErrMalformed)
 				assert.Equal(t, 1, srv.Count(o.op), "not sent again")
-				assert.False(t, ocsync.Retryable(err))
+				assert.False(t, remote.Retryable(err))
 			})
 		}
 	}

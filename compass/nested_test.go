@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // TestNestedAnswersNeverLookIncomplete: the bundle and API pages read for
@@ -67,6 +68,6 @@ func TestNestedAnswersNeverLookIncomplete(t *testing.T) {
 	t.Run("a missing application is not found", func(t *testing.T) {
 		d := newScripted(t, func(string, int, map[string]any) string { return `{"data":{"application":null}}` })
 		_, err := d.registry(t, 0).refOf(t.Context(), ocsync.Registered{ID: "a1"})
-		assert.ErrorIs(t, err, ocsync.ErrNotFound)
+		assert.ErrorIs(t, err, remote.ErrNotFound)
 	})
 }

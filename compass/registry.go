@@ -23,6 +23,8 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/internal/ptr"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // Registry is the ocsync.Registry of a Compass Director: the applications of
@@ -32,7 +34,7 @@ type Registry struct {
 	cfg     Config
 	client  graphql.Client
 	tokens  *tokenSource
-	scrub   *ocsync.Scrubber
+	scrub   *redact.Scrubber
 	retries atomic.Int64
 }
 
@@ -72,7 +74,7 @@ type Ref struct {
 // (with the tokens and credentials it learns later); a program that logs
 // before it builds the Registry registers them with its own Scrubber this
 // way.
-func (c Config) RegisterSecrets(s *ocsync.Scrubber) {
+func (c Config) RegisterSecrets(s *redact.Scrubber) {
 	secret := c.ClientSecret.Reveal()
 	if secret == "" {
 		return
@@ -179,7 +181,7 @@ type callOptions struct {
 
 // call runs one GraphQL operation under its own timeout per attempt and
 // classifies its error. It is the one retry loop of the Registry: at most
-// MaxRetries further attempts, waiting ocsync.RetryWait between them, never
+// MaxRetries further attempts, waiting remote.RetryWait between them, never
 // less than what a Retry-After header asked for.
 func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(context.Context) error) error {
 	uncertain := false
@@ -199,11 +201,11 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 		case noRetry:
 			return err
 		case retryIdempotent:
-			if !ocsync.Retryable(err) || attempt > r.cfg.MaxRetries {
+			if !remote.Retryable(err) || attempt > r.cfg.MaxRetries {
 				return err
 			}
 		case retryConfirmed:
-			again := ocsync.Retryable(err) || errors.Is(err, ErrMalformed)
+			again := remote.Retryable(err) || errors.Is(err, ErrMalformed)
 			if !again && !(uncertain && errors.Is(err, ocsync.ErrConflict)) {
 				return err // a definite refusal
 			}
@@ -237,7 +239,7 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 		if errors.As(err, &ce) {
 			retryAfter = ce.RetryAfter
 		}
-		wait := max(ocsync.RetryWait(r.cfg.Backoff, attempt, retryAfter), retryAfter)
+		wait := max(remote.RetryWait(r.cfg.Backoff, attempt, retryAfter), retryAfter)
 		if werr := sleep(ctx, wait); werr != nil {
 			return fmt.Errorf("compass: %s: %w (last failure: %v)", op, werr, err)
 		}
@@ -818,7 +820,7 @@ func (r *Registry) refOf(ctx context.Context, cur ocsync.Registered) (Ref, error
 		return Ref{}, err
 	}
 	if app == nil {
-		return Ref{}, &Error{Operation: "application", Name: "NotFound", Message: "application " + cur.ID + " does not exist", kind: ocsync.ErrNotFound}
+		return Ref{}, &Error{Operation: "application", Name: "NotFound", Message: "application " + cur.ID + " does not exist", kind: remote.ErrNotFound}
 	}
 	ref, err := refFrom(cur.ID, app)
 	if err != nil {
@@ -919,7 +921,7 @@ func (r *Registry) Delete(ctx context.Context, cur ocsync.Registered) error {
 		}
 		return resp.UnregisterApplication.Id, nil
 	})
-	if errors.Is(err, ocsync.ErrNotFound) {
+	if errors.Is(err, remote.ErrNotFound) {
 		return nil
 	}
 	return err

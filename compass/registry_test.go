@@ -17,6 +17,8 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -99,7 +101,7 @@ func desired(id string) ocsync.Application {
 			TargetURL:    "https://" + testContext + "/elements/api-v2",
 			Revision:     "r1",
 		},
-		Credential: ocsync.Secret("User u-secret, Organization o-secret, Element e-" + id),
+		Credential: redact.Secret("User u-secret, Organization o-secret, Element e-" + id),
 	}
 }
 
@@ -504,7 +506,7 @@ func TestRegistryDelete(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "InvalidOperation", ce.Name)
 	assert.Contains(t, err.Error(), "formations")
-	assert.False(t, ocsync.Retryable(err))
+	assert.False(t, remote.Retryable(err))
 	assert.NotErrorIs(t, err, ocsync.ErrFatal)
 
 	require.NoError(t, reg.Delete(t.Context(), regs[0]))
@@ -530,7 +532,7 @@ func TestRegistryRetries(t *testing.T) {
 		{name: "listing retried after 503", op: "applications", fault: compasstest.Fault{Status: 503, Times: 1},
 			run: func(r *Registry) error { _, err := r.Applications(context.Background()); return err }, wantCalls: 2},
 		{name: "listing gives up", op: "applications", fault: compasstest.Fault{Status: 502, Times: 10}, maxRetries: 2,
-			run: func(r *Registry) error { _, err := r.Applications(context.Background()); return err }, wantErr: ocsync.ErrRetryable, wantCalls: 3},
+			run: func(r *Registry) error { _, err := r.Applications(context.Background()); return err }, wantErr: remote.ErrRetryable, wantCalls: 3},
 		{name: "listing rate limited", op: "applications", fault: compasstest.Fault{Status: 429, Times: 1},
 			run: func(r *Registry) error { _, err := r.Applications(context.Background()); return err }, wantCalls: 2},
 		{name: "register committed but answer lost", op: "registerApplication", fault: compasstest.Fault{Code: compasstest.InternalError, After: true, Times: 1},
@@ -565,7 +567,7 @@ func TestRegistryRetries(t *testing.T) {
 				}
 				app := desired("1")
 				return r.Update(context.Background(), regs[0], app, ocsync.Update{Fields: []string{ocsync.FieldDescription}, State: stateOf(app, spec)})
-			}, wantErr: ocsync.ErrInvalidInput, wantCalls: 1, wantApps: 1},
+			}, wantErr: remote.ErrInvalidInput, wantCalls: 1, wantApps: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -613,7 +615,7 @@ func TestRegistryAuthFailures(t *testing.T) {
 			wantName: "TenantNotFound", wantErr: ocsync.ErrFatal},
 		{name: "token endpoint down", mutate: func(c *Config, s *compasstest.Server) {
 			s.AddFault(compasstest.TokenOperation, compasstest.Fault{Status: 503, Times: 10})
-		}, wantErr: ocsync.ErrRetryable},
+		}, wantErr: remote.ErrRetryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -674,7 +676,7 @@ func TestRegistryCancelled(t *testing.T) {
 	cancel()
 	_, err := reg.Applications(ctx)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.False(t, ocsync.Retryable(err))
+	assert.False(t, remote.Retryable(err))
 }
 
 func TestRegistryTimeout(t *testing.T) {
@@ -687,7 +689,7 @@ func TestRegistryTimeout(t *testing.T) {
 	require.NoError(t, err)
 	srv.SetLatency(500 * time.Millisecond)
 	_, err = reg.Applications(t.Context())
-	require.ErrorIs(t, err, ocsync.ErrRetryable)
+	require.ErrorIs(t, err, remote.ErrRetryable)
 	var ce *Error
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "Timeout", ce.Name)
@@ -700,20 +702,20 @@ func TestClassify(t *testing.T) {
 		code   compasstest.ErrorCode
 		want   error
 	}{
-		{"not found", 0, compasstest.NotFound, ocsync.ErrNotFound},
+		{"not found", 0, compasstest.NotFound, remote.ErrNotFound},
 		{"not unique", 0, compasstest.NotUnique, ocsync.ErrConflict},
-		{"invalid data", 0, compasstest.InvalidData, ocsync.ErrInvalidInput},
+		{"invalid data", 0, compasstest.InvalidData, remote.ErrInvalidInput},
 		{"unauthorized", 0, compasstest.Unauthorized, ocsync.ErrFatal},
 		{"tenant required", 0, compasstest.TenantRequired, ocsync.ErrFatal},
-		{"internal", 0, compasstest.InternalError, ocsync.ErrRetryable},
-		{"concurrent", 0, compasstest.ConcurrentOperation, ocsync.ErrRetryable},
-		{"HTTP 500", 500, 0, ocsync.ErrRetryable},
+		{"internal", 0, compasstest.InternalError, remote.ErrRetryable},
+		{"concurrent", 0, compasstest.ConcurrentOperation, remote.ErrRetryable},
+		{"HTTP 500", 500, 0, remote.ErrRetryable},
 		{"HTTP 401", 401, 0, ocsync.ErrFatal},
 		{"HTTP 400", 400, 0, ocsync.ErrFatal},
-		{"HTTP 422", 422, 0, ocsync.ErrInvalidInput},
+		{"HTTP 422", 422, 0, remote.ErrInvalidInput},
 		{"HTTP 403", 403, 0, ocsync.ErrFatal},
-		{"HTTP 408", 408, 0, ocsync.ErrRetryable},
-		{"HTTP 413", 413, 0, ocsync.ErrInvalidInput},
+		{"HTTP 408", 408, 0, remote.ErrRetryable},
+		{"HTTP 413", 413, 0, remote.ErrInvalidInput},
 		// Refusals by a proxy that concern one request only: an item
 		// failure, neither fatal nor retried.
 		{"HTTP 404", 404, 0, nil},
@@ -733,7 +735,7 @@ func TestClassify(t *testing.T) {
 			if tt.want != nil {
 				assert.ErrorIs(t, err, tt.want)
 			}
-			for _, other := range []error{ocsync.ErrNotFound, ocsync.ErrConflict, ocsync.ErrInvalidInput, ocsync.ErrFatal, ocsync.ErrRetryable} {
+			for _, other := range []error{remote.ErrNotFound, ocsync.ErrConflict, remote.ErrInvalidInput, ocsync.ErrFatal, remote.ErrRetryable} {
 				if other != tt.want {
 					assert.False(t, errors.Is(err, other), "also %v", other)
 				}
@@ -791,7 +793,7 @@ func TestRegistryTokenRequestAndLogs(t *testing.T) {
 	regs, err := reg.Applications(t.Context())
 	require.NoError(t, err)
 	err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: []string{ocsync.FieldCredential}, State: stateOf(app, spec)})
-	require.ErrorIs(t, err, ocsync.ErrInvalidInput)
+	require.ErrorIs(t, err, remote.ErrInvalidInput)
 	assert.NotContains(t, err.Error(), app.Credential.Reveal(), "a secret echoed by the Director is redacted")
 	assert.Contains(t, err.Error(), "[redacted]")
 
@@ -855,7 +857,7 @@ func TestCreateIsNotSentAgainAfterItsOwnTimeout(t *testing.T) {
 	spec := testSpec(`{"openapi":"3.0.0"}`)
 	err := reg.Create(t.Context(), app, spec, stateOf(app, spec))
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ocsync.ErrRetryable, "the next run tries again")
+	assert.ErrorIs(t, err, remote.ErrRetryable, "the next run tries again")
 	assert.Contains(t, err.Error(), "not sent again")
 	<-slow.done
 	assert.Equal(t, 1, srv.Count("registerApplication"), "sent once")
@@ -871,7 +873,7 @@ func TestCreateIsNotSentAgainAfterAGatewayTimeout(t *testing.T) {
 	spec := testSpec(`{"openapi":"3.0.0"}`)
 	err := reg.Create(t.Context(), app, spec, stateOf(app, spec))
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ocsync.ErrRetryable, "the next run tries again")
+	assert.ErrorIs(t, err, remote.ErrRetryable, "the next run tries again")
 	assert.Contains(t, err.Error(), "not sent again")
 	assert.Equal(t, 1, srv.Count("registerApplication"))
 }

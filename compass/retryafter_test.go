@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // rateLimiter answers the first n GraphQL requests with HTTP 429 and a
@@ -49,7 +49,7 @@ func TestRegistryHonoursRetryAfter(t *testing.T) {
 		cfg.MaxRetries = -1
 		_, err := newRegistry(t, cfg).Applications(context.Background())
 		require.Error(t, err)
-		assert.ErrorIs(t, err, ocsync.ErrRetryable)
+		assert.ErrorIs(t, err, remote.ErrRetryable)
 		var ce *Error
 		require.True(t, errors.As(err, &ce))
 		assert.Equal(t, http.StatusTooManyRequests, ce.StatusCode)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 // Canaries: secrets with characters that differ between their encodings.
@@ -83,10 +84,10 @@ func TestSecretsNeverLeaveThroughAnEcho(t *testing.T) {
 				return err
 			}
 			app := desired("1")
-			app.Credential = ocsync.Secret(rotatedCredential)
+			app.Credential = redact.Secret(rotatedCredential)
 			return r.Update(t.Context(), regs[0], app, ocsync.Update{Fields: []string{ocsync.FieldCredential}, State: stateOf(app, spec)})
 		}, redactions: 2},
-		{name: "token endpoint refusal", mutate: func(c *Config) { c.ClientSecret = ocsync.Secret(canaryClientSecret + "x") }, redactions: 1},
+		{name: "token endpoint refusal", mutate: func(c *Config) { c.ClientSecret = redact.Secret(canaryClientSecret + "x") }, redactions: 1},
 		{name: "token endpoint failure", fault: func(s *compasstest.Server) {
 			s.AddFault(compasstest.TokenOperation, compasstest.Fault{Status: 503, Times: 10})
 		}, redactions: 1},
@@ -107,7 +108,7 @@ func TestSecretsNeverLeaveThroughAnEcho(t *testing.T) {
 			}
 			reg := newRegistry(t, cfg)
 			app := desired("1")
-			app.Credential = ocsync.Secret(canaryCredential)
+			app.Credential = redact.Secret(canaryCredential)
 			if tt.run != nil {
 				require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
 			}
@@ -122,14 +123,14 @@ func TestSecretsNeverLeaveThroughAnEcho(t *testing.T) {
 			require.Error(t, err)
 			text := err.Error() + "\n" + logs.String()
 			assert.Contains(t, text, "[request Authorization=", "the server did echo the request")
-			assert.GreaterOrEqual(t, strings.Count(err.Error(), ocsync.Scrubbed), tt.redactions, err.Error())
+			assert.GreaterOrEqual(t, strings.Count(err.Error(), redact.Placeholder), tt.redactions, err.Error())
 			for _, form := range canaryForms(canaryClientSecret, canaryCredential, canaryUser, canaryOrg, canaryElement, basic,
 				rotatedCredential, rotatedUser, rotatedOrg, rotatedElement) {
 				assert.NotContains(t, text, form)
 			}
 			assert.False(t, bearerPattern.MatchString(text), "no bearer token: %s", bearerPattern.FindString(text))
 			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-				assert.LessOrEqual(t, len(line), 4*ocsync.MaxQuotedBytes, "remote text is quoted in part only")
+				assert.LessOrEqual(t, len(line), 4*redact.MaxQuotedBytes, "remote text is quoted in part only")
 			}
 		})
 	}

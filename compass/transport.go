@@ -13,7 +13,8 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // tenantTransport names the tenant in a "tenant" header on every request.
@@ -34,7 +35,7 @@ func (t *tenantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 type tokenSource struct {
 	cfg    clientcredentials.Config
 	client *http.Client
-	scrub  *ocsync.Scrubber
+	scrub  *redact.Scrubber
 
 	mu      sync.Mutex
 	tok     *oauth2.Token
@@ -225,7 +226,7 @@ func (t *retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
 		return resp, err
 	}
-	wait, ok := ocsync.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now())
+	wait, ok := remote.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now())
 	if !ok {
 		return resp, nil
 	}

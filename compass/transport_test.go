@@ -21,6 +21,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // legacyPattern matches what the Director's package-to-bundle shim rewrites.
@@ -111,7 +112,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 			_, _, err := newRegistry(t, cfg).Viewer(t.Context())
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ocsync.ErrFatal, "retrying cannot help")
-			assert.False(t, ocsync.Retryable(err))
+			assert.False(t, remote.Retryable(err))
 			var ce *Error
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, "RedirectRefused", ce.Name)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // pendingOf is what the engine asks to write first: the stored state
@@ -104,7 +105,7 @@ func TestUpdateInterruptedConverges(t *testing.T) {
 	fields := []string{ocsync.FieldCredential, ocsync.FieldDescription}
 	srv.AddFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
 	err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, Pending: pendingOf(stored, fields...), State: stateOf(app, spec)})
-	require.ErrorIs(t, err, ocsync.ErrInvalidInput)
+	require.ErrorIs(t, err, remote.ErrInvalidInput)
 
 	regs, err = reg.Applications(t.Context())
 	require.NoError(t, err)

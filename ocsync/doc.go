@@ -69,12 +69,9 @@
 //     plan and calls neither the Registry's mutations nor the Source's Spec.
 //   - Long runs log a "progress" record every ProgressInterval (10 s).
 //
-// The clients of this module share one retry vocabulary ([Backoff],
-// [RetryWait], [ParseRetryAfter], capped at [MaxRetryWait]) and one
-// [Scrubber] that removes every known secret, in its encoded forms too, from
-// any text a remote sent before it reaches an error or a log.
+// Application credentials travel as redact.Secret (package ocsync/redact),
+// which prints, logs and marshals redacted.
 //
-// Secrets travel as [Secret], which prints, logs and marshals redacted.
 // Package ocsynctest has an in-memory Source and Registry for tests, and
 // interceptors that wrap any Source or Registry to fail calls before or
 // after they run.

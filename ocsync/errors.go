@@ -17,16 +17,6 @@ var (
 	ErrConflict = errors.New("conflict with an application not owned by this job")
 	// ErrItemFailed reports that one item of a plan could not be applied.
 	ErrItemFailed = errors.New("item failed")
-	// ErrNotFound reports that an object does not exist in the target.
-	ErrNotFound = errors.New("not found")
-	// ErrInvalidSpec reports a spec document that is not acceptable (not JSON,
-	// not an OpenAPI document, too large).
-	ErrInvalidSpec = errors.New("invalid spec")
-	// ErrInvalidInput reports a request the target refused as invalid.
-	ErrInvalidInput = errors.New("invalid input")
-	// ErrRetryable marks a failure that may succeed when tried again (network
-	// errors, rate limits, server errors).
-	ErrRetryable = errors.New("retryable")
 	// ErrUnusable reports a source object that cannot be mapped to an
 	// application; its registered application, if any, is left as it is.
 	ErrUnusable = errors.New("unusable source object")
@@ -52,9 +42,6 @@ var (
 	// credentials or an unknown tenant. Apply starts no new item after one.
 	ErrFatal = errors.New("fatal")
 )
-
-// Retryable reports whether err is marked as retryable.
-func Retryable(err error) bool { return errors.Is(err, ErrRetryable) }
 
 // ListError reports a failed listing of one side.
 type ListError struct {
@@ -137,17 +124,3 @@ func (e *UnusableError) Error() string {
 
 // Is makes errors.Is(err, ErrUnusable) true.
 func (e *UnusableError) Is(target error) bool { return target == ErrUnusable }
-
-// FieldError is one invalid field of a library configuration (a Config or an
-// options struct). Field is the Go field name, with an index for slices
-// ("Tags[2]"); Problem never holds a secret value. Configuration layers map
-// Field to their own key names with errors.As.
-type FieldError struct {
-	// Field names the field.
-	Field string
-	// Problem says what is wrong.
-	Problem string
-}
-
-// Error renders the field and the problem.
-func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }

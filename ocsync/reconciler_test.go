@@ -13,6 +13,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 func newEngine(src ocsync.Source, reg ocsync.Registry) *ocsync.Engine {
@@ -182,22 +183,22 @@ func TestEngineItemFailuresDoNotBlockOthers(t *testing.T) {
 	bad := errors.New("spec is not JSON")
 	src.Hook = func(ctx context.Context, op ocsynctest.Op, name string) error {
 		if op == ocsynctest.OpSpec && name == "app-001" {
-			return fmt.Errorf("%w: %w", ocsync.ErrInvalidSpec, bad)
+			return fmt.Errorf("%w: %w", remote.ErrInvalidSpec, bad)
 		}
 		return nil
 	}
 	reg.Hook = func(ctx context.Context, op ocsynctest.Op, name string) error {
 		if op == ocsynctest.OpCreate && name == "app-004" {
-			return fmt.Errorf("director: %w", ocsync.ErrRetryable)
+			return fmt.Errorf("director: %w", remote.ErrRetryable)
 		}
 		return nil
 	}
 	rep, err := run(t, newEngine(src, reg))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ocsync.ErrItemFailed)
-	assert.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+	assert.ErrorIs(t, err, remote.ErrInvalidSpec)
 	assert.ErrorIs(t, err, ocsync.ErrConflict)
-	assert.True(t, ocsync.Retryable(err))
+	assert.True(t, remote.Retryable(err))
 	assert.NotErrorIs(t, err, ocsync.ErrGuardTripped)
 	assert.Equal(t, ocsync.Summary{Created: 3, Conflicts: 1, Failed: 2, SpecFetches: 5}, rep.Summary)
 	assert.Equal(t, []string{"app-000", "app-002", "app-003", "app-005"}, reg.Names())

@@ -3,8 +3,9 @@ package ocsync
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
 	"time"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 // Status is the condition an application reports in the target.
@@ -17,28 +18,6 @@ const (
 	// application is kept when it exists and never created when it does not.
 	StatusFailed Status = "FAILED"
 )
-
-// Secret is a string that never prints: fmt, slog and encoding/json all show it
-// redacted. Use Reveal to read the value where it must be sent.
-type Secret string
-
-const redacted = "[redacted]"
-
-// Reveal returns the secret value.
-func (s Secret) Reveal() string { return string(s) }
-
-// String implements fmt.Stringer with a redacted value.
-func (s Secret) String() string { return redacted }
-
-// GoString implements fmt.GoStringer with a redacted value, so %#v hides it too.
-func (s Secret) GoString() string { return redacted }
-
-// LogValue implements slog.LogValuer with a redacted value.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// MarshalText implements encoding.TextMarshaler with a redacted value, so a
-// Secret never reaches JSON output in clear.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Attributes are the synchronised fields of an application apart from its
 // name, its credential and its spec document. They are what a plan shows as
@@ -96,7 +75,7 @@ type Application struct {
 	Attributes
 	// Credential is the secret the target must hold for the application, for
 	// example an Authorization header value. It is compared by hash only.
-	Credential Secret `json:"-"`
+	Credential redact.Secret `json:"-"`
 	// Unusable, when not empty, says why the source object cannot be mapped
 	// to an application (an empty name, a missing token, a token that would
 	// corrupt a header, ...). The engine leaves an existing application

@@ -19,7 +19,8 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // MaxListPageBytes caps one listing page's body. A page holds at most 200
@@ -35,7 +36,7 @@ type Client struct {
 	list    *resty.Client // listing requests: Timeout and MaxListPageBytes per attempt
 	docs    *resty.Client // document requests: SpecTimeout and MaxSpecBytes per attempt
 	auth    string
-	scrub   *ocsync.Scrubber
+	scrub   *redact.Scrubber
 	now     func() time.Time
 	retries atomic.Int64
 }
@@ -49,7 +50,7 @@ func (c Config) authorization() string {
 // organization secrets and the Authorization value made of them. NewClient
 // registers them with c.Scrubber; a program that logs before it builds the
 // Client registers them with its own Scrubber this way.
-func (c Config) RegisterSecrets(s *ocsync.Scrubber) {
+func (c Config) RegisterSecrets(s *redact.Scrubber) {
 	s.Add(c.UserSecret.Reveal(), c.OrganizationSecret.Reveal())
 	if c.UserSecret != "" && c.OrganizationSecret != "" {
 		s.AddCredential(c.authorization())
@@ -110,7 +111,7 @@ func (c *Client) newResty(next http.RoundTripper, timeout time.Duration, limit i
 		// resty's own backoff would apply when the wait below is zero; the
 		// minimum of zero makes a zero wait (almost) no wait.
 		SetRetryWaitTime(0).
-		SetRetryMaxWaitTime(ocsync.MaxRetryWait).
+		SetRetryMaxWaitTime(remote.MaxRetryWait).
 		SetRetryAfter(c.retryWait).
 		AddRetryCondition(c.shouldRetry).
 		AddRetryHook(c.logRetry)
@@ -134,9 +135,9 @@ func (c *Client) Context() string { return c.context }
 // /instances/{id}/docs?version=-1) byte for byte as served. A document larger
 // than Config.MaxSpecBytes (which is never read whole), not JSON, or not a
 // Swagger 2.0 / OpenAPI 3 document is a *SpecError wrapping
-// ocsync.ErrInvalidSpec. A refusal concerns this instance only: 401 and 403
+// remote.ErrInvalidSpec. A refusal concerns this instance only: 401 and 403
 // are *APIError values that are neither fatal nor retryable, an unknown
-// instance (404) wraps ocsync.ErrNotFound. Every error names the instance.
+// instance (404) wraps remote.ErrNotFound. Every error names the instance.
 func (c *Client) Docs(ctx context.Context, id int64) ([]byte, error) {
 	path := "/instances/" + strconv.FormatInt(id, 10) + "/docs"
 	_, body, err := c.get(ctx, c.docs, path, url.Values{"version": {"-1"}})
@@ -237,7 +238,7 @@ func (c *Client) shouldRetry(resp *resty.Response, err error) bool {
 
 // retryWait is resty's RetryAfter callback: the wait before the next
 // attempt, from Config.Backoff and the server's Retry-After, capped by
-// ocsync.RetryWait.
+// remote.RetryWait.
 func (c *Client) retryWait(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
 	attempt := 1
 	var hint time.Duration
@@ -246,11 +247,11 @@ func (c *Client) retryWait(_ *resty.Client, resp *resty.Response) (time.Duration
 			attempt = max(resp.Request.Attempt, 1)
 		}
 		if resp.RawResponse != nil && retryableStatus(resp.StatusCode()) {
-			hint, _ = ocsync.ParseRetryAfter(resp.Header().Get("Retry-After"), c.now())
+			hint, _ = remote.ParseRetryAfter(resp.Header().Get("Retry-After"), c.now())
 		}
 	}
 	// resty replaces a zero wait by its own backoff; a nanosecond is none.
-	return max(ocsync.RetryWait(c.cfg.Backoff, attempt, hint), time.Nanosecond), nil
+	return max(remote.RetryWait(c.cfg.Backoff, attempt, hint), time.Nanosecond), nil
 }
 
 // logRetry is resty's retry hook: a warning per retry, without secrets.

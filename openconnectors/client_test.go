@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -74,8 +76,8 @@ func newFixture(t *testing.T, mutate func(*Config), opts ...octest.Option) fixtu
 	logs := &logBuffer{}
 	cfg := Config{
 		Host:               srv.URL,
-		UserSecret:         ocsync.Secret(srv.UserSecret),
-		OrganizationSecret: ocsync.Secret(srv.OrganizationSecret),
+		UserSecret:         redact.Secret(srv.UserSecret),
+		OrganizationSecret: redact.Secret(srv.OrganizationSecret),
 		Backoff:            rec.backoff,
 		Logger:             slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -273,19 +275,19 @@ func TestErrorsAndRetries(t *testing.T) {
 		fatalOnList bool
 	}{
 		{name: "401 is fatal on the listing only, not retried", fault: octest.Fault{Status: 401}, wantCalls: 1,
-			fatalOnList: true, notErr: []error{ocsync.ErrRetryable, ocsync.ErrNotFound}},
+			fatalOnList: true, notErr: []error{remote.ErrRetryable, remote.ErrNotFound}},
 		{name: "403 is fatal on the listing only, not retried", fault: octest.Fault{Status: 403}, wantCalls: 1,
-			fatalOnList: true, notErr: []error{ocsync.ErrRetryable, ocsync.ErrNotFound}},
+			fatalOnList: true, notErr: []error{remote.ErrRetryable, remote.ErrNotFound}},
 		{name: "400 is neither", fault: octest.Fault{Status: 400}, wantCalls: 1,
-			notErr: []error{ocsync.ErrFatal, ocsync.ErrRetryable}},
+			notErr: []error{ocsync.ErrFatal, remote.ErrRetryable}},
 		{name: "404", fault: octest.Fault{Status: 404}, wantCalls: 1,
-			wantErr: []error{ocsync.ErrNotFound}, notErr: []error{ocsync.ErrRetryable}},
+			wantErr: []error{remote.ErrNotFound}, notErr: []error{remote.ErrRetryable}},
 		{name: "429 retried until the limit", fault: octest.Fault{Status: 429, RetryAfter: "3"}, retries: 2, wantCalls: 3,
-			wantErr: []error{ocsync.ErrRetryable}, wantHints: []time.Duration{3 * time.Second, 3 * time.Second}},
-		{name: "503 retried until the default limit", fault: octest.Fault{Status: 503}, wantCalls: 1 + ocsync.DefaultMaxRetries,
-			wantErr: []error{ocsync.ErrRetryable}, wantHints: []time.Duration{0, 0, 0}},
+			wantErr: []error{remote.ErrRetryable}, wantHints: []time.Duration{3 * time.Second, 3 * time.Second}},
+		{name: "503 retried until the default limit", fault: octest.Fault{Status: 503}, wantCalls: 1 + remote.DefaultMaxRetries,
+			wantErr: []error{remote.ErrRetryable}, wantHints: []time.Duration{0, 0, 0}},
 		{name: "retries disabled", fault: octest.Fault{Status: 500}, retries: -1, wantCalls: 1,
-			wantErr: []error{ocsync.ErrRetryable}},
+			wantErr: []error{remote.ErrRetryable}},
 		{name: "two 502 then success", fault: octest.Fault{Status: 502, Times: 2}, wantCalls: 3, recovers: true,
 			wantHints: []time.Duration{0, 0}},
 		{name: "429 once then success", fault: octest.Fault{Status: 429, RetryAfter: "1", Times: 1}, wantCalls: 2, recovers: true,
@@ -356,7 +358,7 @@ func TestSecretsReachTheHeaderUnmodified(t *testing.T) {
 	got, err := f.c.Instances(t.Context())
 	require.NoError(t, err)
 	require.Len(t, got, 2)
-	assert.Equal(t, ocsync.Secret("tok/1+x="), got[0].Token)
+	assert.Equal(t, redact.Secret("tok/1+x="), got[0].Token)
 	_, err = f.c.Docs(t.Context(), 1)
 	require.NoError(t, err)
 	logs := f.logs.String()
@@ -373,7 +375,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Latency: 5 * time.Second})
 		_, err := f.c.Instances(t.Context())
 		require.Error(t, err)
-		assert.ErrorIs(t, err, ocsync.ErrRetryable)
+		assert.ErrorIs(t, err, remote.ErrRetryable)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Contains(t, err.Error(), "GET /instances")
 		assert.Equal(t, 2, f.srv.Count(octest.EndpointInstances))
@@ -392,7 +394,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		cancel()
 		_, err := f.c.Instances(ctx)
 		require.ErrorIs(t, err, context.Canceled)
-		assert.NotErrorIs(t, err, ocsync.ErrRetryable)
+		assert.NotErrorIs(t, err, remote.ErrRetryable)
 		assert.Zero(t, f.srv.Requests())
 	})
 	t.Run("cancellation during a request is not retried", func(t *testing.T) {
@@ -453,7 +455,7 @@ func TestListFailures(t *testing.T) {
 			assert.Nil(t, got, "a partial list is never returned")
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Contains(t, err.Error(), "page 2")
-			assert.NotErrorIs(t, err, ocsync.ErrRetryable)
+			assert.NotErrorIs(t, err, remote.ErrRetryable)
 		})
 	}
 	t.Run("a failing later page fails the listing", func(t *testing.T) {
@@ -461,7 +463,7 @@ func TestListFailures(t *testing.T) {
 		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Times: 2})
 		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Status: 500})
 		got, err := f.c.Instances(t.Context())
-		require.ErrorIs(t, err, ocsync.ErrRetryable)
+		require.ErrorIs(t, err, remote.ErrRetryable)
 		assert.Nil(t, got)
 		assert.Contains(t, err.Error(), "page 3")
 	})
@@ -504,8 +506,8 @@ func TestDocs(t *testing.T) {
 				assert.Equal(t, spec, got, "served byte for byte")
 				return
 			}
-			require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
-			assert.NotErrorIs(t, err, ocsync.ErrRetryable)
+			require.ErrorIs(t, err, remote.ErrInvalidSpec)
+			assert.NotErrorIs(t, err, remote.ErrRetryable)
 			assert.Contains(t, err.Error(), tt.wantErr)
 			assert.Contains(t, err.Error(), "instance 1")
 			var specErr *SpecError
@@ -531,14 +533,14 @@ func TestDocsOversizedWithoutContentLength(t *testing.T) {
 	c, err := NewClient(Config{Host: srv.URL, UserSecret: "user", OrganizationSecret: "org1", MaxSpecBytes: 10000})
 	require.NoError(t, err)
 	_, err = c.Docs(t.Context(), 1)
-	require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+	require.ErrorIs(t, err, remote.ErrInvalidSpec)
 	assert.Contains(t, err.Error(), "larger than the limit of 10000 bytes")
 }
 
 func TestDocsUnknownInstance(t *testing.T) {
 	f := newFixture(t, nil, octest.WithInstances(instances(1)...))
 	_, err := f.c.Docs(t.Context(), 99)
-	require.ErrorIs(t, err, ocsync.ErrNotFound)
+	require.ErrorIs(t, err, remote.ErrNotFound)
 	assert.Contains(t, err.Error(), "No instance found with ID 99")
 	assert.Contains(t, err.Error(), "GET /instances/99/docs: 404 Not Found")
 }
@@ -551,7 +553,7 @@ func TestNetworkErrorIsRetryable(t *testing.T) {
 		Backoff: func(int, time.Duration) time.Duration { return 0 }})
 	require.NoError(t, err)
 	_, err = c.Instances(t.Context())
-	require.ErrorIs(t, err, ocsync.ErrRetryable)
+	require.ErrorIs(t, err, remote.ErrRetryable)
 	assert.Contains(t, err.Error(), "GET /instances")
 	assert.Contains(t, err.Error(), "after 3 attempts")
 }
@@ -575,8 +577,8 @@ func TestAPIErrorClassification(t *testing.T) {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			var err error = &APIError{Method: "GET", Path: "/instances", StatusCode: tt.status}
 			assert.Equal(t, tt.fatal, errors.Is(err, ocsync.ErrFatal))
-			assert.Equal(t, tt.retryable, errors.Is(err, ocsync.ErrRetryable))
-			assert.Equal(t, tt.notFound, errors.Is(err, ocsync.ErrNotFound))
+			assert.Equal(t, tt.retryable, errors.Is(err, remote.ErrRetryable))
+			assert.Equal(t, tt.notFound, errors.Is(err, remote.ErrNotFound))
 		})
 	}
 }
@@ -584,7 +586,7 @@ func TestAPIErrorClassification(t *testing.T) {
 func BenchmarkInstances10000(b *testing.B) {
 	srv := octest.NewServer(octest.WithInstances(instances(10000)...))
 	defer srv.Close()
-	c, err := NewClient(Config{Host: srv.URL, UserSecret: ocsync.Secret(srv.UserSecret), OrganizationSecret: ocsync.Secret(srv.OrganizationSecret)})
+	c, err := NewClient(Config{Host: srv.URL, UserSecret: redact.Secret(srv.UserSecret), OrganizationSecret: redact.Secret(srv.OrganizationSecret)})
 	require.NoError(b, err)
 	for b.Loop() {
 		got, err := c.Instances(b.Context())
@@ -597,7 +599,7 @@ func BenchmarkInstances10000(b *testing.B) {
 func BenchmarkDocs100KB(b *testing.B) {
 	srv := octest.NewServer(octest.WithInstances(instances(1)...), octest.WithDefaultSpec(octest.SwaggerDocument("bench", 100<<10)))
 	defer srv.Close()
-	c, err := NewClient(Config{Host: srv.URL, UserSecret: ocsync.Secret(srv.UserSecret), OrganizationSecret: ocsync.Secret(srv.OrganizationSecret)})
+	c, err := NewClient(Config{Host: srv.URL, UserSecret: redact.Secret(srv.UserSecret), OrganizationSecret: redact.Secret(srv.OrganizationSecret)})
 	require.NoError(b, err)
 	for b.Loop() {
 		if _, err := c.Docs(b.Context(), 1); err != nil {

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // Defaults applied by NewClient to zero fields of Config, and the limits
@@ -47,10 +48,10 @@ type Config struct {
 	Host string
 	// UserSecret is the tenant's user secret. Required; it must be one
 	// header token (no white space, comma or control character).
-	UserSecret ocsync.Secret
+	UserSecret redact.Secret
 	// OrganizationSecret is the tenant's organization secret. Required, with
 	// the rules of UserSecret.
-	OrganizationSecret ocsync.Secret
+	OrganizationSecret redact.Secret
 	// Tags restricts listings to instances carrying at least one of these
 	// tags. Empty means every instance; an empty tag is an error.
 	Tags []string
@@ -58,7 +59,7 @@ type Config struct {
 	// Default 200.
 	PageSize int
 	// MaxSpecBytes is the largest API document accepted; a larger one is
-	// an error wrapping ocsync.ErrInvalidSpec and is never read whole.
+	// an error wrapping remote.ErrInvalidSpec and is never read whole.
 	// Default 16 MiB.
 	MaxSpecBytes int64
 	// Timeout bounds one attempt of a listing request, reading the body
@@ -68,13 +69,13 @@ type Config struct {
 	// the body included, however slowly the server sends it. Default 30 s.
 	SpecTimeout time.Duration
 	// MaxRetries is how often a GET is retried after a transport error, 429
-	// or 5xx, 0..MaxRetriesLimit. Zero means ocsync.DefaultMaxRetries; a
+	// or 5xx, 0..MaxRetriesLimit. Zero means remote.DefaultMaxRetries; a
 	// negative value disables retries.
 	MaxRetries int
 	// Backoff decides the wait before each retry; the wait is always capped
-	// by ocsync.RetryWait at ocsync.MaxRetryWait, a server's Retry-After
-	// included. Nil means ocsync.DefaultBackoff.
-	Backoff ocsync.Backoff
+	// by remote.RetryWait at remote.MaxRetryWait, a server's Retry-After
+	// included. Nil means remote.DefaultBackoff.
+	Backoff remote.Backoff
 	// HTTPClient is the HTTP client to use; a copy of it is used so the
 	// caller's value is never modified. Its redirect policy applies only to
 	// redirects endpoint.CheckRedirect accepts (same scheme, host and port);
@@ -90,25 +91,25 @@ type Config struct {
 	// error or a log record quotes it. NewClient registers the tenant's
 	// secrets with it, Instances every instance token. Share one Scrubber
 	// among the clients of a run; nil means a private one.
-	Scrubber *ocsync.Scrubber
+	Scrubber *redact.Scrubber
 	// Logger receives debug records for requests and warnings for retries.
 	// Nil discards them.
 	Logger *slog.Logger
 }
 
-// Validate reports every invalid field of c as an *ocsync.FieldError (joined
+// Validate reports every invalid field of c as an *remote.FieldError (joined
 // with errors.Join; nil when c is valid). Problems never quote a secret.
 func (c Config) Validate() error {
 	var errs []error
 	add := func(field, format string, args ...any) {
-		errs = append(errs, &ocsync.FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+		errs = append(errs, &remote.FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 	if _, _, err := ParseHost(c.Host); err != nil {
 		errs = append(errs, err)
 	}
 	for _, s := range []struct {
 		field string
-		v     ocsync.Secret
+		v     redact.Secret
 	}{{"UserSecret", c.UserSecret}, {"OrganizationSecret", c.OrganizationSecret}} {
 		if s.v == "" {
 			add(s.field, "is required")
@@ -148,7 +149,7 @@ func (c Config) Validate() error {
 // returns the base URL of the platform API (scheme://host[:port]/elements/api-v2)
 // and the context: host[:port] as written, the value that tells instances of
 // different tenants apart (Compass stores it as connectorInstanceContext).
-// An error is an *ocsync.FieldError for the field "Host" that never quotes
+// An error is an *remote.FieldError for the field "Host" that never quotes
 // the value.
 func ParseHost(host string) (baseURL, context string, err error) {
 	host = strings.TrimSpace(host)
@@ -174,7 +175,7 @@ func ParseHost(host string) (baseURL, context string, err error) {
 	return u.Scheme + "://" + u.Host + BasePath, u.Host, nil
 }
 
-func hostError(problem string) error { return &ocsync.FieldError{Field: "Host", Problem: problem} }
+func hostError(problem string) error { return &remote.FieldError{Field: "Host", Problem: problem} }
 
 // withDefaults validates c and returns it with defaults applied.
 func (c Config) withDefaults() (Config, error) {
@@ -195,15 +196,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case c.MaxRetries == 0:
-		c.MaxRetries = ocsync.DefaultMaxRetries
+		c.MaxRetries = remote.DefaultMaxRetries
 	case c.MaxRetries < 0:
 		c.MaxRetries = 0
 	}
 	if c.Backoff == nil {
-		c.Backoff = ocsync.DefaultBackoff
+		c.Backoff = remote.DefaultBackoff
 	}
 	if c.Scrubber == nil {
-		c.Scrubber = ocsync.NewScrubber()
+		c.Scrubber = redact.NewScrubber()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
 func TestHost(t *testing.T) {
@@ -55,7 +55,7 @@ func TestHost(t *testing.T) {
 				require.Error(t, err)
 				require.Error(t, perr)
 				assert.Contains(t, err.Error(), tt.wantErr)
-				var fe *ocsync.FieldError
+				var fe *remote.FieldError
 				require.ErrorAs(t, err, &fe)
 				assert.Equal(t, "Host", fe.Field)
 				require.ErrorAs(t, perr, &fe)
@@ -122,7 +122,7 @@ func TestConfigValidation(t *testing.T) {
 			require.Error(t, err)
 			var fields []string
 			for _, e := range verr.(interface{ Unwrap() []error }).Unwrap() {
-				var fe *ocsync.FieldError
+				var fe *remote.FieldError
 				require.ErrorAs(t, e, &fe)
 				fields = append(fields, fe.Error())
 			}
@@ -150,14 +150,14 @@ func TestConfigDefaults(t *testing.T) {
 
 	c, err = NewClient(Config{Host: "api.example.com", UserSecret: "user", OrganizationSecret: "org1"})
 	require.NoError(t, err)
-	assert.Equal(t, ocsync.DefaultMaxRetries, c.cfg.MaxRetries)
+	assert.Equal(t, remote.DefaultMaxRetries, c.cfg.MaxRetries)
 	assert.NotNil(t, c.cfg.Backoff)
 	assert.NotNil(t, c.cfg.Logger)
 	assert.NotNil(t, c.cfg.Scrubber, "a private scrubber")
 }
 
 func TestConfigNeverPrintsSecrets(t *testing.T) {
-	cfg := Config{Host: "h", UserSecret: ocsync.Secret("very-secret-user"), OrganizationSecret: ocsync.Secret("very-secret-org")}
+	cfg := Config{Host: "h", UserSecret: redact.Secret("very-secret-user"), OrganizationSecret: redact.Secret("very-secret-org")}
 	for _, s := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg)} {
 		assert.NotContains(t, s, "very-secret")
 	}

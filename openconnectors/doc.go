@@ -5,7 +5,7 @@
 // (see ParseHost) with the tenant's user and organization secrets. It lists
 // instances (following the Elements-Next-Page-Token cursor, with tag
 // filtering) and reads one instance's API document. Config.Validate states
-// every configuration rule; its errors are *ocsync.FieldError values.
+// every configuration rule; its errors are *remote.FieldError values.
 //
 // # Listings are all or nothing
 //
@@ -31,7 +31,7 @@
 //
 // An instance that decodes but cannot be mapped (an empty name, no token or
 // element key, a token or key that would corrupt the Authorization header,
-// a token shorter than ocsync.MinScrubLength that could not be scrubbed from
+// a token shorter than redact.MinLength that could not be scrubbed from
 // logs) is listed; Source.Application marks its application unusable
 // (ocsync.Application.Unusable), and the engine leaves an existing
 // application exactly as it is. Only the platform's own word, disabled: true
@@ -42,12 +42,12 @@
 // Every loop and every read is bounded:
 //   - a listing page's body: MaxListPageBytes; a document: Config.MaxSpecBytes
 //     (a body announced larger is refused unread); the start of an error body:
-//     64 KiB read, all of it scrubbed, then ocsync.MaxQuotedBytes quoted;
+//     64 KiB read, all of it scrubbed, then redact.MaxQuotedBytes quoted;
 //   - one attempt of a listing request: Config.Timeout, of a document
 //     request: Config.SpecTimeout, each for the whole exchange, body
 //     included, however slowly the server sends it;
 //   - retries: Config.MaxRetries (at most MaxRetriesLimit) per request, each
-//     wait at most ocsync.MaxRetryWait;
+//     wait at most remote.MaxRetryWait;
 //   - pages: ocsync.MaxApplications / PageSize; instances:
 //     ocsync.MaxApplications. Elements-Total-Count, whose presence and
 //     meaning on /instances are not documented, is only logged: a listing
@@ -61,11 +61,11 @@
 // # Errors
 //
 // GETs that fail on the network, with 429 or with a 5xx status are retried
-// by resty with Config.Backoff (ocsync.DefaultBackoff), honouring
+// by resty with Config.Backoff (remote.DefaultBackoff), honouring
 // Retry-After; other client errors, refused redirects, untrusted
 // certificates and oversized bodies are not retried. Errors are *APIError
-// values for refused requests and wrap ocsync.ErrRetryable (network, 429,
-// 5xx), ocsync.ErrNotFound (404) or ocsync.ErrInvalidSpec (a document that
+// values for refused requests and wrap remote.ErrRetryable (network, 429,
+// 5xx), remote.ErrNotFound (404) or remote.ErrInvalidSpec (a document that
 // is not an acceptable OpenAPI document, a *SpecError), so callers can tell
 // them apart with errors.Is. 401 and 403 on the listing wrap ocsync.ErrFatal
 // (the tenant's secrets are refused); on one instance's document they
@@ -78,7 +78,7 @@
 // Authorization values made of them, with Config.Scrubber (shared by the
 // clients of a run); every text the platform sent (error messages, request
 // ids, bodies that are not JSON, header values, transport error texts) is
-// scrubbed and cut with ocsync.Scrubber.Quote before an error or a log
+// scrubbed and cut with redact.Scrubber.Quote before an error or a log
 // record holds it. Redirects are followed only to the configured scheme,
 // host and port (endpoint.CheckRedirect, before a caller's own policy).
 // Config.RootCAs trusts a private certificate authority; verification is

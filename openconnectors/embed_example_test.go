@@ -8,6 +8,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
@@ -27,11 +28,11 @@ func Example_syncIntoCompass() {
 	defer director.Close()
 	ctx := context.Background()
 
-	secrets := ocsync.NewScrubber()
+	secrets := redact.NewScrubber()
 	client, err := openconnectors.NewClient(openconnectors.Config{
 		Host:               platform.URL, // e.g. api.openconnectors.us10.ext.hana.ondemand.com
-		UserSecret:         ocsync.Secret(platform.UserSecret),
-		OrganizationSecret: ocsync.Secret(platform.OrganizationSecret),
+		UserSecret:         redact.Secret(platform.UserSecret),
+		OrganizationSecret: redact.Secret(platform.OrganizationSecret),
 		Scrubber:           secrets,
 	})
 	if err != nil {

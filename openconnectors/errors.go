@@ -9,12 +9,14 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // APIError is a request the platform answered with an unexpected status. It
 // never holds a secret: the endpoint is a method and a path, without query,
 // and every text the platform sent passed through the client's
-// ocsync.Scrubber (Quote) before it was stored.
+// redact.Scrubber (Quote) before it was stored.
 type APIError struct {
 	// Method is the HTTP method, for example GET.
 	Method string
@@ -59,14 +61,14 @@ func (e *APIError) Error() string {
 // 401 and 403 are ocsync.ErrFatal: the tenant's secrets are refused and
 // nothing can be synchronised. On one instance's document they concern that
 // instance only and are ordinary item errors. 429 and 5xx are
-// ocsync.ErrRetryable anywhere, 404 is ocsync.ErrNotFound.
+// remote.ErrRetryable anywhere, 404 is remote.ErrNotFound.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ocsync.ErrFatal:
 		return e.Path == instancesPath && (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden)
-	case ocsync.ErrRetryable:
+	case remote.ErrRetryable:
 		return retryableStatus(e.StatusCode)
-	case ocsync.ErrNotFound:
+	case remote.ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	}
 	return false
@@ -79,7 +81,7 @@ func retryableStatus(code int) bool {
 
 // newAPIError builds an APIError from a response's status, headers and (a
 // prefix of) its body. Every text is scrubbed and cut by scrub.Quote.
-func newAPIError(method, path string, status int, h http.Header, body []byte, scrub *ocsync.Scrubber) *APIError {
+func newAPIError(method, path string, status int, h http.Header, body []byte, scrub *redact.Scrubber) *APIError {
 	e := &APIError{Method: method, Path: path, StatusCode: status, RequestID: quote(scrub, h.Get("Elements-Request-Id"))}
 	body = bytes.TrimSpace(body)
 	var wire struct {
@@ -115,7 +117,7 @@ func jsonText(raw json.RawMessage) string {
 }
 
 // quote is scrub.Quote with runs of white space made single spaces.
-func quote(scrub *ocsync.Scrubber, s string) string {
+func quote(scrub *redact.Scrubber, s string) string {
 	if s == "" {
 		return ""
 	}
@@ -143,11 +145,11 @@ func (e *transportError) Error() string {
 
 func (e *transportError) Unwrap() error { return e.err }
 
-func (e *transportError) Is(target error) bool { return e.retryable && target == ocsync.ErrRetryable }
+func (e *transportError) Is(target error) bool { return e.retryable && target == remote.ErrRetryable }
 
 // SpecError reports an API document that is not acceptable: too large, not
 // JSON, or not a Swagger 2.0 / OpenAPI 3 document. It wraps
-// ocsync.ErrInvalidSpec.
+// remote.ErrInvalidSpec.
 type SpecError struct {
 	// InstanceID is the instance whose document was refused.
 	InstanceID int64
@@ -160,5 +162,5 @@ func (e *SpecError) Error() string {
 	return fmt.Sprintf("instance %d: API document: %s", e.InstanceID, e.Reason)
 }
 
-// Is makes errors.Is(err, ocsync.ErrInvalidSpec) true.
-func (e *SpecError) Is(target error) bool { return target == ocsync.ErrInvalidSpec }
+// Is makes errors.Is(err, remote.ErrInvalidSpec) true.
+func (e *SpecError) Is(target error) bool { return target == remote.ErrInvalidSpec }

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
@@ -23,8 +24,8 @@ func ExampleClient_Instances() {
 
 	c, err := openconnectors.NewClient(openconnectors.Config{
 		Host:               srv.URL,
-		UserSecret:         ocsync.Secret(srv.UserSecret),
-		OrganizationSecret: ocsync.Secret(srv.OrganizationSecret),
+		UserSecret:         redact.Secret(srv.UserSecret),
+		OrganizationSecret: redact.Secret(srv.OrganizationSecret),
 		Tags:               []string{"sync"},
 	})
 	if err != nil {
@@ -50,8 +51,8 @@ func ExampleSource() {
 	defer srv.Close()
 	c, err := openconnectors.NewClient(openconnectors.Config{
 		Host:               srv.URL,
-		UserSecret:         ocsync.Secret(srv.UserSecret),
-		OrganizationSecret: ocsync.Secret(srv.OrganizationSecret),
+		UserSecret:         redact.Secret(srv.UserSecret),
+		OrganizationSecret: redact.Secret(srv.OrganizationSecret),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -75,7 +76,7 @@ func ExampleSource() {
 
 	srv.SetSpec(4711, []byte("<html>maintenance</html>"))
 	_, err = src.Spec(context.Background(), apps[0])
-	fmt.Println(errors.Is(err, ocsync.ErrInvalidSpec), err)
+	fmt.Println(errors.Is(err, remote.ErrInvalidSpec), err)
 	// Output:
 	// oc-4711 CONNECTED sfdc | Salesforce: Grüße | SAP Open Connectors Salesforce: Grüße
 	// OPEN_API JSON true

@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 // Instance is a connector instance as the platform lists it. Only the fields
@@ -24,7 +24,7 @@ type Instance struct {
 	Name string `json:"name"`
 	// Token is the instance token, the Element part of the Authorization
 	// header for calls on behalf of the instance. It never prints.
-	Token ocsync.Secret `json:"-"`
+	Token redact.Secret `json:"-"`
 	// Element is the connector the instance belongs to.
 	Element Element `json:"element"`
 	// Tags are the instance's tags (the names of tags sent as objects). It
@@ -181,7 +181,7 @@ func decodeInstance(raw json.RawMessage) (Instance, error) {
 	if err != nil {
 		return fail("token", err)
 	}
-	in.Token = ocsync.Secret(token)
+	in.Token = redact.Secret(token)
 	if !isNull(w.Element) {
 		if kind := kindOf(w.Element); kind != "an object" {
 			return fail("element", fmt.Errorf("is %s, want an object", kind))

@@ -55,7 +55,7 @@ const instancesPath = "/instances"
 //
 // Every instance token decoded, and the Authorization value made with it,
 // is registered with the Config's Scrubber. Errors wrap what failed: an
-// *APIError, a transport error (ocsync.ErrRetryable), ocsync.ErrFatal for
+// *APIError, a transport error (remote.ErrRetryable), ocsync.ErrFatal for
 // 401 and 403.
 func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 	q := url.Values{}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -70,7 +71,7 @@ func TestStrictItemDecoding(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, got, "nothing is dropped and nothing is partial")
 			assert.Contains(t, err.Error(), "list instances: page 1: GET /instances: "+tt.want)
-			assert.NotErrorIs(t, err, ocsync.ErrRetryable)
+			assert.NotErrorIs(t, err, remote.ErrRetryable)
 			assert.Equal(t, 1, f.srv.Count(octest.EndpointInstances), "a malformed page is not retried")
 		})
 	}

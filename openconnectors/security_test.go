@@ -21,6 +21,8 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -55,7 +57,7 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 	element1 := auth + ", Element " + token1
 	secrets := []string{user, org, auth, token1, token2, element1, auth + ", Element " + token2}
 
-	newEcho := func(t *testing.T, scrub *ocsync.Scrubber) fixture {
+	newEcho := func(t *testing.T, scrub *redact.Scrubber) fixture {
 		f := newFixture(t, func(c *Config) {
 			c.UserSecret, c.OrganizationSecret = user, org
 			c.PageSize = 2
@@ -91,7 +93,7 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 			_, err := f.c.Instances(t.Context())
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "503")
-			assert.Contains(t, err.Error(), ocsync.Scrubbed)
+			assert.Contains(t, err.Error(), redact.Placeholder)
 			assertNoSecret(t, err.Error(), secrets...)
 			assertNoSecret(t, f.logs.String(), secrets...)
 			assert.Contains(t, f.logs.String(), "level=DEBUG", "debug records were written")
@@ -102,12 +104,12 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Status: 401})
 		_, err := f.c.Instances(t.Context())
 		require.ErrorIs(t, err, ocsync.ErrFatal)
-		assert.Contains(t, err.Error(), "[Authorization: "+ocsync.Scrubbed+"]", "the echo was there and is scrubbed")
+		assert.Contains(t, err.Error(), "[Authorization: "+redact.Placeholder+"]", "the echo was there and is scrubbed")
 		assertNoSecret(t, err.Error(), secrets...)
 		assertNoSecret(t, f.logs.String(), secrets...)
 	})
 	t.Run("document errors after a listing", func(t *testing.T) {
-		scrub := ocsync.NewScrubber()
+		scrub := redact.NewScrubber()
 		f := newEcho(t, scrub)
 		_, err := f.c.Instances(t.Context())
 		require.NoError(t, err)
@@ -121,7 +123,7 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 		f.srv.ClearFaults()
 		f.srv.SetSpec(2, []byte(`{"swagger":"`+token2+`","info":{},"paths":{}}`))
 		_, err = f.c.Docs(t.Context(), 2)
-		require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+		require.ErrorIs(t, err, remote.ErrInvalidSpec)
 		assertNoSecret(t, err.Error(), token2)
 		assertNoSecret(t, f.logs.String(), secrets...)
 		assertNoSecret(t, scrub.Quote(strings.Join(all, " ")), secrets...) // the shared scrubber knows them all
@@ -159,8 +161,8 @@ func TestRedirects(t *testing.T) {
 		return srv
 	}
 	newClient := func(t *testing.T, host string, hc *http.Client, pool *x509.CertPool) *Client {
-		c, err := NewClient(Config{Host: host, UserSecret: ocsync.Secret(target.UserSecret),
-			OrganizationSecret: ocsync.Secret(target.OrganizationSecret), HTTPClient: hc, RootCAs: pool,
+		c, err := NewClient(Config{Host: host, UserSecret: redact.Secret(target.UserSecret),
+			OrganizationSecret: redact.Secret(target.OrganizationSecret), HTTPClient: hc, RootCAs: pool,
 			Backoff: func(int, time.Duration) time.Duration { return 0 }})
 		require.NoError(t, err)
 		return c
@@ -170,7 +172,7 @@ func TestRedirects(t *testing.T) {
 		before := target.Requests()
 		_, err := c.Instances(t.Context())
 		require.ErrorIs(t, err, endpoint.ErrRedirectRefused)
-		assert.NotErrorIs(t, err, ocsync.ErrRetryable, "a refused redirect is not retried")
+		assert.NotErrorIs(t, err, remote.ErrRetryable, "a refused redirect is not retried")
 		assert.Contains(t, err.Error(), fmt.Sprintf("redirect to host %q", wantHost))
 		assert.Contains(t, err.Error(), want)
 		assert.NotContains(t, err.Error(), "secretQuery")
@@ -243,7 +245,7 @@ func TestPrivateCA(t *testing.T) {
 	t.Cleanup(front.Close)
 	pool := x509.NewCertPool()
 	pool.AddCert(front.Certificate())
-	cfg := Config{Host: front.URL, UserSecret: ocsync.Secret(backend.UserSecret), OrganizationSecret: ocsync.Secret(backend.OrganizationSecret)}
+	cfg := Config{Host: front.URL, UserSecret: redact.Secret(backend.UserSecret), OrganizationSecret: redact.Secret(backend.OrganizationSecret)}
 
 	t.Run("trusted through RootCAs", func(t *testing.T) {
 		cfg := cfg
@@ -263,7 +265,7 @@ func TestPrivateCA(t *testing.T) {
 		_, err = c.Instances(t.Context())
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "certificate")
-		assert.NotErrorIs(t, err, ocsync.ErrRetryable, "an untrusted certificate does not become trusted by retrying")
+		assert.NotErrorIs(t, err, remote.ErrRetryable, "an untrusted certificate does not become trusted by retrying")
 		assert.Zero(t, backend.Requests(), "nothing was sent to an untrusted server")
 	})
 }
@@ -278,7 +280,7 @@ func TestBodiesAreBoundedInTime(t *testing.T) {
 		_, err := f.c.Docs(t.Context(), 1)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.ErrorIs(t, err, ocsync.ErrRetryable)
+		assert.ErrorIs(t, err, remote.ErrRetryable)
 		assert.Contains(t, err.Error(), "instance 1: GET /instances/1/docs: no complete response within 100ms")
 		assert.Equal(t, 2, f.srv.Count(octest.EndpointDocs), "each attempt has its own time")
 	})
@@ -328,9 +330,9 @@ func TestRetryMechanics(t *testing.T) {
 		_, err := f.c.Instances(t.Context())
 		require.NoError(t, err)
 		assert.Equal(t, []int{1, 2, 3}, attempts)
-		assert.Equal(t, []time.Duration{ocsync.MaxRetryWait, 0, 2 * time.Second}, hints)
+		assert.Equal(t, []time.Duration{remote.MaxRetryWait, 0, 2 * time.Second}, hints)
 	})
-	t.Run("the wait is bounded by ocsync.RetryWait", func(t *testing.T) {
+	t.Run("the wait is bounded by remote.RetryWait", func(t *testing.T) {
 		f := newFixture(t, func(c *Config) {
 			c.Backoff = func(int, time.Duration) time.Duration { return time.Hour }
 		})
@@ -340,9 +342,9 @@ func TestRetryMechanics(t *testing.T) {
 		}
 		wait, err := f.c.retryWait(nil, resp)
 		require.NoError(t, err)
-		assert.Equal(t, ocsync.MaxRetryWait, wait)
-		assert.Equal(t, ocsync.MaxRetryWait, f.c.list.RetryMaxWaitTime)
-		assert.Equal(t, ocsync.MaxRetryWait, f.c.docs.RetryMaxWaitTime)
+		assert.Equal(t, remote.MaxRetryWait, wait)
+		assert.Equal(t, remote.MaxRetryWait, f.c.list.RetryMaxWaitTime)
+		assert.Equal(t, remote.MaxRetryWait, f.c.docs.RetryMaxWaitTime)
 
 		f = newFixture(t, func(c *Config) { c.Backoff = func(int, time.Duration) time.Duration { return 0 } })
 		wait, err = f.c.retryWait(nil, resp)
@@ -382,9 +384,9 @@ func TestSpecVersionIsScrubbedBeforeItIsCut(t *testing.T) {
 	for _, doc := range []string{`{"swagger":"` + org + `"}`, `{"openapi":"` + org + `","info":{}}`} {
 		f.srv.SetSpec(1, []byte(doc))
 		_, err := f.c.Docs(t.Context(), 1)
-		require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+		require.ErrorIs(t, err, remote.ErrInvalidSpec)
 		assert.Contains(t, err.Error(), "unsupported")
-		assert.Contains(t, err.Error(), ocsync.Scrubbed, "the version was the secret")
+		assert.Contains(t, err.Error(), redact.Placeholder, "the version was the secret")
 		assertNoPiece(t, err.Error(), 8, user, org)
 	}
 }
@@ -403,7 +405,7 @@ func TestLongErrorBodyIsScrubbedBeforeItIsCut(t *testing.T) {
 	auth := "User " + user + ", Organization " + org
 	require.Len(t, auth, 96)
 	body := strings.Repeat(auth, 41) + org + org + org + user
-	const oldCut = 8 * ocsync.MaxQuotedBytes
+	const oldCut = 8 * redact.MaxQuotedBytes
 	require.Equal(t, oldCut-20, len(body), "the next secret straddles the old cut")
 	body += org + " and the rest of the page"
 
@@ -419,7 +421,7 @@ func TestLongErrorBodyIsScrubbedBeforeItIsCut(t *testing.T) {
 		}
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "502")
-		assert.Contains(t, err.Error(), ocsync.Scrubbed)
+		assert.Contains(t, err.Error(), redact.Placeholder)
 		assertNoPiece(t, err.Error(), 8, user, org, auth)
 		assertNoPiece(t, f.logs.String(), 8, user, org, auth)
 	}

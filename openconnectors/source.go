@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // Values of the mapping that never change.
@@ -54,16 +56,16 @@ type SourceOptions struct {
 	Owner string
 }
 
-// Validate reports every invalid option as an *ocsync.FieldError (field
+// Validate reports every invalid option as an *remote.FieldError (field
 // "ApplicationPrefix" or "Owner"), joined with errors.Join; nil when the
 // options are valid. Problems never quote the value.
 func (o SourceOptions) Validate() error {
 	var errs []error
 	if p := prefixProblem(o.ApplicationPrefix); p != "" {
-		errs = append(errs, &ocsync.FieldError{Field: "ApplicationPrefix", Problem: p})
+		errs = append(errs, &remote.FieldError{Field: "ApplicationPrefix", Problem: p})
 	}
 	if o.Owner != "" && (len(o.Owner) > MaxOwnerLen || !ownerPattern.MatchString(o.Owner)) {
-		errs = append(errs, &ocsync.FieldError{Field: "Owner", Problem: fmt.Sprintf(
+		errs = append(errs, &remote.FieldError{Field: "Owner", Problem: fmt.Sprintf(
 			"must be 1 to %d letters, digits, '_', '.' or '-', starting with a letter or digit", MaxOwnerLen)})
 	}
 	return errors.Join(errs...)
@@ -170,7 +172,7 @@ func (s *Source) Application(in Instance) ocsync.Application {
 		TargetURL:    s.client.BaseURL(),
 		Revision:     in.UpdatedDate,
 	}
-	app.Credential = ocsync.Secret(s.client.auth + ", Element " + in.Token.Reveal())
+	app.Credential = redact.Secret(s.client.auth + ", Element " + in.Token.Reveal())
 	return app
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -44,7 +46,7 @@ func TestPrefixValidation(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
-			var fe *ocsync.FieldError
+			var fe *remote.FieldError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, "ApplicationPrefix", fe.Field)
 		})
@@ -77,7 +79,7 @@ func TestOwnerValidation(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			var fe *ocsync.FieldError
+			var fe *remote.FieldError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, "Owner", fe.Field)
 			assert.Contains(t, fe.Problem, "1 to 63 letters, digits")
@@ -94,7 +96,7 @@ func TestNewSourceValidatesUpFront(t *testing.T) {
 	src, err := NewSource(f.c, SourceOptions{ApplicationPrefix: "Bad"})
 	require.Error(t, err)
 	assert.Nil(t, src)
-	var fe *ocsync.FieldError
+	var fe *remote.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "ApplicationPrefix", fe.Field)
 	_, err = NewSource(nil, SourceOptions{ApplicationPrefix: "oc"})
@@ -146,7 +148,7 @@ func TestApplications(t *testing.T) {
 			TargetURL:    target,
 			Revision:     "1700000000000",
 		},
-		Credential: ocsync.Secret("User u+s/er=, Organization o+r/g==, Element Ab3+xYz/0k9="),
+		Credential: redact.Secret("User u+s/er=, Organization o+r/g==, Element Ab3+xYz/0k9="),
 	}, apps[0])
 	assert.Equal(t, "User u+s/er=, Organization o+r/g==, Element Ab3+xYz/0k9=", apps[0].Credential.Reveal())
 
@@ -225,7 +227,7 @@ func TestSpec(t *testing.T) {
 	assert.Equal(t, ocsync.Spec{Type: "OPEN_API", Format: "JSON", Data: doc}, spec)
 
 	_, err = src.Spec(t.Context(), apps[0])
-	require.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+	require.ErrorIs(t, err, remote.ErrInvalidSpec)
 	assert.Contains(t, err.Error(), "instance 1")
 
 	_, err = src.Spec(t.Context(), ocsync.Application{Name: "x", Key: "abc"})
@@ -234,14 +236,14 @@ func TestSpec(t *testing.T) {
 
 	f.srv.Remove(2)
 	_, err = src.Spec(t.Context(), apps[1])
-	require.ErrorIs(t, err, ocsync.ErrNotFound)
+	require.ErrorIs(t, err, remote.ErrNotFound)
 }
 
 func TestListingErrorsPassThrough(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.MaxRetries = -1 }, octest.WithInstances(instances(1)...))
 	f.srv.AddFault(octest.EndpointInstances, octest.Fault{Status: 503})
 	apps, err := newSource(t, f.c, SourceOptions{ApplicationPrefix: "oc"}).Applications(t.Context())
-	require.ErrorIs(t, err, ocsync.ErrRetryable)
+	require.ErrorIs(t, err, remote.ErrRetryable)
 	assert.Nil(t, apps)
 	var apiErr *APIError
 	assert.True(t, errors.As(err, &apiErr))

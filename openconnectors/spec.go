@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 var openAPI3Version = regexp.MustCompile(`^3\.[0-9]+\.[0-9]+$`)
@@ -24,7 +24,7 @@ func ValidateSpec(data []byte) error { return validateSpec(data, nil) }
 // validateSpec is ValidateSpec with the version text scrubbed by scrub (nil
 // scrubs nothing) before it is cut: a cut secret would no longer be
 // recognised, and its start would be quoted.
-func validateSpec(data []byte, scrub *ocsync.Scrubber) error {
+func validateSpec(data []byte, scrub *redact.Scrubber) error {
 	trimmed := trimJSONSpace(data)
 	if len(trimmed) == 0 {
 		return errors.New("empty document")

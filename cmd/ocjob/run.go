@@ -17,6 +17,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; when
@@ -169,7 +170,7 @@ type runner struct {
 	flags    flags
 	cfg      *config.Config
 	log      *slog.Logger
-	scrubber *ocsync.Scrubber
+	scrubber *redact.Scrubber
 	stdout   io.Writer
 	stderr   io.Writer
 	served   *job.Metrics // the process's metrics when serving, else nil
@@ -225,7 +226,7 @@ type document struct {
 
 // writeJSON writes the JSON document of one run, rep already scrubbed; the
 // error strings pass through scrubber (nil: none).
-func writeJSON(stdout, stderr io.Writer, scrubber *ocsync.Scrubber, rep *ocsync.Report, err error, code int) {
+func writeJSON(stdout, stderr io.Writer, scrubber *redact.Scrubber, rep *ocsync.Report, err error, code int) {
 	doc := document{Version: buildVersion(), Report: rep, ExitCode: code}
 	for _, e := range config.Leaves(err) {
 		doc.Errors = append(doc.Errors, scrubber.Scrub(e.Error()))
@@ -273,8 +274,8 @@ func buildVersion() string {
 
 // newLogger returns the program's logger on w. FormatAuto writes text to a
 // terminal and JSON otherwise. config.LevelTrace shows as TRACE. Every
-// message and attribute passes through scrubber (see job.NewScrubHandler).
-func newLogger(w io.Writer, level slog.Level, format string, scrubber *ocsync.Scrubber) *slog.Logger {
+// message and attribute passes through scrubber (see redact.NewHandler).
+func newLogger(w io.Writer, level slog.Level, format string, scrubber *redact.Scrubber) *slog.Logger {
 	opts := &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -290,7 +291,7 @@ func newLogger(w io.Writer, level slog.Level, format string, scrubber *ocsync.Sc
 	if format == config.FormatText || (format == config.FormatAuto && isTerminal(w)) {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(job.NewScrubHandler(h, scrubber))
+	return slog.New(redact.NewHandler(h, scrubber))
 }
 
 func isTerminal(w io.Writer) bool {

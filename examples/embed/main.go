@@ -14,6 +14,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 func main() {
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		DirectorURL:  *directorURL,
 		TokenURL:     *tokenURL,
 		ClientID:     *clientID,
-		ClientSecret: ocsync.Secret(*clientSecret),
+		ClientSecret: redact.Secret(*clientSecret),
 		Tenant:       *tenant,
 		Scope:        ocsync.Scope{Context: *scope, Owner: *owner},
 	})
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usage(err.Error())
 	}
 	engine := &ocsync.Engine{
-		Source:   &folderSource{dir: abs, prefix: *prefix, targetURL: *targetURL, credential: ocsync.Secret(*credential)},
+		Source:   &folderSource{dir: abs, prefix: *prefix, targetURL: *targetURL, credential: redact.Secret(*credential)},
 		Registry: registry,
 		DryRun:   *dryRun,
 		NameKey:  compass.NormalizeName, // finds clashes with foreign applications at plan time

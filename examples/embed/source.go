@@ -13,6 +13,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // formats maps the file extensions read to the Director's spec formats.
@@ -23,7 +25,7 @@ type folderSource struct {
 	dir        string
 	prefix     string // application names start with prefix + "-"
 	targetURL  string // used when a document names no server
-	credential ocsync.Secret
+	credential redact.Secret
 }
 
 var _ ocsync.Source = (*folderSource)(nil)
@@ -90,7 +92,7 @@ func (s *folderSource) Spec(ctx context.Context, app ocsync.Application) (ocsync
 		return ocsync.Spec{}, err
 	}
 	if _, _, ok := describe(data); !ok {
-		return ocsync.Spec{}, fmt.Errorf("%s is not an OpenAPI document: %w", app.Key, ocsync.ErrInvalidSpec)
+		return ocsync.Spec{}, fmt.Errorf("%s is not an OpenAPI document: %w", app.Key, remote.ErrInvalidSpec)
 	}
 	format := formats[strings.ToLower(filepath.Ext(app.Key))]
 	return ocsync.Spec{Type: "OPEN_API", Format: format, Data: data}, nil

@@ -20,6 +20,8 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -83,7 +85,7 @@ func TestSyncs(t *testing.T) {
 			rep, code, err := sb.sync(t.Context(), runOptions{})
 			require.NotNil(t, rep)
 			assert.ErrorIs(t, err, ocsync.ErrItemFailed)
-			assert.ErrorIs(t, err, ocsync.ErrInvalidSpec)
+			assert.ErrorIs(t, err, remote.ErrInvalidSpec)
 			assert.Equal(t, job.ExitItemsFailed, code)
 			assert.Empty(t, sb.check(steps[0], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, n-2, rep.Summary.Created)
@@ -269,7 +271,7 @@ func TestRun(t *testing.T) {
 			cfg, err := config.Load(context.Background(), path, nil)
 			require.NoError(t, err)
 			assert.Equal(t, applicationPrefix, cfg.Compass.ApplicationPrefix)
-			assert.Equal(t, ocsync.Secret(userSecret), cfg.OpenConnectors.UserSecret)
+			assert.Equal(t, redact.Secret(userSecret), cfg.OpenConnectors.UserSecret)
 		})
 	}
 }

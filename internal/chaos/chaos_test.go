@@ -21,6 +21,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
@@ -224,7 +225,7 @@ func fastBackoff(_ int, retryAfter time.Duration) time.Duration { return retryAf
 // invocation, sharing one Scrubber.
 func (w *world) job(concurrency, ocPage, dirPage int, force bool, now time.Time) *ocsync.Engine {
 	w.t.Helper()
-	scrub := ocsync.NewScrubber()
+	scrub := redact.NewScrubber()
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client, err := openconnectors.NewClient(openconnectors.Config{
 		Host: w.plat.srv.URL, UserSecret: userSec, OrganizationSecret: orgSec, Tags: jobTags, PageSize: ocPage,

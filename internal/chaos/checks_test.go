@@ -12,6 +12,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 // directorLabels are the labels the Director adds to every application.
@@ -297,7 +298,7 @@ func (w *world) checkPlan(plan *ocsync.Plan, owned map[int64]compasstest.Applica
 func leaks(secrets []string, texts ...string) []string {
 	var found []string
 	for _, s := range secrets {
-		if len(s) < ocsync.MinScrubLength {
+		if len(s) < redact.MinLength {
 			continue
 		}
 		for _, t := range texts {

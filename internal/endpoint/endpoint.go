@@ -20,7 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 // IsLoopback reports whether host (a host name or IP address, without port)
@@ -89,7 +89,7 @@ func validPort(p string) bool {
 
 // MaxErrorBodyBytes is how much of an answer that is not a success a client
 // of this module reads: error bodies are small, and only their start is
-// quoted (scrubbed, see ocsync.Scrubber.Quote).
+// quoted (scrubbed, see redact.Scrubber.Quote).
 const MaxErrorBodyBytes = 64 << 10
 
 // MaxRedirects is how many redirects one request may follow.
@@ -220,7 +220,7 @@ func CheckHeaderToken(v string) error {
 }
 
 // CheckSecret reports a secret that CheckHeaderToken refuses or that is
-// shorter than ocsync.MinScrubLength characters, which no Scrubber would
+// shorter than redact.MinLength characters, which no Scrubber would
 // hide from an error or a log record. It is the one rule for every secret a
 // configuration accepts. The value is never part of the error.
 func CheckSecret(v string) error {
@@ -229,8 +229,8 @@ func CheckSecret(v string) error {
 	}
 	// Runes, not bytes: a value of MinScrubLength runes has at least as many
 	// bytes, and the Scrubber counts bytes.
-	if utf8.RuneCountInString(v) < ocsync.MinScrubLength {
-		return fmt.Errorf("is shorter than %d characters", ocsync.MinScrubLength)
+	if utf8.RuneCountInString(v) < redact.MinLength {
+		return fmt.Errorf("is shorter than %d characters", redact.MinLength)
 	}
 	return nil
 }

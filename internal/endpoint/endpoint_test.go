@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 func TestIsLoopback(t *testing.T) {
@@ -84,7 +84,7 @@ func TestCheckHeaderToken(t *testing.T) {
 func TestCheckSecret(t *testing.T) {
 	for _, v := range []string{"s3cr", "Ab3+xYz/0k9=", "äöü!"} {
 		assert.NoError(t, endpoint.CheckSecret(v), "%q", v)
-		s := ocsync.NewScrubber()
+		s := redact.NewScrubber()
 		s.Add(v)
 		assert.NotContains(t, s.Scrub("was "+v+" here"), v, "%q is scrubbed", v)
 	}
@@ -92,7 +92,7 @@ func TestCheckSecret(t *testing.T) {
 		"":     "empty",
 		"a b":  "white space",
 		"a,b":  "comma",
-		"s3c":  fmt.Sprintf("shorter than %d characters", ocsync.MinScrubLength),
+		"s3c":  fmt.Sprintf("shorter than %d characters", redact.MinLength),
 		"u1":   "shorter than",
 		"äö":   "shorter than",
 		"ab\n": "control",

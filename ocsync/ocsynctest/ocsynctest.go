@@ -11,6 +11,8 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/internal/faults"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // Op names an operation of a Source or a Registry, for hooks, faults and
@@ -217,7 +219,7 @@ func (s *Source) Spec(ctx context.Context, app ocsync.Application) (ocsync.Spec,
 		defer s.mu.Unlock()
 		var ok bool
 		if spec, ok = s.specs[app.Name]; !ok {
-			return fmt.Errorf("spec of %s: %w", app.Name, ocsync.ErrNotFound)
+			return fmt.Errorf("spec of %s: %w", app.Name, remote.ErrNotFound)
 		}
 		return nil
 	})
@@ -232,7 +234,7 @@ type Entry struct {
 	// Registered is what Applications lists.
 	ocsync.Registered
 	// Credential is the stored credential.
-	Credential ocsync.Secret
+	Credential redact.Secret
 	// Spec is the stored spec document.
 	Spec ocsync.Spec
 }
@@ -382,7 +384,7 @@ func (r *Registry) update(cur ocsync.Registered, app ocsync.Application, u ocsyn
 	e, ok := r.entries[cur.Name]
 	switch {
 	case !ok:
-		return fmt.Errorf("update %s: %w", cur.Name, ocsync.ErrNotFound)
+		return fmt.Errorf("update %s: %w", cur.Name, remote.ErrNotFound)
 	case !e.Owned:
 		return fmt.Errorf("update %s: not owned: %w", cur.Name, ocsync.ErrConflict)
 	}

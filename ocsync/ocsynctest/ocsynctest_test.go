@@ -10,6 +10,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 func TestSource(t *testing.T) {
@@ -26,7 +27,7 @@ func TestSource(t *testing.T) {
 
 	src.Remove("a")
 	_, err = src.Spec(ctx, apps[0])
-	assert.ErrorIs(t, err, ocsync.ErrNotFound)
+	assert.ErrorIs(t, err, remote.ErrNotFound)
 
 	boom := errors.New("boom")
 	src.Hook = func(ctx context.Context, op ocsynctest.Op, name string) error { return boom }
@@ -61,7 +62,7 @@ func TestRegistry(t *testing.T) {
 	// Updates and deletes refuse what is not owned; a missing one is fine to delete.
 	assert.ErrorIs(t, reg.Update(ctx, list[0], app, ocsync.Update{}), ocsync.ErrConflict)
 	assert.ErrorIs(t, reg.Delete(ctx, list[0]), ocsync.ErrConflict)
-	assert.ErrorIs(t, reg.Update(ctx, ocsync.Registered{Name: "nope"}, app, ocsync.Update{}), ocsync.ErrNotFound)
+	assert.ErrorIs(t, reg.Update(ctx, ocsync.Registered{Name: "nope"}, app, ocsync.Update{}), remote.ErrNotFound)
 	assert.NoError(t, reg.Delete(ctx, ocsync.Registered{Name: "nope"}))
 
 	spec := ocsync.Spec{Data: []byte("new")}

@@ -9,6 +9,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // RunEngine runs any Source and Registry the way ocjob runs Open Connectors
@@ -36,7 +37,7 @@ func ExampleRunEngine() {
 
 func ExampleExitCode() {
 	rep := &ocsync.Report{}
-	item := &ocsync.ItemError{Name: "oc-1", Kind: ocsync.KindCreate, Err: ocsync.ErrInvalidSpec}
+	item := &ocsync.ItemError{Name: "oc-1", Kind: ocsync.KindCreate, Err: remote.ErrInvalidSpec}
 	guard := &ocsync.GuardError{Deletes: 5, Owned: 10, MaxPercent: 30}
 
 	fmt.Println(job.ExitCode(rep, nil))

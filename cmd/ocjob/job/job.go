@@ -11,6 +11,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -46,7 +47,7 @@ type Options struct {
 	// text of a remote with it; nil means each client makes its own. Give
 	// the same one to the run's log handler (NewScrubHandler) and its
 	// output (ScrubReport).
-	Scrubber *ocsync.Scrubber
+	Scrubber *redact.Scrubber
 	// HTTPClient is the base client for both APIs; nil means a default one.
 	HTTPClient *http.Client
 	// Now returns the current time; nil means time.Now.
@@ -70,7 +71,7 @@ func (o Options) logger() *slog.Logger {
 // before running it. It sends no request. Every error wraps
 // config.ErrInvalid as a *config.Error naming the section (none for the
 // source's options and the engine), with the
-// library's error (*ocsync.FieldError values, or one wrapping
+// library's error (*remote.FieldError values, or one wrapping
 // ocsync.ErrScopeMismatch) kept in its chain for errors.Is and errors.As;
 // config.Load has already reported such problems key by key, so only a
 // Config made by hand gets here with them.

@@ -20,6 +20,8 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -35,7 +37,7 @@ func app(i int) ocsync.Application {
 			Status: ocsync.StatusConnected, Bundle: "sfdc", API: fmt.Sprintf("Salesforce: crm-%d", i),
 			TargetURL: "https://api.example.org/elements/api-v2",
 		},
-		Credential: ocsync.Secret(fmt.Sprintf("User u, Organization o, Element tok-%d", i)),
+		Credential: redact.Secret(fmt.Sprintf("User u, Organization o, Element tok-%d", i)),
 	}
 }
 
@@ -65,7 +67,7 @@ func TestRunEngineExitCodes(t *testing.T) {
 	failSpec := func(name string) ocsynctest.Hook {
 		return func(_ context.Context, op ocsynctest.Op, n string) error {
 			if op == ocsynctest.OpSpec && n == name {
-				return fmt.Errorf("spec of %s: %w", n, ocsync.ErrInvalidSpec)
+				return fmt.Errorf("spec of %s: %w", n, remote.ErrInvalidSpec)
 			}
 			return nil
 		}
@@ -83,7 +85,7 @@ func TestRunEngineExitCodes(t *testing.T) {
 		{"source listing fails", func(src *ocsynctest.Source, _ *ocsynctest.Registry, _ *ocsync.Engine) {
 			src.Hook = func(_ context.Context, op ocsynctest.Op, _ string) error {
 				if op == ocsynctest.OpList {
-					return fmt.Errorf("page 2: %w", ocsync.ErrRetryable)
+					return fmt.Errorf("page 2: %w", remote.ErrRetryable)
 				}
 				return nil
 			}
@@ -220,7 +222,7 @@ func guardReport(t *testing.T, dryRun bool) (*ocsync.Report, error) {
 	src.Put(app(30), ocsynctest.DefaultSpec("x"))
 	src.Hook = func(_ context.Context, op ocsynctest.Op, n string) error {
 		if op == ocsynctest.OpSpec && n == app(30).Name {
-			return fmt.Errorf("instance 4730: API document:\n%w", ocsync.ErrInvalidSpec)
+			return fmt.Errorf("instance 4730: API document:\n%w", remote.ErrInvalidSpec)
 		}
 		return nil
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 // PushTimeout bounds a push to the Pushgateway.
@@ -250,7 +251,7 @@ func (m *Metrics) Observe(r RunMetrics) {
 // the module's redirect policy. The push is bounded by PushTimeout and by
 // ctx; only the first 64 KiB of an answer is read, and its text is quoted
 // scrubbed by scrubber (nil: quoted as it is).
-func (m *Metrics) Push(ctx context.Context, client *http.Client, pushgatewayURL, owner string, scrubber *ocsync.Scrubber) error {
+func (m *Metrics) Push(ctx context.Context, client *http.Client, pushgatewayURL, owner string, scrubber *redact.Scrubber) error {
 	if client == nil {
 		client = &http.Client{CheckRedirect: endpoint.CheckRedirect}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
 var phases = job.Phases{List: 700 * time.Millisecond, Plan: 50 * time.Millisecond, Apply: 750 * time.Millisecond}
@@ -154,13 +155,13 @@ func TestPushErrorIsBoundedAndScrubbed(t *testing.T) {
 	pg.setStatus(http.StatusBadGateway, "upstream said "+secret+"\n"+strings.Repeat("x", 4<<20))
 	m := job.NewMetrics()
 	m.Observe(job.RunMetrics{ExitCode: job.ExitOK})
-	err := m.Push(context.Background(), pg.Client(), pg.URL, "", ocsync.NewScrubber(secret))
+	err := m.Push(context.Background(), pg.Client(), pg.URL, "", redact.NewScrubber(secret))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "502")
 	assert.Contains(t, err.Error(), "upstream said [redacted] ")
 	assert.NotContains(t, err.Error(), secret)
 	assert.NotContains(t, err.Error(), "\n")
-	assert.LessOrEqual(t, len(err.Error()), ocsync.MaxQuotedBytes+64)
+	assert.LessOrEqual(t, len(err.Error()), redact.MaxQuotedBytes+64)
 }
 
 func TestServiceMetrics(t *testing.T) {

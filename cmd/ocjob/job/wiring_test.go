@@ -14,6 +14,8 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -48,7 +50,7 @@ func newFakes(t *testing.T, n int, opts ...octest.Option) *fakes {
 		},
 		OpenConnectors: config.OpenConnectors{
 			Host:       oc.URL,
-			UserSecret: ocsync.Secret(oc.UserSecret), OrganizationSecret: ocsync.Secret(oc.OrganizationSecret),
+			UserSecret: redact.Secret(oc.UserSecret), OrganizationSecret: redact.Secret(oc.OrganizationSecret),
 			Timeout: 5 * time.Second, PageSize: 200, MaxSpecBytes: config.DefaultMaxSpecBytes,
 		},
 		Sync: config.Sync{
@@ -86,7 +88,7 @@ func TestNewEngineKeepsLibraryErrors(t *testing.T) {
 			var ce *config.Error
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tt.key, ce.Key)
-			var fe *ocsync.FieldError
+			var fe *remote.FieldError
 			require.ErrorAs(t, err, &fe, "the library's error stays in the chain")
 			assert.Equal(t, tt.field, fe.Field)
 		})
@@ -104,7 +106,7 @@ func TestNewEngineSharesTheScrubber(t *testing.T) {
 	require.NoError(t, o.Err)
 	assert.Equal(t, 2, o.Report.Summary.Created)
 	for _, secret := range []string{fakeToken + "a", fakeToken + "b", f.oc.UserSecret, compasstest.DefaultClientSecret} {
-		assert.Equal(t, ocsync.Scrubbed, scrubber.Scrub(secret), "the run's Scrubber knows %s", secret)
+		assert.Equal(t, redact.Placeholder, scrubber.Scrub(secret), "the run's Scrubber knows %s", secret)
 	}
 	assert.Positive(t, o.Phases.List)
 	assert.Positive(t, o.Phases.Plan)

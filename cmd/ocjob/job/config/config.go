@@ -13,6 +13,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -83,7 +84,7 @@ type Error struct {
 	// secret key.
 	Problem string
 	// Err is the underlying error, if any: a library's validation error
-	// (such as an *ocsync.FieldError), a file error or the cancellation of
+	// (such as an *remote.FieldError), a file error or the cancellation of
 	// Load. Problem already says what it says; Err is there for errors.Is
 	// and errors.As.
 	Err error
@@ -130,7 +131,7 @@ type Compass struct {
 	// ClientID is the OAuth2 client id.
 	ClientID string
 	// ClientSecret is the OAuth2 client secret.
-	ClientSecret ocsync.Secret
+	ClientSecret redact.Secret
 	// ApplicationPrefix starts every application name: <prefix>-<instance id>.
 	ApplicationPrefix string
 	// IntegrationSystemID, when set, is recorded on registered applications.
@@ -155,9 +156,9 @@ type OpenConnectors struct {
 	// original job recorded it.
 	Host string
 	// OrganizationSecret is the organization secret.
-	OrganizationSecret ocsync.Secret
+	OrganizationSecret redact.Secret
 	// UserSecret is the user secret.
-	UserSecret ocsync.Secret
+	UserSecret redact.Secret
 	// Tags restricts the instances to those carrying the tags; empty means all.
 	Tags []string
 	// Timeout bounds each call.

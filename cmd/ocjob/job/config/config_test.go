@@ -17,6 +17,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -72,15 +73,15 @@ func TestLoadOriginalExample(t *testing.T) {
 		TenantID:          "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae",
 		TokenURL:          "https://oauth2.mycompass.org/oauth2/token",
 		ClientID:          "clientid",
-		ClientSecret:      ocsync.Secret("clientsecret"),
+		ClientSecret:      redact.Secret("clientsecret"),
 		ApplicationPrefix: "app-prefix",
 		Timeout:           6 * time.Second,
 		PageSize:          config.DefaultPageSize,
 	}, cfg.Compass)
 	assert.Equal(t, config.OpenConnectors{
 		Host:               "api.openconnectors.ext.hanatrial.ondemand.com",
-		OrganizationSecret: ocsync.Secret("orgsecret"),
-		UserSecret:         ocsync.Secret("usersecret"),
+		OrganizationSecret: redact.Secret("orgsecret"),
+		UserSecret:         redact.Secret("usersecret"),
 		Timeout:            6 * time.Second,
 		PageSize:           config.DefaultPageSize,
 		MaxSpecBytes:       config.DefaultMaxSpecBytes,

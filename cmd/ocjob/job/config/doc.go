@@ -10,7 +10,7 @@
 // order: unknown keys, keys given twice (in the same or another case) and
 // values of the wrong type first; once every value has its type, missing and
 // invalid values, all of them. Secrets are held as
-// ocsync.Secret and never appear in an error, not even when a secret value
+// redact.Secret and never appear in an error, not even when a secret value
 // sits where a value of another type was expected; a secret or tenant that
 // could not travel as one HTTP header token (white space, a comma, a control
 // character) and a URL carrying credentials or a query are refused without
@@ -20,7 +20,7 @@
 // builds the openconnectors.Config, openconnectors.SourceOptions and
 // compass.Config of the document (Config.OpenConnectorsConfig,
 // Config.SourceOptions, Config.CompassConfig), runs their Validate, and
-// reports each *ocsync.FieldError under its key (Field "Tags[2]" becomes
+// reports each *remote.FieldError under its key (Field "Tags[2]" becomes
 // openConnectors.tags[2]), keeping it in the *Error's chain for errors.As.
 // It checks itself only what the libraries cannot know: missing values
 // (naming the environment variable of a secret), the units and ranges of its

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -97,7 +98,7 @@ var (
 
 // libraryProblems validates the values cfg hands to the libraries and
 // returns one *Error per problem, keyed by configuration key and wrapping
-// the library's *ocsync.FieldError. A key already in reported (a problem
+// the library's *remote.FieldError. A key already in reported (a problem
 // this layer found, such as a missing value) or named by an earlier library
 // is not reported again: one value, one problem.
 func libraryProblems(cfg *Config, reported map[string]bool) []error {
@@ -127,7 +128,7 @@ func libraryProblems(cfg *Config, reported map[string]bool) []error {
 // Field "Tags[2]" becomes "<key of Tags>[2]"; an error that is not a
 // FieldError belongs to the section.
 func mapFieldError(section string, keys map[string]libraryKey, err error) *Error {
-	var fe *ocsync.FieldError
+	var fe *remote.FieldError
 	if !errors.As(err, &fe) {
 		return &Error{Key: section, Problem: err.Error(), Err: err}
 	}

@@ -12,12 +12,13 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
-// fieldErrorOf finds the *ocsync.FieldError in the chain of the problem
+// fieldErrorOf finds the *remote.FieldError in the chain of the problem
 // named key.
-func fieldErrorOf(t *testing.T, err error, key string) *ocsync.FieldError {
+func fieldErrorOf(t *testing.T, err error, key string) *remote.FieldError {
 	t.Helper()
 	j, ok := err.(interface{ Unwrap() []error })
 	require.True(t, ok, "a joined error")
@@ -27,7 +28,7 @@ func fieldErrorOf(t *testing.T, err error, key string) *ocsync.FieldError {
 		if ce.Key != key {
 			continue
 		}
-		var fe *ocsync.FieldError
+		var fe *remote.FieldError
 		require.ErrorAs(t, e, &fe, "%s keeps the library's error in its chain", key)
 		return fe
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -55,7 +56,7 @@ func (f *file) resolve() (*Config, []error) {
 		TenantID:            c.TenantID,
 		TokenURL:            c.TokenURL,
 		ClientID:            c.ClientID,
-		ClientSecret:        ocsync.Secret(c.ClientSecret),
+		ClientSecret:        redact.Secret(c.ClientSecret),
 		ApplicationPrefix:   c.ApplicationPrefix,
 		IntegrationSystemID: c.IntegrationSystemID,
 		Timeout:             timeout(&errs, "compass.timeoutMills", c.TimeoutMills),
@@ -73,8 +74,8 @@ func (f *file) resolve() (*Config, []error) {
 	o := &f.OpenConnectors
 	cfg.OpenConnectors = OpenConnectors{
 		Host:               o.Hostname,
-		OrganizationSecret: ocsync.Secret(o.OrganizationSecret),
-		UserSecret:         ocsync.Secret(o.UserSecret),
+		OrganizationSecret: redact.Secret(o.OrganizationSecret),
+		UserSecret:         redact.Secret(o.UserSecret),
 		Tags:               o.Tags,
 		Timeout:            timeout(&errs, "openConnectors.timeoutMills", o.TimeoutMills),
 		PageSize:           int(intIn(&errs, "openConnectors.pageSize", o.PageSize, openconnectors.DefaultPageSize, 1, openconnectors.MaxPageSize)),

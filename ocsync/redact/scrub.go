@@ -1,4 +1,4 @@
-package ocsync
+package redact
 
 import (
 	"encoding/base64"
@@ -10,16 +10,16 @@ import (
 	"unicode/utf8"
 )
 
-// MinScrubLength is the shortest secret a Scrubber replaces: shorter values
+// MinLength is the shortest secret a Scrubber replaces: shorter values
 // would match ordinary words. Configuration layers reject shorter secrets.
-const MinScrubLength = 4
+const MinLength = 4
 
 // MaxQuotedBytes is the longest piece of a remote's text (an error body, a
 // GraphQL message) that errors and logs quote; Quote cuts longer text.
 const MaxQuotedBytes = 512
 
-// Scrubbed is what a Scrubber writes in place of a secret.
-const Scrubbed = "[redacted]"
+// Placeholder is what a Scrubber writes in place of a secret.
+const Placeholder = "[redacted]"
 
 // Scrubber replaces every known secret value in text that came from outside
 // (error bodies, GraphQL messages, error descriptions, header values), in the
@@ -67,7 +67,7 @@ func NewScrubber(secrets ...string) *Scrubber {
 	return s
 }
 
-// Add registers secret values. Values shorter than MinScrubLength are
+// Add registers secret values. Values shorter than MinLength are
 // ignored.
 func (s *Scrubber) Add(secrets ...string) {
 	if s == nil {
@@ -85,7 +85,7 @@ func (s *Scrubber) Add(secrets ...string) {
 			continue // and so are its other forms
 		}
 		for _, form := range encodings(v) {
-			if _, ok := s.known[form]; ok || len(form) < MinScrubLength {
+			if _, ok := s.known[form]; ok || len(form) < MinLength {
 				continue
 			}
 			s.known[form] = struct{}{}
@@ -141,7 +141,7 @@ func (s *Scrubber) AddCredential(value string) {
 
 // encodings lists the forms of v a server may echo.
 func encodings(v string) []string {
-	if len(v) < MinScrubLength {
+	if len(v) < MinLength {
 		return nil
 	}
 	forms := []string{
@@ -160,11 +160,11 @@ func encodings(v string) []string {
 	return slices.Compact(forms)
 }
 
-// Scrub returns text with every known secret replaced by Scrubbed. Where
+// Scrub returns text with every known secret replaced by Placeholder. Where
 // occurrences of secrets overlap, the whole stretch they cover is replaced,
 // so no part of a secret is left.
 func (s *Scrubber) Scrub(text string) string {
-	if s == nil || len(text) < MinScrubLength {
+	if s == nil || len(text) < MinLength {
 		return text
 	}
 	s.mu.RLock()
@@ -216,7 +216,7 @@ func (s *Scrubber) Scrub(text string) string {
 			end = max(end, spans[i][1])
 		}
 		b.WriteString(text[last:start])
-		b.WriteString(Scrubbed)
+		b.WriteString(Placeholder)
 		last = end
 	}
 	b.WriteString(text[last:])

@@ -1,4 +1,4 @@
-package ocsync
+package remote
 
 import (
 	"math/rand/v2"
