@@ -25,7 +25,7 @@
 //     genqlient client and OAuth2 client credentials; compass/compasstest is a
 //     fake Director on loopback, built on gqlgen like the real one.
 //   - cmd/ocjob is the CronJob binary; its packages cmd/ocjob/job and
-//     cmd/ocjob/job/config turn the JSON configuration into an engine and a
+//     cmd/ocjob/config turn the JSON configuration into an engine and a
 //     run into an exit code.
 //   - examples holds a sandbox that runs the job against both fakes, a program
 //     that embeds the engine with its own Source, and Kubernetes manifests.

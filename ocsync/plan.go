@@ -135,6 +135,10 @@ type Plan struct {
 	// DeletionsDigest); empty when it holds none. An operator who reviewed a
 	// dry run approves exactly those deletions with it.
 	DeletionsDigest string `json:"deletionsDigest,omitempty"`
+
+	// listed is when Engine.Plan had both listings; zero for a plan
+	// made by Calculate alone.
+	listed time.Time
 }
 
 // DeletionsDigest returns a short digest of the deletions among changes: the

@@ -138,6 +138,9 @@ type Engine struct {
 	// Logger receives one record per applied change and the progress
 	// records; nil discards.
 	Logger *slog.Logger
+	// OnProgress, when set, is called with every progress record Apply
+	// logs (see ProgressInterval), from a goroutine of Apply's.
+	OnProgress func(ctx context.Context, p Progress)
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -218,6 +221,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	listDone := e.now()
 	opts := PlanOptions{
 		Policy:              e.Policy,
 		MaxDeletePercent:    e.MaxDeletePercent,
@@ -228,6 +232,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		NameKey:             e.NameKey,
 	}
 	plan := Calculate(desired, registered, opts)
+	plan.listed = listDone
 	checker, ok := e.Registry.(NameChecker)
 	if !ok {
 		return plan, nil
@@ -627,22 +632,33 @@ func (p *progress) done(failed bool) {
 	}
 }
 
-// attrs describes the progress at now: changes done, total, failed, the
-// rate in changes per second and the estimated time left.
-func (p *progress) attrs(now time.Time) []slog.Attr {
+// Progress is how far one Apply has come: what a "progress" record logs
+// and Engine.OnProgress receives.
+type Progress struct {
+	// Done counts the mutating changes that ended, Failed those of them
+	// that failed, Total all the plan's mutating changes.
+	Done, Failed, Total int
+	// Rate is changes per second so far.
+	Rate float64
+	// ETA is the estimated time left.
+	ETA time.Duration
+}
+
+// at is the progress at now.
+func (p *progress) at(now time.Time) Progress {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	elapsed := now.Sub(p.start)
+	out := Progress{Done: p.count, Failed: p.failed, Total: p.total}
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(p.count) / elapsed.Seconds()
 	}
-	eta := time.Duration(0)
+	out.Rate = float64(int(rate*100)) / 100
 	if rate > 0 {
-		eta = time.Duration(float64(p.total-p.count) / rate * float64(time.Second)).Round(time.Second)
+		out.ETA = time.Duration(float64(p.total-p.count) / rate * float64(time.Second)).Round(time.Second)
 	}
-	return []slog.Attr{slog.Int("done", p.count), slog.Int("total", p.total), slog.Int("failed", p.failed),
-		slog.Float64("rate", float64(int(rate*100))/100), slog.Duration("eta", eta)}
+	return out
 }
 
 // logProgress logs the progress every ProgressInterval until the returned
@@ -668,7 +684,12 @@ func (e *Engine) logProgress(ctx context.Context, p *progress) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				e.logger().LogAttrs(ctx, slog.LevelInfo, "progress", p.attrs(e.now())...)
+				now := p.at(e.now())
+				e.logger().LogAttrs(ctx, slog.LevelInfo, "progress", slog.Int("done", now.Done), slog.Int("total", now.Total),
+					slog.Int("failed", now.Failed), slog.Float64("rate", now.Rate), slog.Duration("eta", now.ETA))
+				if e.OnProgress != nil {
+					e.OnProgress(ctx, now)
+				}
 			}
 		}
 	}()

@@ -14,9 +14,9 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/metrics"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
@@ -111,107 +111,87 @@ var onListen func(addr net.Addr)
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
 	f, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return job.ExitOK
+		return ocsync.ExitOK
 	}
 	if err != nil {
-		return job.ExitUsage
+		return ocsync.ExitUsage
 	}
 	if f.version {
 		fmt.Fprintln(stdout, "ocjob", buildVersion())
-		return job.ExitOK
+		return ocsync.ExitOK
 	}
-
 	cfg, err := config.Load(ctx, f.config, env)
 	if err != nil {
-		for _, e := range config.Leaves(err) {
-			fmt.Fprintln(stderr, "ocjob:", e)
-		}
-		if f.output == outputJSON {
-			writeJSON(stdout, stderr, nil, nil, err, job.ExitFailed)
-		}
-		return job.ExitFailed
+		return failed(stdout, stderr, f, nil, err)
 	}
-	scrubber := job.NewScrubber(cfg)
+	scrubber := config.NewScrubber(cfg)
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, scrubber)
 	log.LogAttrs(ctx, slog.LevelInfo, "ocjob starting", slog.String("version", buildVersion()),
 		slog.String("config", f.config), slog.Bool("dryRun", f.dryRun), slog.Bool("force", f.force),
 		slog.String("approve", f.approve), slog.Duration("interval", f.interval),
 		slog.String("openConnectors", cfg.OpenConnectors.Host), slog.String("tenant", cfg.Compass.TenantID),
 		slog.String("owner", cfg.Sync.Owner), slog.String("policy", string(cfg.Sync.Policy)))
-
-	r := &runner{flags: f, cfg: cfg, log: log, scrubber: scrubber, stdout: stdout, stderr: stderr}
+	ctl, err := config.NewController(cfg, config.Options{DryRun: f.dryRun, Force: f.force, Approve: f.approve,
+		Logger: log, Scrubber: scrubber})
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "invalid configuration", slog.String("error", err.Error()))
+		return failed(stdout, stderr, f, scrubber, err)
+	}
+	ctl.Interval = f.interval
+	ctl.Observer = ocsync.ObserverFuncs{OnFinished: func(ctx context.Context, o ocsync.RunOutcome) {
+		writeReport(ctx, stdout, stderr, log, f.output, scrubber, o)
+	}}
+	if url := cfg.Metrics.PushgatewayURL; url != "" {
+		ctl.Observer = ocsync.Observers(ctl.Observer, &metrics.Pusher{URL: url, Owner: cfg.Sync.Owner, Scrubber: scrubber, Logger: log})
+	}
 	if f.listen == "" {
-		return r.once(ctx)
+		return ctl.RunOnce(ctx).ExitCode()
 	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "cannot listen", slog.String("address", f.listen), slog.String("error", err.Error()))
-		return job.ExitFailed
+		return ocsync.ExitFailed
 	}
 	if onListen != nil {
 		onListen(ln.Addr())
 	}
-	r.served = job.NewServiceMetrics()
-	svc := &job.Service{Interval: f.interval, Run: r.once, Metrics: r.served, Logger: log}
-	if err := svc.Serve(ctx, ln); err != nil {
+	if err := metrics.Serve(ctx, ln, ctl, metrics.NewServiceMetrics(), log); err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "serving failed", slog.String("error", err.Error()))
-		return job.ExitFailed
+		return ocsync.ExitFailed
 	}
 	if f.interval == 0 {
-		return svc.LastExitCode()
+		return ctl.LastExitCode()
 	}
-	log.LogAttrs(ctx, slog.LevelInfo, "ocjob stopped", slog.Int("runs", svc.Runs()))
-	return job.ExitOK
+	log.LogAttrs(ctx, slog.LevelInfo, "ocjob stopped", slog.Int("runs", ctl.Runs()))
+	return ocsync.ExitOK
 }
 
-// runner carries out one run the way the command line asks, as often as
-// it is called.
-type runner struct {
-	flags    flags
-	cfg      *config.Config
-	log      *slog.Logger
-	scrubber *redact.Scrubber
-	stdout   io.Writer
-	stderr   io.Writer
-	served   *job.Metrics // the process's metrics when serving, else nil
+// failed reports a configuration that cannot be run, and exits 1.
+func failed(stdout, stderr io.Writer, f flags, scrubber *redact.Scrubber, err error) int {
+	if scrubber == nil {
+		for _, e := range config.Leaves(err) {
+			fmt.Fprintln(stderr, "ocjob:", e)
+		}
+	}
+	if f.output == outputJSON {
+		writeJSON(stdout, stderr, scrubber, nil, err, ocsync.ExitFailed)
+	}
+	return ocsync.ExitFailed
 }
 
-// once runs the sync once, writes its report, records and pushes its
-// metrics, and returns its exit code.
-func (r *runner) once(ctx context.Context) int {
-	var o job.Outcome
-	engine, err := job.NewEngine(r.cfg, job.Options{DryRun: r.flags.dryRun, Force: r.flags.force, Approve: r.flags.approve,
-		Logger: r.log, Scrubber: r.scrubber})
-	if err != nil {
-		r.log.LogAttrs(ctx, slog.LevelError, "invalid configuration", slog.String("error", err.Error()))
-		o.Err = err
-	} else {
-		o = job.Sync(ctx, engine)
-	}
+// writeReport writes the report of one run to stdout, scrubbed, as text or
+// as the JSON document.
+func writeReport(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger, output string, scrubber *redact.Scrubber, o ocsync.RunOutcome) {
 	code := o.ExitCode()
-
-	switch rep := job.ScrubReport(o.Report, r.scrubber); {
-	case r.flags.output == outputJSON:
-		writeJSON(r.stdout, r.stderr, r.scrubber, rep, o.Err, code)
+	switch rep := o.Report.Scrub(scrubber); {
+	case output == outputJSON:
+		writeJSON(stdout, stderr, scrubber, rep, o.Err, code)
 	case rep != nil:
-		if werr := job.WriteText(r.stdout, rep); werr != nil {
-			r.log.LogAttrs(ctx, slog.LevelError, "writing the report failed", slog.String("error", werr.Error()))
+		if err := rep.WriteText(stdout); err != nil {
+			log.LogAttrs(ctx, slog.LevelError, "writing the report failed", slog.String("error", err.Error()))
 		}
 	}
-
-	m := job.RunMetrics{Report: o.Report, Duration: o.Duration, Phases: o.Phases, Retries: o.Retries, ExitCode: code, Owner: r.cfg.Sync.Owner}
-	if r.served != nil {
-		r.served.Observe(m)
-	}
-	if url := r.cfg.Metrics.PushgatewayURL; url != "" {
-		pushed := job.NewMetrics()
-		pushed.Observe(m)
-		if perr := pushed.Push(context.WithoutCancel(ctx), nil, url, r.cfg.Sync.Owner, r.scrubber); perr != nil {
-			r.log.LogAttrs(ctx, slog.LevelWarn, "pushing metrics failed", slog.String("error", perr.Error()))
-		}
-	}
-	r.log.LogAttrs(ctx, slog.LevelDebug, "run done", slog.Int("exitCode", code))
-	return code
+	log.LogAttrs(ctx, slog.LevelDebug, "run done", slog.Int("exitCode", code))
 }
 
 // document is the -output json document: the version, the report's fields

@@ -21,8 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
@@ -168,7 +167,7 @@ func TestExitOKConvergesAndIsIdempotent(t *testing.T) {
 	f := newFixture(t, 5)
 
 	first := f.run(t, nil)
-	require.Equal(t, job.ExitOK, first.code, "stderr: %s", first.stderr)
+	require.Equal(t, ocsync.ExitOK, first.code, "stderr: %s", first.stderr)
 	assert.Contains(t, first.stdout, "Summary: 5 created, 0 updated, 0 deleted")
 	assert.Contains(t, first.stdout, "oc-4700")
 	assert.Len(t, f.appNames(), 5)
@@ -180,7 +179,7 @@ func TestExitOKConvergesAndIsIdempotent(t *testing.T) {
 	f.cp.ResetCounts()
 	f.oc.ResetCounts()
 	second := f.run(t, nil)
-	require.Equal(t, job.ExitOK, second.code, "stderr: %s", second.stderr)
+	require.Equal(t, ocsync.ExitOK, second.code, "stderr: %s", second.stderr)
 	assert.Contains(t, second.stdout, "No changes.")
 	assert.Contains(t, second.stdout, "0 created, 0 updated, 0 deleted, 5 unchanged")
 	assert.Zero(t, f.cp.Count("registerApplication")+f.cp.Count("updateApplication")+f.cp.Count("unregisterApplication"))
@@ -210,7 +209,7 @@ func TestExitFailed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, 3)
 			r := f.run(t, tt.edit)
-			assert.Equal(t, job.ExitFailed, r.code, "stderr: %s", r.stderr)
+			assert.Equal(t, ocsync.ExitFailed, r.code, "stderr: %s", r.stderr)
 			assert.Contains(t, r.stderr, tt.want)
 			assert.Empty(t, f.appNames(), "nothing changed")
 			assertNoSecrets(t, r, 3)
@@ -226,9 +225,9 @@ func TestExitItemsFailed(t *testing.T) {
 	f.oc.SetSpec(instance(2).ID, []byte("this is not a spec"))
 
 	r := f.run(t, nil, "-output", "json")
-	require.Equal(t, job.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
+	require.Equal(t, ocsync.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
 	doc := decodeDocument(t, r.stdout)
-	assert.Equal(t, job.ExitItemsFailed, doc.ExitCode)
+	assert.Equal(t, ocsync.ExitItemsFailed, doc.ExitCode)
 	assert.Equal(t, 3, doc.Summary.Created)
 	assert.Equal(t, 1, doc.Summary.Failed)
 	require.Len(t, doc.Errors, 1)
@@ -239,35 +238,35 @@ func TestExitItemsFailed(t *testing.T) {
 
 func TestExitGuard(t *testing.T) {
 	f := newFixture(t, 10)
-	require.Equal(t, job.ExitOK, f.run(t, nil).code)
+	require.Equal(t, ocsync.ExitOK, f.run(t, nil).code)
 	f.oc.Remove(instance(0).ID, instance(1).ID, instance(2).ID, instance(3).ID)
 
 	r := f.run(t, nil)
-	require.Equal(t, job.ExitGuard, r.code, "stderr: %s", r.stderr)
+	require.Equal(t, ocsync.ExitGuard, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stdout, "Deletion guard: 4 of 10 owned applications to delete, limit 30%: deletions withheld.")
 	assert.Contains(t, r.stdout, "withheld by the deletion guard")
 	assert.Len(t, f.appNames(), 10)
 	assertNoSecrets(t, r, 10)
 
 	dry := f.run(t, nil, "-dry-run", "-force")
-	assert.Equal(t, job.ExitOK, dry.code)
+	assert.Equal(t, ocsync.ExitOK, dry.code)
 	assert.Len(t, f.appNames(), 10)
 
 	forced := f.run(t, nil, "-force")
-	require.Equal(t, job.ExitOK, forced.code, "stderr: %s", forced.stderr)
+	require.Equal(t, ocsync.ExitOK, forced.code, "stderr: %s", forced.stderr)
 	assert.Contains(t, forced.stdout, "deletions applied (forced)")
 	assert.Len(t, f.appNames(), 6)
 }
 
 func TestItemFailureWinsOverGuard(t *testing.T) {
 	f := newFixture(t, 10)
-	require.Equal(t, job.ExitOK, f.run(t, nil).code)
+	require.Equal(t, ocsync.ExitOK, f.run(t, nil).code)
 	f.oc.Remove(instance(0).ID, instance(1).ID, instance(2).ID, instance(3).ID)
 	f.oc.Put(instance(20))
 	f.oc.SetSpec(instance(20).ID, []byte("{}"))
 
 	r := f.run(t, nil, "-output", "json")
-	assert.Equal(t, job.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
+	assert.Equal(t, ocsync.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
 	doc := decodeDocument(t, r.stdout)
 	assert.True(t, doc.Plan.Guard.Tripped)
 	assert.Equal(t, 4, doc.Summary.Withheld)
@@ -277,7 +276,7 @@ func TestItemFailureWinsOverGuard(t *testing.T) {
 func TestDryRun(t *testing.T) {
 	f := newFixture(t, 3)
 	r := f.run(t, nil, "-dry-run")
-	require.Equal(t, job.ExitOK, r.code, "stderr: %s", r.stderr)
+	require.Equal(t, ocsync.ExitOK, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stdout, "Dry run, nothing applied. Plan: 3 created")
 	for i := range 3 {
 		assert.Contains(t, r.stdout, fmt.Sprintf("create  oc-%d", 4700+i))
@@ -291,7 +290,7 @@ func TestDryRun(t *testing.T) {
 func TestJSONOutput(t *testing.T) {
 	f := newFixture(t, 3)
 	r := f.run(t, nil, "-output", "json", "-dry-run")
-	require.Equal(t, job.ExitOK, r.code, "stderr: %s", r.stderr)
+	require.Equal(t, ocsync.ExitOK, r.code, "stderr: %s", r.stderr)
 	doc := decodeDocument(t, r.stdout)
 	assert.True(t, doc.DryRun)
 	assert.NotEmpty(t, doc.Version)
@@ -315,10 +314,10 @@ func TestJSONOutput(t *testing.T) {
 		r := f.run(t, func(doc map[string]any) {
 			doc["openConnectors"].(map[string]any)["organizationSecret"] = "nope"
 		}, "-output", "json")
-		assert.Equal(t, job.ExitFailed, r.code)
+		assert.Equal(t, ocsync.ExitFailed, r.code)
 		doc := decodeDocument(t, r.stdout)
 		assert.Nil(t, doc.Report)
-		assert.Equal(t, job.ExitFailed, doc.ExitCode)
+		assert.Equal(t, ocsync.ExitFailed, doc.ExitCode)
 		require.NotEmpty(t, doc.Errors)
 		assert.Contains(t, doc.Errors[0], "list source")
 	})
@@ -333,9 +332,9 @@ func TestOwnerAndTags(t *testing.T) {
 			doc["sync"] = map[string]any{"owner": owner}
 		}
 	}
-	require.Equal(t, job.ExitOK, f.run(t, withOwner("shard-a", "sync")).code)
+	require.Equal(t, ocsync.ExitOK, f.run(t, withOwner("shard-a", "sync")).code)
 	r := f.run(t, withOwner("shard-b", "other"))
-	require.Equal(t, job.ExitOK, r.code, "stderr: %s", r.stderr)
+	require.Equal(t, ocsync.ExitOK, r.code, "stderr: %s", r.stderr)
 	assert.Contains(t, r.stdout, "1 created, 0 updated, 0 deleted, 0 unchanged")
 	// Each shard sees only its own applications: nothing is deleted.
 	r = f.run(t, withOwner("shard-a", "sync"))
@@ -353,7 +352,7 @@ func TestEnvironmentSecrets(t *testing.T) {
 		config.EnvOpenConnectorsUserSecret: userSecret,
 	}
 	r := runOcjob(t, func(k string) string { return env[k] }, "-config", writeConfig(t, doc))
-	require.Equal(t, job.ExitOK, r.code, "stderr: %s", r.stderr)
+	require.Equal(t, ocsync.ExitOK, r.code, "stderr: %s", r.stderr)
 	assert.Len(t, f.appNames(), 2)
 	assertNoSecrets(t, r, 2)
 }
@@ -366,19 +365,19 @@ func TestFlags(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"version", []string{"-version"}, job.ExitOK, "ocjob ", ""},
-		{"help", []string{"-h"}, job.ExitOK, "", "Usage: ocjob"},
-		{"unknown flag", []string{"-verbose"}, job.ExitUsage, "", "flag provided but not defined"},
-		{"positional argument", []string{"run"}, job.ExitUsage, "", `unexpected argument "run"`},
-		{"bad output", []string{"-output", "yaml"}, job.ExitUsage, "", `invalid -output "yaml"`},
-		{"bad digest", []string{"-approve", "sha256:xyz"}, job.ExitUsage, "", `invalid -approve "sha256:xyz"`},
-		{"approve and force", []string{"-approve", "sha256:0123456789abcdef0123456789abcdef", "-force"}, job.ExitUsage, "", "cannot be combined"},
-		{"negative interval", []string{"-interval", "-1s"}, job.ExitUsage, "", "invalid -interval"},
-		{"force with interval", []string{"-interval", "5m", "-force"}, job.ExitUsage, "", "-force is for one run"},
-		{"approve with interval", []string{"-approve", "sha256:0123456789abcdef0123456789abcdef", "-interval", "5m"}, job.ExitUsage, "", "-approve is for one run"},
-		{"bad interval", []string{"-interval", "soon"}, job.ExitUsage, "", "invalid value"},
-		{"empty listen", []string{"-listen", ""}, job.ExitUsage, "", "invalid -listen"},
-		{"missing config file", []string{"-config", filepath.Join(t.TempDir(), "none.json")}, job.ExitFailed, "", "none.json"},
+		{"version", []string{"-version"}, ocsync.ExitOK, "ocjob ", ""},
+		{"help", []string{"-h"}, ocsync.ExitOK, "", "Usage: ocjob"},
+		{"unknown flag", []string{"-verbose"}, ocsync.ExitUsage, "", "flag provided but not defined"},
+		{"positional argument", []string{"run"}, ocsync.ExitUsage, "", `unexpected argument "run"`},
+		{"bad output", []string{"-output", "yaml"}, ocsync.ExitUsage, "", `invalid -output "yaml"`},
+		{"bad digest", []string{"-approve", "sha256:xyz"}, ocsync.ExitUsage, "", `invalid -approve "sha256:xyz"`},
+		{"approve and force", []string{"-approve", "sha256:0123456789abcdef0123456789abcdef", "-force"}, ocsync.ExitUsage, "", "cannot be combined"},
+		{"negative interval", []string{"-interval", "-1s"}, ocsync.ExitUsage, "", "invalid -interval"},
+		{"force with interval", []string{"-interval", "5m", "-force"}, ocsync.ExitUsage, "", "-force is for one run"},
+		{"approve with interval", []string{"-approve", "sha256:0123456789abcdef0123456789abcdef", "-interval", "5m"}, ocsync.ExitUsage, "", "-approve is for one run"},
+		{"bad interval", []string{"-interval", "soon"}, ocsync.ExitUsage, "", "invalid value"},
+		{"empty listen", []string{"-listen", ""}, ocsync.ExitUsage, "", "invalid -listen"},
+		{"missing config file", []string{"-config", filepath.Join(t.TempDir(), "none.json")}, ocsync.ExitFailed, "", "none.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -419,7 +418,7 @@ func TestLogging(t *testing.T) {
 					doc["logFormat"] = "text"
 				}
 			})
-			require.Equal(t, job.ExitOK, r.code)
+			require.Equal(t, ocsync.ExitOK, r.code)
 			assert.Equal(t, tt.wantDebug, strings.Contains(r.stderr, "DEBUG"))
 			assert.Equal(t, tt.wantInfo, strings.Contains(r.stderr, "INFO"))
 			if tt.formatText {
@@ -505,7 +504,7 @@ func TestMetricsPush(t *testing.T) {
 					doc["sync"] = map[string]any{"owner": tt.owner}
 				}
 			})
-			assert.Equal(t, job.ExitItemsFailed, r.code, "a failed push never changes the exit code")
+			assert.Equal(t, ocsync.ExitItemsFailed, r.code, "a failed push never changes the exit code")
 			require.Equal(t, []string{tt.path}, pg.paths)
 			fams := pg.families[0]
 			assert.Equal(t, 3.0, gaugeValue(t, fams["ocjob_last_run_exit_code"]))
@@ -524,8 +523,8 @@ func TestMetricsPush(t *testing.T) {
 		t.Cleanup(srv.Close)
 		f := newFixture(t, 2)
 		withPush := func(doc map[string]any) { doc["metrics"] = map[string]any{"pushgatewayURL": srv.URL} }
-		require.Equal(t, job.ExitOK, f.run(t, withPush).code)
-		require.Equal(t, job.ExitFailed, f.run(t, func(doc map[string]any) {
+		require.Equal(t, ocsync.ExitOK, f.run(t, withPush).code)
+		require.Equal(t, ocsync.ExitFailed, f.run(t, func(doc map[string]any) {
 			withPush(doc)
 			doc["openConnectors"].(map[string]any)["userSecret"] = "wrong-" + userSecret
 		}).code)
@@ -554,7 +553,7 @@ func TestAdoptsOriginalApplicationsAndReportsConflicts(t *testing.T) {
 	require.NoError(t, err)
 
 	r := f.run(t, nil, "-output", "json")
-	require.Equal(t, job.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
+	require.Equal(t, ocsync.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
 	doc := decodeDocument(t, r.stdout)
 	assert.Equal(t, 1, doc.Summary.Created)
 	assert.Equal(t, 1, doc.Summary.Updated)
@@ -570,7 +569,7 @@ func TestAdoptsOriginalApplicationsAndReportsConflicts(t *testing.T) {
 
 	// The next run changes nothing and reports the conflict again.
 	r = f.run(t, nil)
-	assert.Equal(t, job.ExitItemsFailed, r.code)
+	assert.Equal(t, ocsync.ExitItemsFailed, r.code)
 	assert.Contains(t, r.stdout, "0 created, 0 updated, 0 deleted, 2 unchanged, 0 skipped, 1 conflicts")
 }
 
@@ -587,11 +586,11 @@ func reviewedDigest(t *testing.T, stdout string) string {
 
 func TestApproveExactlyTheReviewedDeletions(t *testing.T) {
 	f := newFixture(t, 10)
-	require.Equal(t, job.ExitOK, f.run(t, nil).code)
+	require.Equal(t, ocsync.ExitOK, f.run(t, nil).code)
 	f.oc.Remove(instance(0).ID, instance(1).ID, instance(2).ID, instance(3).ID)
 
 	dry := f.run(t, nil, "-dry-run")
-	require.Equal(t, job.ExitOK, dry.code, "stderr: %s", dry.stderr)
+	require.Equal(t, ocsync.ExitOK, dry.code, "stderr: %s", dry.stderr)
 	reviewed := reviewedDigest(t, dry.stdout)
 	jsonDry := decodeDocument(t, f.run(t, nil, "-dry-run", "-output", "json").stdout)
 	assert.Equal(t, reviewed, jsonDry.Plan.DeletionsDigest, "the JSON plan carries the same digest")
@@ -601,7 +600,7 @@ func TestApproveExactlyTheReviewedDeletions(t *testing.T) {
 	f.oc.Remove(instance(4).ID)
 	f.oc.Put(instance(30))
 	refused := f.run(t, nil, "-approve", reviewed)
-	require.Equal(t, job.ExitGuard, refused.code, "stderr: %s", refused.stderr)
+	require.Equal(t, ocsync.ExitGuard, refused.code, "stderr: %s", refused.stderr)
 	assert.Len(t, f.appNames(), 11, "nothing deleted, the new instance created")
 	assert.Regexp(t, `(?m)^create +oc-4730 +4730 +applied`, refused.stdout)
 	assert.Contains(t, refused.stdout, "deletions withheld: the approved digest "+reviewed+" does not match this plan's deletions")
@@ -614,19 +613,19 @@ func TestApproveExactlyTheReviewedDeletions(t *testing.T) {
 	assert.Contains(t, refused.stderr, current)
 
 	doc := decodeDocument(t, f.run(t, nil, "-approve", reviewed, "-output", "json").stdout)
-	assert.Equal(t, job.ExitGuard, doc.ExitCode)
+	assert.Equal(t, ocsync.ExitGuard, doc.ExitCode)
 	assert.Equal(t, reviewed, doc.Plan.Guard.Refused)
 	assert.Equal(t, current, doc.Plan.DeletionsDigest)
 
 	approved := f.run(t, nil, "-approve", current)
-	require.Equal(t, job.ExitOK, approved.code, "stderr: %s", approved.stderr)
+	require.Equal(t, ocsync.ExitOK, approved.code, "stderr: %s", approved.stderr)
 	assert.Contains(t, approved.stdout, "deletions applied (approved "+current+")")
 	assert.Len(t, f.appNames(), 6)
 
 	// Nothing left to delete: an approval now matches no deletions and
 	// changes nothing else.
 	again := f.run(t, nil, "-approve", current)
-	assert.Equal(t, job.ExitOK, again.code, "stdout: %s", again.stdout)
+	assert.Equal(t, ocsync.ExitOK, again.code, "stdout: %s", again.stdout)
 	assert.NotContains(t, again.stdout, "Deletions digest")
 }
 
@@ -639,7 +638,7 @@ func TestRunTimeout(t *testing.T) {
 		r := f.run(t, func(doc map[string]any) {
 			doc["sync"] = map[string]any{"concurrency": 1, "runTimeout": "1s"}
 		}, "-output", "json")
-		require.Equal(t, job.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
+		require.Equal(t, ocsync.ExitItemsFailed, r.code, "stderr: %s", r.stderr)
 		doc := decodeDocument(t, r.stdout)
 		assert.Positive(t, doc.Summary.NotStarted)
 		assert.Equal(t, 5, doc.Summary.Created+doc.Summary.Failed+doc.Summary.NotStarted)
@@ -651,7 +650,7 @@ func TestRunTimeout(t *testing.T) {
 		// The next run does what was left.
 		f.oc.ClearFaults()
 		next := f.run(t, nil)
-		require.Equal(t, job.ExitOK, next.code, "stderr: %s", next.stderr)
+		require.Equal(t, ocsync.ExitOK, next.code, "stderr: %s", next.stderr)
 		assert.Len(t, f.appNames(), 5)
 	})
 	t.Run("listing outlasts it", func(t *testing.T) {
@@ -660,7 +659,7 @@ func TestRunTimeout(t *testing.T) {
 		r := f.run(t, func(doc map[string]any) {
 			doc["sync"] = map[string]any{"runTimeout": "300ms"}
 		}, "-output", "json")
-		require.Equal(t, job.ExitFailed, r.code, "stderr: %s", r.stderr)
+		require.Equal(t, ocsync.ExitFailed, r.code, "stderr: %s", r.stderr)
 		doc := decodeDocument(t, r.stdout)
 		require.NotEmpty(t, doc.Errors)
 		assert.Contains(t, doc.Errors[0], "the run timeout passed while listing")

@@ -15,13 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 )
 
 // lockedBuffer is a bytes.Buffer safe for concurrent use.
@@ -141,7 +140,7 @@ func TestServiceModeRunsRepeatedlyAndStopsCleanly(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
-	assert.Equal(t, job.ExitOK, s.stop(), "stderr: %s", s.stderr)
+	assert.Equal(t, ocsync.ExitOK, s.stop(), "stderr: %s", s.stderr)
 	assert.Len(t, f.appNames(), 3)
 	// One JSON document per run on stdout.
 	dec := jsonDocuments(t, s.stdout.String())
@@ -202,7 +201,7 @@ func TestServiceModeShutdownMidRun(t *testing.T) {
 	s := startService(t, "-config", writeConfig(t, doc), "-interval", "1h")
 
 	<-g.arrived // the first create is loading its document
-	assert.Equal(t, job.ExitOK, s.stop(), "a clean shutdown; stderr: %s", s.stderr)
+	assert.Equal(t, ocsync.ExitOK, s.stop(), "a clean shutdown; stderr: %s", s.stderr)
 	assert.Zero(t, f.cp.Count("registerApplication"), "no change started after the cancellation")
 	assert.Empty(t, f.appNames())
 	out := s.stdout.String()
@@ -214,7 +213,7 @@ func TestServiceModeShutdownMidRun(t *testing.T) {
 func TestServiceModeFailures(t *testing.T) {
 	t.Run("configuration cannot be loaded", func(t *testing.T) {
 		r := runOcjob(t, nil, "-config", t.TempDir()+"/none.json", "-interval", "1m")
-		assert.Equal(t, job.ExitFailed, r.code)
+		assert.Equal(t, ocsync.ExitFailed, r.code)
 	})
 	t.Run("address taken", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -222,7 +221,7 @@ func TestServiceModeFailures(t *testing.T) {
 		defer ln.Close()
 		f := newFixture(t, 1)
 		r := runOcjob(t, nil, "-config", writeConfig(t, f.document()), "-interval", "1m", "-listen", ln.Addr().String())
-		assert.Equal(t, job.ExitFailed, r.code)
+		assert.Equal(t, ocsync.ExitFailed, r.code)
 		assert.Contains(t, r.stderr, "cannot listen")
 		assert.Empty(t, f.appNames(), "no run without its server")
 	})
@@ -240,12 +239,12 @@ func TestServiceModeFailures(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 		assert.NotContains(t, s.metrics(t), "ocjob_last_success_timestamp_seconds")
-		assert.Equal(t, job.ExitOK, s.stop())
+		assert.Equal(t, ocsync.ExitOK, s.stop())
 	})
 	t.Run("run once with -listen", func(t *testing.T) {
 		f := newFixture(t, 2)
 		s := startService(t, "-config", writeConfig(t, f.document()))
-		assert.Equal(t, job.ExitOK, <-s.done, "stderr: %s", s.stderr)
+		assert.Equal(t, ocsync.ExitOK, <-s.done, "stderr: %s", s.stderr)
 		assert.Len(t, f.appNames(), 2)
 	})
 }

@@ -235,15 +235,15 @@ func matchGlob(t *testing.T, pat, name []string) bool {
 func TestIgnoredPattern(t *testing.T) {
 	pats := []string{".git", "**/*.test", "docs", "**/*.md", "!README.md", "**/testdata"}
 	for p, want := range map[string]bool{
-		".git/config":                    true,
-		"cmd/ocjob/ocjob.test":           true,
-		"docs/benchmarks.md":             true,
-		"ocsync/doc.md":                  true,
-		"README.md":                      false,
-		"ocsync/testdata/plan.golden":    true,
-		"ocsync/plan.go":                 false,
-		"go.mod":                         false,
-		"cmd/ocjob/job/config/config.go": false,
+		".git/config":                 true,
+		"cmd/ocjob/ocjob.test":        true,
+		"docs/benchmarks.md":          true,
+		"ocsync/doc.md":               true,
+		"README.md":                   false,
+		"ocsync/testdata/plan.golden": true,
+		"ocsync/plan.go":              false,
+		"go.mod":                      false,
+		"cmd/ocjob/config/config.go":  false,
 	} {
 		assert.Equal(t, want, ignored(t, pats, p), p)
 	}

@@ -3,7 +3,8 @@
 // demo instances of ten connectors, and a fake Compass Director
 // (compass/compasstest). It writes an ocjob configuration file pointing at
 // them and runs the job nine times, the way ocjob runs it (config.Load,
-// job.NewEngine, job.RunEngine, job.WriteText, job.ExitCode), with the
+// config.NewController, ocsync.Controller.RunOnce, ocsync.Report.WriteText),
+// with the
 // flags ocjob would get (-dry-run, -approve):
 //
 //  1. a first sync: every enabled instance becomes an application; the

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
@@ -106,7 +105,7 @@ func TestProgressAndApproval(t *testing.T) {
 			sb.cp.ResetCounts()
 			o, out := runOK(t, sb, steps[3], done)
 			done = append(done, o)
-			assert.Equal(t, job.ExitOK, o.exit)
+			assert.Equal(t, ocsync.ExitOK, o.exit)
 			assert.Equal(t, owned, o.report.Summary.Updated)
 			require.NotEmpty(t, o.progress, "the slow run logs progress records")
 			for _, p := range o.progress {
@@ -136,7 +135,7 @@ func TestProgressAndApproval(t *testing.T) {
 			sb.cp.ResetCounts()
 			o, out = runOK(t, sb, steps[4], done)
 			done = append(done, o)
-			assert.Equal(t, job.ExitGuard, o.exit)
+			assert.Equal(t, ocsync.ExitGuard, o.exit)
 			assert.True(t, o.report.Plan.Guard.Tripped)
 			assert.Equal(t, removed, deletions(o.report))
 			assert.Equal(t, len(removed), o.report.Summary.Withheld)
@@ -151,7 +150,7 @@ func TestProgressAndApproval(t *testing.T) {
 			sb.cp.ResetCounts()
 			o, out = runOK(t, sb, steps[5], done)
 			done = append(done, o)
-			assert.Equal(t, job.ExitOK, o.exit)
+			assert.Equal(t, ocsync.ExitOK, o.exit)
 			assert.True(t, o.report.DryRun)
 			assert.Equal(t, reviewed, o.report.Plan.DeletionsDigest)
 			assert.Empty(t, mutations(sb.cp))
@@ -164,7 +163,7 @@ func TestProgressAndApproval(t *testing.T) {
 			done = append(done, o)
 			_, ok := sb.oc.Instance(instanceID(lastDeleted))
 			assert.False(t, ok, "the instance is gone from the platform")
-			assert.Equal(t, job.ExitGuard, o.exit)
+			assert.Equal(t, ocsync.ExitGuard, o.exit)
 			assert.Equal(t, reviewed, o.report.Plan.Guard.Refused)
 			fresh := o.report.Plan.DeletionsDigest
 			assert.NotEmpty(t, fresh)
@@ -186,7 +185,7 @@ func TestProgressAndApproval(t *testing.T) {
 			// Run 9: approving exactly the new digest applies the deletions.
 			sb.cp.ResetCounts()
 			o, out = runOK(t, sb, steps[8], done)
-			assert.Equal(t, job.ExitOK, o.exit)
+			assert.Equal(t, ocsync.ExitOK, o.exit)
 			assert.True(t, o.report.Plan.Guard.Approved)
 			assert.Equal(t, len(removed)+1, o.report.Summary.Deleted)
 			assert.Equal(t, len(removed)+1, sb.cp.Count("unregisterApplication"))
@@ -201,7 +200,7 @@ func TestProgressAndApproval(t *testing.T) {
 			sb.cp.ResetCounts()
 			rep, code, err := sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
-			assert.Equal(t, job.ExitOK, code)
+			assert.Equal(t, ocsync.ExitOK, code)
 			assert.Zero(t, rep.Plan.Mutations())
 			assert.Empty(t, mutations(sb.cp))
 		})
@@ -224,7 +223,7 @@ func TestScenarioReportsRefusedDeletions(t *testing.T) {
 	var out bytes.Buffer
 	o, err := sb.runStep(t.Context(), &out, steps[len(steps)-1], done)
 	require.NoError(t, err)
-	assert.Contains(t, o.problems, fmt.Sprintf("exit code %d, want %d", job.ExitItemsFailed, job.ExitOK))
+	assert.Contains(t, o.problems, fmt.Sprintf("exit code %d, want %d", ocsync.ExitItemsFailed, ocsync.ExitOK))
 	assert.Contains(t, strings.Join(o.problems, "\n"), "the Director holds")
 	assert.Contains(t, out.String(), "UNEXPECTED")
 }

@@ -15,8 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
@@ -178,15 +177,15 @@ func (s *sandbox) sync(ctx context.Context, o runOptions) (*ocsync.Report, int, 
 	s.progress.take() // forget the records of an earlier run
 	cfg, err := config.Load(ctx, s.configPath, nil)
 	if err != nil {
-		return nil, job.ExitFailed, err
+		return nil, ocsync.ExitFailed, err
 	}
-	engine, err := job.NewEngine(cfg, job.Options{Logger: s.logger, DryRun: o.dryRun, Approve: o.approve})
+	ctl, err := config.NewController(cfg, config.Options{Logger: s.logger, DryRun: o.dryRun, Approve: o.approve})
 	if err != nil {
-		return nil, job.ExitFailed, err
+		return nil, ocsync.ExitFailed, err
 	}
-	engine.ProgressInterval = progressInterval
-	rep, err := job.RunEngine(ctx, engine)
-	return rep, job.ExitCode(rep, err), err
+	ctl.Engine.ProgressInterval = progressInterval
+	out := ctl.RunOnce(ctx)
+	return out.Report, out.ExitCode(), out.Err
 }
 
 // slowLatency is the delay of every Director request that makes a run of
@@ -340,7 +339,7 @@ func (s *sandbox) steps() []step {
 			fmt.Sprintf("is never created. Instance %d serves an HTML error page instead of its OpenAPI", instanceID(idxBroken)),
 			"document: its create is an item failure, reported while the rest goes on (exit code 3).",
 		},
-		exit:       job.ExitItemsFailed,
+		exit:       ocsync.ExitItemsFailed,
 		summary:    ocsync.Summary{Created: early, Skipped: 1, Failed: 1, SpecFetches: early + 1},
 		changes:    sortChanges(first),
 		written:    sorted(created),
@@ -352,7 +351,7 @@ func (s *sandbox) steps() []step {
 			"the run costs the two listings and a token. Only the broken instance is tried again (and fails",
 			"again, exit code 3): a failed create is retried on every run until its document is fixed.",
 		},
-		exit:       job.ExitItemsFailed,
+		exit:       ocsync.ExitItemsFailed,
 		summary:    ocsync.Summary{Unchanged: early, Skipped: 1, Failed: 1, SpecFetches: 1},
 		changes:    sortChanges(second),
 		registered: early,
@@ -367,7 +366,7 @@ func (s *sandbox) steps() []step {
 			"and the API name, the rotated token the bundle's Authorization header, and the deleted instance's",
 			fmt.Sprintf("application is unregistered (1 of %d owned applications, well below the deletion guard's %d%%).", early, maxDeletePercent),
 		},
-		exit: job.ExitOK,
+		exit: ocsync.ExitOK,
 		summary: ocsync.Summary{Created: 2, Updated: 3, Deleted: 1, Unchanged: early - 4, Skipped: 1,
 			SpecFetches: 5},
 		changes:    sortChanges(third),
@@ -383,7 +382,7 @@ func (s *sandbox) steps() []step {
 			"slowly during this run, and the sandbox sets the engine's progress interval to " + progressInterval.String() + " (10s in",
 			"ocjob), so the job logs \"progress\" records (done, total, failed, rate, eta) while it applies.",
 		},
-		exit:       job.ExitOK,
+		exit:       ocsync.ExitOK,
 		summary:    ocsync.Summary{Updated: owned, Skipped: 1, SpecFetches: owned},
 		changes:    sortChanges(rotations),
 		registered: owned,
@@ -395,7 +394,7 @@ func (s *sandbox) steps() []step {
 			"The job cannot tell a clean-up from a mistake (a wrong tag filter, a tenant half migrated), so it",
 			"withholds every deletion, applies the rest, prints the digest of the withheld deletions and exits 4.",
 		},
-		exit:       job.ExitGuard,
+		exit:       ocsync.ExitGuard,
 		summary:    ocsync.Summary{Unchanged: owned - removed, Skipped: 1, Withheld: removed},
 		changes:    withheld(),
 		guard:      guardWithheld,
@@ -407,7 +406,7 @@ func (s *sandbox) steps() []step {
 			"A dry run lists the deletions and ends with the same digest: it stands for exactly this set of",
 			"deletions (application names and Compass ids). A dry run changes nothing and exits 0.",
 		},
-		exit:       job.ExitOK,
+		exit:       ocsync.ExitOK,
 		summary:    ocsync.Summary{Unchanged: owned - removed, Skipped: 1, Withheld: removed},
 		changes:    withheld(),
 		guard:      guardWithheld,
@@ -423,7 +422,7 @@ func (s *sandbox) steps() []step {
 			"digest with the deletions it now withholds, for a fresh review. An approval never deletes more",
 			"than was reviewed.",
 		},
-		exit:       job.ExitGuard,
+		exit:       ocsync.ExitGuard,
 		summary:    ocsync.Summary{Unchanged: owned - removed - 1, Skipped: 1, Withheld: removed + 1},
 		changes:    withheld(lastDeleted),
 		guard:      guardRefused,
@@ -435,7 +434,7 @@ func (s *sandbox) steps() []step {
 		explain: []string{
 			fmt.Sprintf("The review shows the %d deletions and the digest the refused run printed.", removed+1),
 		},
-		exit:       job.ExitOK,
+		exit:       ocsync.ExitOK,
 		summary:    ocsync.Summary{Unchanged: owned - removed - 1, Skipped: 1, Withheld: removed + 1},
 		changes:    withheld(lastDeleted),
 		guard:      guardWithheld,
@@ -449,7 +448,7 @@ func (s *sandbox) steps() []step {
 			"are applied (exit 0). An approval counts for the run that carries it: a run without -approve",
 			"withholds the next mass deletion again.",
 		},
-		exit:       job.ExitOK,
+		exit:       ocsync.ExitOK,
 		summary:    ocsync.Summary{Deleted: removed + 1, Unchanged: owned - removed - 1, Skipped: 1},
 		changes:    approved(),
 		guard:      guardApproved,
@@ -638,7 +637,7 @@ func (s *sandbox) runStep(ctx context.Context, w io.Writer, st step, done []outc
 	}
 	opts, err := st.options(done)
 	if err != nil {
-		return outcome{exit: job.ExitFailed, problems: []string{err.Error()}}, nil
+		return outcome{exit: ocsync.ExitFailed, problems: []string{err.Error()}}, nil
 	}
 	if st.slow {
 		latency := slowLatency(st.summary.Created + st.summary.Updated + st.summary.Deleted)
@@ -653,7 +652,7 @@ func (s *sandbox) runStep(ctx context.Context, w io.Writer, st step, done []outc
 		o.problems = append(o.problems, fmt.Sprintf("no plan was made: %v", err))
 		return o, nil
 	}
-	if werr := job.WriteText(w, rep); werr != nil {
+	if werr := rep.WriteText(w); werr != nil {
 		return o, werr
 	}
 	docs := written(rep)

@@ -15,8 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
@@ -86,7 +85,7 @@ func TestSyncs(t *testing.T) {
 			require.NotNil(t, rep)
 			assert.ErrorIs(t, err, ocsync.ErrItemFailed)
 			assert.ErrorIs(t, err, remote.ErrInvalidSpec)
-			assert.Equal(t, job.ExitItemsFailed, code)
+			assert.Equal(t, ocsync.ExitItemsFailed, code)
 			assert.Empty(t, sb.check(steps[0], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, n-2, rep.Summary.Created)
 			assert.Len(t, sb.cp.Applications(tenant), n-2)
@@ -106,7 +105,7 @@ func TestSyncs(t *testing.T) {
 			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NotNil(t, rep)
 			assert.ErrorIs(t, err, ocsync.ErrItemFailed)
-			assert.Equal(t, job.ExitItemsFailed, code)
+			assert.Equal(t, ocsync.ExitItemsFailed, code)
 			assert.Empty(t, sb.check(steps[1], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, n-2, rep.Summary.Unchanged)
 			assert.Equal(t, 1, rep.Plan.Mutations(), "only the broken create is planned")
@@ -124,7 +123,7 @@ func TestSyncs(t *testing.T) {
 			sb.cp.ResetCounts()
 			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
-			assert.Equal(t, job.ExitOK, code)
+			assert.Equal(t, ocsync.ExitOK, code)
 			assert.Empty(t, sb.check(steps[2], outcome{report: rep, exit: code}, nil))
 			assert.Equal(t, ocsync.Summary{Created: 2, Updated: 3, Deleted: 1, Unchanged: n - 6, Skipped: 1, SpecFetches: 5}, rep.Summary)
 			assert.Equal(t, 2, sb.cp.Count("registerApplication"))
@@ -159,7 +158,7 @@ func TestSyncs(t *testing.T) {
 			sb.cp.ResetCounts()
 			rep, code, err = sb.sync(t.Context(), runOptions{})
 			require.NoError(t, err)
-			assert.Equal(t, job.ExitOK, code)
+			assert.Equal(t, ocsync.ExitOK, code)
 			assert.Zero(t, rep.Plan.Mutations())
 			assert.Empty(t, mutations(sb.cp))
 		})
@@ -189,7 +188,7 @@ func TestScenarioStopsWithoutPlan(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no plan was made")
 	require.Len(t, outcomes, 1)
-	assert.Equal(t, job.ExitFailed, outcomes[0].exit)
+	assert.Equal(t, ocsync.ExitFailed, outcomes[0].exit)
 	assert.Empty(t, sb.cp.Applications(tenant))
 }
 
@@ -306,8 +305,11 @@ func TestServe(t *testing.T) {
 
 	cfg, err := config.Load(context.Background(), path, nil)
 	require.NoError(t, err)
-	rep, err := job.Run(t.Context(), cfg, job.Options{DryRun: true})
+	ctl, err := config.NewController(cfg, config.Options{DryRun: true})
 	require.NoError(t, err)
+	out := ctl.RunOnce(t.Context())
+	require.NoError(t, out.Err)
+	rep := out.Report
 	assert.Zero(t, rep.Plan.Mutations(), "the last run converged")
 	assert.Empty(t, rep.Plan.DeletionsDigest)
 	assert.Equal(t, 1, rep.Plan.Count(ocsync.KindSkipped))

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
@@ -421,8 +420,8 @@ func (w *world) afterListingFailure(before observation, err error) {
 	if !errors.Is(err, ocsync.ErrListFailed) {
 		w.violation(vInconsistent, "plan failed without ErrListFailed: %v", err)
 	}
-	if code := job.ExitCode(nil, err); code != job.ExitFailed {
-		w.violation(vInconsistent, "a failed listing exits %d, want %d", code, job.ExitFailed)
+	if code := ocsync.ExitCode(nil, err); code != ocsync.ExitFailed {
+		w.violation(vInconsistent, "a failed listing exits %d, want %d", code, ocsync.ExitFailed)
 	}
 	if n := mutationsSince(before.mutations, w.dir.mutationCalls()); n > 0 {
 		w.violation(vListing, "%d mutations in a run whose listing failed", n)
@@ -444,7 +443,7 @@ func (w *world) afterApply(plan *ocsync.Plan, rep *ocsync.Report, err error, can
 	if rep == nil {
 		return
 	}
-	if got, want := job.ExitCode(rep, err), exitCode(rep, err, cancelled); got != want {
+	if got, want := ocsync.ExitCode(rep, err), exitCode(rep, err, cancelled); got != want {
 		w.violation(vInconsistent, "exit code %d, want %d for %s (error %v)", got, want, rep.Summary, err)
 	}
 	w.stats.notStarted += rep.Summary.NotStarted
@@ -493,13 +492,13 @@ func exitCode(rep *ocsync.Report, err error, cancelled bool) int {
 	s := rep.Summary
 	switch {
 	case errors.Is(err, ocsync.ErrFatal):
-		return job.ExitFailed
+		return ocsync.ExitFailed
 	case s.Failed+s.Conflicts+s.Unusable+s.NotStarted > 0 || (cancelled && errors.Is(err, context.Canceled)):
-		return job.ExitItemsFailed
+		return ocsync.ExitItemsFailed
 	case s.Withheld > 0:
-		return job.ExitGuard
+		return ocsync.ExitGuard
 	}
-	return job.ExitOK
+	return ocsync.ExitOK
 }
 
 // instanceOf returns the instance an application name stands for, if it

@@ -1,4 +1,4 @@
-package job
+package metrics
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -27,43 +28,6 @@ const PushTimeout = 10 * time.Second
 // PushJob is the job label of every push: the grouping key is job="ocjob",
 // plus owner=<sync.owner> when an owner is set.
 const PushJob = "ocjob"
-
-// Phases are how long the phases of one run took. A phase that did not run
-// is zero.
-type Phases struct {
-	// List is listing both sides.
-	List time.Duration
-	// Plan is computing the plan once both listings are in, name look-ups
-	// included.
-	Plan time.Duration
-	// Apply is carrying the plan out (settling it, in a dry run).
-	Apply time.Duration
-}
-
-// RunMetrics is what the metrics report about one run.
-type RunMetrics struct {
-	// Report is the run's report; nil when no plan was made.
-	Report *ocsync.Report
-	// Duration is how long the run took.
-	Duration time.Duration
-	// Phases are the durations of the run's phases.
-	Phases Phases
-	// Retries are the requests the run retried.
-	Retries Retries
-	// ExitCode is the code the run exits with.
-	ExitCode int
-	// Owner is the configured sync.owner; it becomes a grouping label so
-	// that several jobs do not overwrite each other's metrics.
-	Owner string
-	// Finished is when the run ended; zero means now.
-	Finished time.Time
-}
-
-// succeeded reports whether the run counts as a success: it exited ExitOK
-// and was not a dry run.
-func (m RunMetrics) succeeded() bool {
-	return m.ExitCode == ExitOK && m.Report != nil && !m.Report.DryRun
-}
 
 // changeResults are the values of the result label of
 // ocjob_last_run_changes, each with its Summary count.
@@ -183,10 +147,16 @@ func NewServiceMetrics() *Metrics {
 	return m
 }
 
+// Progress does nothing: the metrics describe ended runs.
+func (m *Metrics) Progress(context.Context, ocsync.Progress) {}
+
+// Finished records the run (see Observe).
+func (m *Metrics) Finished(_ context.Context, o ocsync.RunOutcome) { m.Observe(o) }
+
 // Observe records one run. Every per-run family is set anew, so nothing of
 // an earlier run is left in it. The success timestamp is set (and from then
-// on exported) only when the run exited ExitOK and was not a dry run.
-func (m *Metrics) Observe(r RunMetrics) {
+// on exported) only when the run exited ocsync.ExitOK and was not a dry run.
+func (m *Metrics) Observe(r ocsync.RunOutcome) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	finished := r.Finished
@@ -196,7 +166,7 @@ func (m *Metrics) Observe(r RunMetrics) {
 	ts := float64(finished.UnixMilli()) / 1000
 	m.lastRun.Set(ts)
 	m.duration.Set(r.Duration.Seconds())
-	m.exitCode.Set(float64(r.ExitCode))
+	m.exitCode.Set(float64(r.ExitCode()))
 	dry := 0.0
 	if r.Report != nil && r.Report.DryRun {
 		dry = 1
@@ -225,12 +195,12 @@ func (m *Metrics) Observe(r RunMetrics) {
 	m.phases.WithLabelValues(phaseList).Set(r.Phases.List.Seconds())
 	m.phases.WithLabelValues(phasePlan).Set(r.Phases.Plan.Seconds())
 	m.phases.WithLabelValues(phaseApply).Set(r.Phases.Apply.Seconds())
-	m.retries.WithLabelValues(remoteOpenConnectors).Set(float64(r.Retries.OpenConnectors))
-	m.retries.WithLabelValues(remoteCompass).Set(float64(r.Retries.Compass))
+	m.retries.WithLabelValues(remoteOpenConnectors).Set(float64(r.Retries.Source))
+	m.retries.WithLabelValues(remoteCompass).Set(float64(r.Retries.Registry))
 	if m.runs != nil {
-		m.runs.WithLabelValues(strconv.Itoa(r.ExitCode)).Inc()
+		m.runs.WithLabelValues(strconv.Itoa(r.ExitCode())).Inc()
 	}
-	m.succeeded = r.succeeded()
+	m.succeeded = r.Succeeded()
 	if m.succeeded {
 		m.lastSuccess.Set(ts)
 		if !m.hasSuccess {
@@ -296,17 +266,42 @@ type limitedBody struct {
 	io.Closer
 }
 
-// PushMetrics records m on the metrics of one run (NewMetrics) and pushes
-// them (see Metrics.Push) with m.Owner as the owner.
-func PushMetrics(ctx context.Context, client *http.Client, pushgatewayURL string, m RunMetrics) error {
-	metrics := NewMetrics()
-	metrics.Observe(m)
-	return metrics.Push(ctx, client, pushgatewayURL, m.Owner, nil)
+// Pusher is an ocsync.Observer that pushes the metrics of every run that
+// ends to a Pushgateway (see Metrics.Push): what a CronJob, which does not
+// live to be scraped, reports with.
+type Pusher struct {
+	// URL is the Pushgateway's base URL. Required.
+	URL string
+	// Owner becomes the owner grouping label when set, so that several
+	// jobs do not overwrite each other's metrics.
+	Owner string
+	// Client sends the push; nil means a client with the module's
+	// redirect policy.
+	Client *http.Client
+	// Scrubber scrubs the quoted answer of a refused push; nil quotes it
+	// as it is.
+	Scrubber *redact.Scrubber
+	// Logger receives a warning when a push fails; nil discards it.
+	Logger *slog.Logger
+}
+
+// Progress does nothing: only ended runs are pushed.
+func (p *Pusher) Progress(context.Context, ocsync.Progress) {}
+
+// Finished records the run on the metrics of one run (NewMetrics) and
+// pushes them, even when ctx is cancelled (bounded by PushTimeout). A
+// failed push is logged at Warn: it never changes the run's outcome.
+func (p *Pusher) Finished(ctx context.Context, o ocsync.RunOutcome) {
+	m := NewMetrics()
+	m.Observe(o)
+	if err := m.Push(context.WithoutCancel(ctx), p.Client, p.URL, p.Owner, p.Scrubber); err != nil && p.Logger != nil {
+		p.Logger.LogAttrs(ctx, slog.LevelWarn, "pushing metrics failed", slog.String("error", err.Error()))
+	}
 }
 
 // Exposition renders the metrics of one run recording m in the Prometheus
 // text exposition format: what a push of m carries.
-func Exposition(m RunMetrics) []byte {
+func Exposition(m ocsync.RunOutcome) []byte {
 	metrics := NewMetrics()
 	metrics.Observe(m)
 	b, err := metrics.Text()

@@ -1,6 +1,6 @@
 //go:build linux
 
-package job_test
+package config_test
 
 // The benchmarks of this file measure the job alone: they build cmd/ocjob and
 // run it as a process of its own against the fakes served by the benchmark

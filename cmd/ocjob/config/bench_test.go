@@ -1,4 +1,4 @@
-package job_test
+package config_test
 
 import (
 	"bytes"
@@ -16,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
@@ -124,15 +123,16 @@ func (p *platform) setLatency(d time.Duration) {
 // connections), and fails the benchmark unless it converged.
 func (p *platform) sync(b *testing.B) *ocsync.Report {
 	b.Helper()
-	engine, err := job.NewEngine(p.cfg, job.Options{})
+	ctl, err := config.NewController(p.cfg, config.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	p.registryCalls.Store(0)
-	engine.Registry = countingRegistry{Registry: engine.Registry, calls: &p.registryCalls}
-	rep, err := job.RunEngine(context.Background(), engine)
+	ctl.Engine.Registry = countingRegistry{Registry: ctl.Engine.Registry, calls: &p.registryCalls}
+	out := ctl.RunOnce(context.Background())
+	rep, err := out.Report, out.Err
 	if err != nil {
-		b.Fatalf("sync: exit code %d: %v", job.ExitCode(rep, err), err)
+		b.Fatalf("sync: exit code %d: %v", ocsync.ExitCode(rep, err), err)
 	}
 	return rep
 }

@@ -1,4 +1,4 @@
-package job_test
+package config_test
 
 import (
 	"context"
@@ -10,8 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
@@ -81,10 +80,10 @@ func TestNewEngineKeepsLibraryErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakes(t, 1)
 			tt.edit(f.cfg)
-			_, err := job.NewEngine(f.cfg, job.Options{})
+			_, err := config.NewController(f.cfg, config.Options{})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, config.ErrInvalid)
-			assert.Equal(t, job.ExitFailed, job.ExitCode(nil, err))
+			assert.Equal(t, ocsync.ExitFailed, ocsync.ExitCode(nil, err))
 			var ce *config.Error
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, tt.key, ce.Key)
@@ -97,12 +96,12 @@ func TestNewEngineKeepsLibraryErrors(t *testing.T) {
 
 func TestNewEngineSharesTheScrubber(t *testing.T) {
 	f := newFakes(t, 2)
-	scrubber := job.NewScrubber(f.cfg)
-	e, err := job.NewEngine(f.cfg, job.Options{Scrubber: scrubber})
+	scrubber := config.NewScrubber(f.cfg)
+	e, err := config.NewController(f.cfg, config.Options{Scrubber: scrubber})
 	require.NoError(t, err)
 	assert.Equal(t, fakeToken+"a", scrubber.Scrub(fakeToken+"a"), "not known before the listing")
 
-	o := job.Sync(context.Background(), e)
+	o := e.RunOnce(context.Background())
 	require.NoError(t, o.Err)
 	assert.Equal(t, 2, o.Report.Summary.Created)
 	for _, secret := range []string{fakeToken + "a", fakeToken + "b", f.oc.UserSecret, compasstest.DefaultClientSecret} {
@@ -117,8 +116,9 @@ func TestNewEngineSharesTheScrubber(t *testing.T) {
 func TestNewEngineScopes(t *testing.T) {
 	f := newFakes(t, 1)
 	f.cfg.Sync.Owner = "shard-a"
-	e, err := job.NewEngine(f.cfg, job.Options{})
+	ctl, err := config.NewController(f.cfg, config.Options{})
 	require.NoError(t, err)
+	e := ctl.Engine
 	u, err := url.Parse(f.oc.URL)
 	require.NoError(t, err)
 	want := ocsync.Scope{Context: u.Host, Owner: "shard-a"}
@@ -129,8 +129,7 @@ func TestNewEngineScopes(t *testing.T) {
 	}
 	_, ok := e.Registry.(ocsync.NameChecker)
 	assert.True(t, ok)
-	assert.False(t, e.Deadline.IsZero())
-	assert.WithinDuration(t, time.Now().Add(config.DefaultRunTimeout), e.Deadline, time.Minute)
+	assert.Equal(t, config.DefaultRunTimeout, ctl.RunTimeout)
 }
 
 func TestSyncCountsRetriesPerRemote(t *testing.T) {
@@ -138,16 +137,16 @@ func TestSyncCountsRetriesPerRemote(t *testing.T) {
 	f.oc.AddFault(octest.EndpointInstances, octest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", Times: 1})
 	f.oc.AddFault(octest.EndpointDocs, octest.Fault{Status: http.StatusBadGateway, RetryAfter: "0", Times: 2})
 	f.cp.AddFault("applications", compasstest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
-	e, err := job.NewEngine(f.cfg, job.Options{})
+	e, err := config.NewController(f.cfg, config.Options{})
 	require.NoError(t, err)
-	o := job.Sync(context.Background(), e)
+	o := e.RunOnce(context.Background())
 	require.NoError(t, o.Err)
-	assert.Equal(t, job.Retries{OpenConnectors: 3, Compass: 1}, o.Retries)
+	assert.Equal(t, ocsync.Retries{Source: 3, Registry: 1}, o.Retries)
 
 	// A second run counts its own retries only.
-	o = job.Sync(context.Background(), e)
+	o = e.RunOnce(context.Background())
 	require.NoError(t, o.Err)
-	assert.Equal(t, job.Retries{}, o.Retries)
+	assert.Equal(t, ocsync.Retries{}, o.Retries)
 }
 
 // An HTTP 413 from an ingress for one application fails that item only: the
@@ -156,11 +155,11 @@ func TestSyncOneRefusedBodyFailsOneItem(t *testing.T) {
 	f := newFakes(t, 5)
 	f.cfg.Sync.Concurrency = 1
 	f.cp.AddFault("registerApplication", compasstest.Fault{Status: http.StatusRequestEntityTooLarge, Times: 1})
-	e, err := job.NewEngine(f.cfg, job.Options{})
+	e, err := config.NewController(f.cfg, config.Options{})
 	require.NoError(t, err)
-	o := job.Sync(context.Background(), e)
+	o := e.RunOnce(context.Background())
 	require.Error(t, o.Err)
-	assert.Equal(t, job.ExitItemsFailed, o.ExitCode())
+	assert.Equal(t, ocsync.ExitItemsFailed, o.ExitCode())
 	require.NotNil(t, o.Report)
 	assert.Equal(t, 4, o.Report.Summary.Created)
 	assert.Equal(t, 1, o.Report.Summary.Failed)
@@ -175,11 +174,11 @@ func TestKnownClashCostsNoDownloadAndNoMutation(t *testing.T) {
 	_, err := f.cp.Seed(compasstest.DefaultTenant, compasstest.Application{Name: "OC_101", Labels: map[string]any{"team": "manual"}})
 	require.NoError(t, err)
 	for run := range 2 {
-		e, err := job.NewEngine(f.cfg, job.Options{})
+		e, err := config.NewController(f.cfg, config.Options{})
 		require.NoError(t, err)
 		f.oc.ResetCounts()
 		f.cp.ResetCounts()
-		o := job.Sync(context.Background(), e)
+		o := e.RunOnce(context.Background())
 		require.ErrorIs(t, o.Err, ocsync.ErrConflict)
 		assert.Equal(t, 1, o.Report.Summary.Conflicts)
 		if run == 0 {

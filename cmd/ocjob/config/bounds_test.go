@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
+	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 )
 
 // countingReader counts how many bytes were read from it.

@@ -1,7 +1,8 @@
-package job_test
+package metrics_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,30 +13,33 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/metrics"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
-var phases = job.Phases{List: 700 * time.Millisecond, Plan: 50 * time.Millisecond, Apply: 750 * time.Millisecond}
+// errFailed is the error of a run that could not list.
+var errFailed = &ocsync.ListError{Side: "source", Err: errors.New("platform down")}
+
+var phases = ocsync.Phases{List: 700 * time.Millisecond, Plan: 50 * time.Millisecond, Apply: 750 * time.Millisecond}
 
 func TestExposition(t *testing.T) {
 	rep, err := guardReport(t, false)
-	m := job.RunMetrics{Report: rep, Duration: 1500 * time.Millisecond, Phases: phases, Retries: job.Retries{OpenConnectors: 2, Compass: 1}, ExitCode: job.ExitCode(rep, err), Finished: now}
-	golden(t, "metrics.txt", job.Exposition(m))
+	m := ocsync.RunOutcome{Report: rep, Err: err, Duration: 1500 * time.Millisecond, Phases: phases, Retries: ocsync.Retries{Source: 2, Registry: 1}, Finished: now}
+	golden(t, "metrics.txt", metrics.Exposition(m))
 
 	// A run without a plan still sets every per-run family, to zero, so
 	// that a push replaces what an earlier run left in the Pushgateway.
-	none := string(job.Exposition(job.RunMetrics{ExitCode: job.ExitFailed, Finished: now}))
+	none := string(metrics.Exposition(ocsync.RunOutcome{Err: errFailed, Finished: now}))
 	assert.Contains(t, none, "ocjob_last_run_exit_code 1\n")
 	assert.Contains(t, none, `ocjob_last_run_changes{result="created"} 0`+"\n")
 	assert.Contains(t, none, `ocjob_items{kind="create",result="applied"} 0`+"\n")
 	assert.Contains(t, none, `ocjob_phase_duration_seconds{phase="apply"} 0`+"\n")
 	assert.NotContains(t, none, "ocjob_last_success_timestamp_seconds")
 
-	ok := string(job.Exposition(job.RunMetrics{Report: &ocsync.Report{Plan: &ocsync.Plan{}}, ExitCode: job.ExitOK, Finished: now}))
+	ok := string(metrics.Exposition(ocsync.RunOutcome{Report: &ocsync.Report{Plan: &ocsync.Plan{}}, Finished: now}))
 	assert.Contains(t, ok, "ocjob_last_success_timestamp_seconds 1.7723664e+09\n")
-	dry := string(job.Exposition(job.RunMetrics{Report: &ocsync.Report{DryRun: true, Plan: &ocsync.Plan{}}, ExitCode: job.ExitOK, Finished: now}))
+	dry := string(metrics.Exposition(ocsync.RunOutcome{Report: &ocsync.Report{DryRun: true, Plan: &ocsync.Plan{}}, Finished: now}))
 	assert.NotContains(t, dry, "ocjob_last_success_timestamp_seconds", "a dry run is no success of the sync")
 	assert.Contains(t, dry, "ocjob_last_run_dry_run 1\n")
 }
@@ -59,8 +63,8 @@ func TestPushMetrics(t *testing.T) {
 			pg := newPushgateway(t)
 			pg.setStatus(tt.status, "")
 			rep, rerr := guardReport(t, false)
-			m := job.RunMetrics{Report: rep, ExitCode: job.ExitCode(rep, rerr), Phases: phases, Owner: tt.owner, Finished: now}
-			err := job.PushMetrics(context.Background(), pg.Client(), pg.URL, m)
+			m := ocsync.RunOutcome{Report: rep, Err: rerr, Phases: phases, Finished: now}
+			err := pushMetrics(context.Background(), pg.Client(), pg.URL, tt.owner, m)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -76,7 +80,7 @@ func TestPushMetrics(t *testing.T) {
 			fams := reqs[0].families
 			v, ok := sample(fams["ocjob_last_run_exit_code"])
 			assert.True(t, ok)
-			assert.Equal(t, float64(job.ExitItemsFailed), v)
+			assert.Equal(t, float64(ocsync.ExitItemsFailed), v)
 			v, _ = sample(fams["ocjob_last_run_changes"], "result", "withheld")
 			assert.Equal(t, 4.0, v)
 			v, _ = sample(fams["ocjob_items"], "kind", "delete", "result", "withheld")
@@ -97,12 +101,12 @@ func TestPushMetrics(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL
 		srv.Close()
-		assert.Error(t, job.PushMetrics(context.Background(), nil, url, job.RunMetrics{}))
+		assert.Error(t, pushMetrics(context.Background(), nil, url, "", ocsync.RunOutcome{}))
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		err := job.PushMetrics(ctx, nil, "http://127.0.0.1:1", job.RunMetrics{})
+		err := pushMetrics(ctx, nil, "http://127.0.0.1:1", "", ocsync.RunOutcome{})
 		assert.ErrorIs(t, err, context.Canceled)
 	})
 }
@@ -117,19 +121,19 @@ func TestPushKeepsLastSuccessAcrossFailures(t *testing.T) {
 	success := now.Add(-time.Hour)
 
 	rep, err := guardReport(t, false)
-	first := job.RunMetrics{Report: rep, ExitCode: job.ExitCode(rep, err), Owner: "shard-a", Finished: success.Add(-time.Hour)}
-	require.NoError(t, job.PushMetrics(ctx, pg.Client(), pg.URL, first))
+	first := ocsync.RunOutcome{Report: rep, Err: err, Finished: success.Add(-time.Hour)}
+	require.NoError(t, pushMetrics(ctx, pg.Client(), pg.URL, "shard-a", first))
 	_, ok := pg.value(group, "ocjob_last_success_timestamp_seconds")
 	assert.False(t, ok, "no success yet")
 
-	ok2 := job.RunMetrics{Report: &ocsync.Report{Plan: &ocsync.Plan{}, Results: []ocsync.Result{{Kind: ocsync.KindUnchanged, Outcome: ocsync.OutcomeNone}}},
-		ExitCode: job.ExitOK, Owner: "shard-a", Finished: success}
-	require.NoError(t, job.PushMetrics(ctx, pg.Client(), pg.URL, ok2))
+	ok2 := ocsync.RunOutcome{Report: &ocsync.Report{Plan: &ocsync.Plan{}, Results: []ocsync.Result{{Kind: ocsync.KindUnchanged, Outcome: ocsync.OutcomeNone}}},
+		Finished: success}
+	require.NoError(t, pushMetrics(ctx, pg.Client(), pg.URL, "shard-a", ok2))
 	v, _ := pg.value(group, "ocjob_items", "kind", "delete", "result", "withheld")
 	assert.Zero(t, v, "the items of the first run are replaced")
 
-	failed := job.RunMetrics{ExitCode: job.ExitFailed, Owner: "shard-a", Finished: now, Phases: job.Phases{List: time.Second}}
-	require.NoError(t, job.PushMetrics(ctx, pg.Client(), pg.URL, failed))
+	failed := ocsync.RunOutcome{Err: errFailed, Finished: now, Phases: ocsync.Phases{List: time.Second}}
+	require.NoError(t, pushMetrics(ctx, pg.Client(), pg.URL, "shard-a", failed))
 	v, ok = pg.value(group, "ocjob_last_success_timestamp_seconds")
 	assert.True(t, ok)
 	assert.Equal(t, float64(success.Unix()), v, "the last success is kept")
@@ -153,8 +157,8 @@ func TestPushErrorIsBoundedAndScrubbed(t *testing.T) {
 	const secret = "push-SECRET-51d0"
 	pg := newPushgateway(t)
 	pg.setStatus(http.StatusBadGateway, "upstream said "+secret+"\n"+strings.Repeat("x", 4<<20))
-	m := job.NewMetrics()
-	m.Observe(job.RunMetrics{ExitCode: job.ExitOK})
+	m := metrics.NewMetrics()
+	m.Observe(ocsync.RunOutcome{})
 	err := m.Push(context.Background(), pg.Client(), pg.URL, "", redact.NewScrubber(secret))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "502")
@@ -165,7 +169,7 @@ func TestPushErrorIsBoundedAndScrubbed(t *testing.T) {
 }
 
 func TestServiceMetrics(t *testing.T) {
-	m := job.NewServiceMetrics()
+	m := metrics.NewServiceMetrics()
 	families := func() map[string]*dto.MetricFamily {
 		mfs, err := m.Registry.Gather()
 		require.NoError(t, err)
@@ -180,9 +184,9 @@ func TestServiceMetrics(t *testing.T) {
 	assert.Contains(t, families(), "process_start_time_seconds")
 
 	ok := &ocsync.Report{Plan: &ocsync.Plan{}}
-	m.Observe(job.RunMetrics{Report: ok, ExitCode: job.ExitOK, Finished: now.Add(-time.Minute)})
-	m.Observe(job.RunMetrics{ExitCode: job.ExitFailed, Finished: now})
-	m.Observe(job.RunMetrics{ExitCode: job.ExitFailed, Finished: now})
+	m.Observe(ocsync.RunOutcome{Report: ok, Finished: now.Add(-time.Minute)})
+	m.Observe(ocsync.RunOutcome{Err: errFailed, Finished: now})
+	m.Observe(ocsync.RunOutcome{Err: errFailed, Finished: now})
 	fams := families()
 	v, _ := sample(fams["ocjob_runs_total"], "exit_code", "0")
 	assert.Equal(t, 1.0, v)
@@ -193,4 +197,11 @@ func TestServiceMetrics(t *testing.T) {
 	assert.Equal(t, float64(now.Add(-time.Minute).Unix()), v)
 	v, _ = sample(fams["ocjob_last_run_exit_code"])
 	assert.Equal(t, 1.0, v)
+}
+
+// pushMetrics pushes the metrics of one run recording o.
+func pushMetrics(ctx context.Context, client *http.Client, url, owner string, o ocsync.RunOutcome) error {
+	m := metrics.NewMetrics()
+	m.Observe(o)
+	return m.Push(ctx, client, url, owner, nil)
 }

@@ -1,4 +1,4 @@
-package job_test
+package metrics_test
 
 import (
 	"encoding/base64"

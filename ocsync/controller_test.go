@@ -1,10 +1,9 @@
-package job_test
+package ocsync_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,17 +15,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+var runNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func app(i int) ocsync.Application {
 	return ocsync.Application{
@@ -54,13 +49,13 @@ func world(t *testing.T, n int) (*ocsynctest.Source, *ocsynctest.Registry) {
 	// deletions, are the same on every run.
 	e := engine(src, reg)
 	e.Concurrency = 1
-	_, err := job.RunEngine(context.Background(), e)
+	_, err := runEngine(context.Background(), e)
 	require.NoError(t, err)
 	return src, reg
 }
 
 func engine(src ocsync.Source, reg ocsync.Registry) *ocsync.Engine {
-	return &ocsync.Engine{Source: src, Registry: reg, Now: func() time.Time { return now }, Concurrency: 2}
+	return &ocsync.Engine{Source: src, Registry: reg, Now: func() time.Time { return runNow }, Concurrency: 2}
 }
 
 func TestRunEngineExitCodes(t *testing.T) {
@@ -78,10 +73,10 @@ func TestRunEngineExitCodes(t *testing.T) {
 		code    int
 		nilRep  bool
 	}{
-		{"converged", func(*ocsynctest.Source, *ocsynctest.Registry, *ocsync.Engine) {}, job.ExitOK, false},
+		{"converged", func(*ocsynctest.Source, *ocsynctest.Registry, *ocsync.Engine) {}, ocsync.ExitOK, false},
 		{"new instance", func(src *ocsynctest.Source, _ *ocsynctest.Registry, _ *ocsync.Engine) {
 			src.Put(app(30), ocsynctest.DefaultSpec("x"))
-		}, job.ExitOK, false},
+		}, ocsync.ExitOK, false},
 		{"source listing fails", func(src *ocsynctest.Source, _ *ocsynctest.Registry, _ *ocsync.Engine) {
 			src.Hook = func(_ context.Context, op ocsynctest.Op, _ string) error {
 				if op == ocsynctest.OpList {
@@ -89,7 +84,7 @@ func TestRunEngineExitCodes(t *testing.T) {
 				}
 				return nil
 			}
-		}, job.ExitFailed, true},
+		}, ocsync.ExitFailed, true},
 		{"credentials rejected during apply", func(src *ocsynctest.Source, reg *ocsynctest.Registry, _ *ocsync.Engine) {
 			src.Put(app(30), ocsynctest.DefaultSpec("x"))
 			reg.Hook = func(_ context.Context, op ocsynctest.Op, _ string) error {
@@ -98,47 +93,47 @@ func TestRunEngineExitCodes(t *testing.T) {
 				}
 				return nil
 			}
-		}, job.ExitFailed, false},
+		}, ocsync.ExitFailed, false},
 		{"item fails", func(src *ocsynctest.Source, _ *ocsynctest.Registry, _ *ocsync.Engine) {
 			src.Put(app(30), ocsynctest.DefaultSpec("x"))
 			src.Hook = failSpec(app(30).Name)
-		}, job.ExitItemsFailed, false},
+		}, ocsync.ExitItemsFailed, false},
 		{"guard trips", func(src *ocsynctest.Source, _ *ocsynctest.Registry, _ *ocsync.Engine) {
 			for i := range 4 {
 				src.Remove(app(i).Name)
 			}
-		}, job.ExitGuard, false},
+		}, ocsync.ExitGuard, false},
 		{"guard forced", func(src *ocsynctest.Source, _ *ocsynctest.Registry, e *ocsync.Engine) {
 			for i := range 4 {
 				src.Remove(app(i).Name)
 			}
 			e.Force = true
-		}, job.ExitOK, false},
+		}, ocsync.ExitOK, false},
 		{"guard and item failure", func(src *ocsynctest.Source, _ *ocsynctest.Registry, _ *ocsync.Engine) {
 			for i := range 4 {
 				src.Remove(app(i).Name)
 			}
 			src.Put(app(30), ocsynctest.DefaultSpec("x"))
 			src.Hook = failSpec(app(30).Name)
-		}, job.ExitItemsFailed, false},
+		}, ocsync.ExitItemsFailed, false},
 		{"dry run with guard", func(src *ocsynctest.Source, _ *ocsynctest.Registry, e *ocsync.Engine) {
 			for i := range 4 {
 				src.Remove(app(i).Name)
 			}
 			e.DryRun = true
-		}, job.ExitOK, false},
+		}, ocsync.ExitOK, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src, reg := world(t, 10)
 			e := engine(src, reg)
 			var logs bytes.Buffer
-			e.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: config.LevelTrace}))
+			e.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
 			tt.prepare(src, reg, e)
-			rep, err := job.RunEngine(context.Background(), e)
-			assert.Equal(t, tt.code, job.ExitCode(rep, err), "err: %v", err)
+			rep, err := runEngine(context.Background(), e)
+			assert.Equal(t, tt.code, ocsync.ExitCode(rep, err), "err: %v", err)
 			assert.Equal(t, tt.nilRep, rep == nil)
-			assert.Equal(t, tt.code == job.ExitOK && !e.DryRun, err == nil)
+			assert.Equal(t, tt.code == ocsync.ExitOK && !e.DryRun, err == nil)
 			assert.NotContains(t, logs.String(), "tok-")
 		})
 	}
@@ -156,47 +151,24 @@ func TestExitCode(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"success", applied, nil, job.ExitOK},
-		{"dry run", dry, nil, job.ExitOK},
-		{"listing", nil, &ocsync.ListError{Side: "source", Err: errors.New("x")}, job.ExitFailed},
-		{"config", nil, &config.Error{Key: "compass", Problem: "x"}, job.ExitFailed},
-		{"unknown error without report", nil, errors.New("x"), job.ExitFailed},
-		{"unknown error with report", applied, errors.New("x"), job.ExitFailed},
-		{"item", applied, errors.Join(item), job.ExitItemsFailed},
-		{"interrupted", applied, fmt.Errorf("apply interrupted: %w", context.Canceled), job.ExitItemsFailed},
-		{"guard", applied, errors.Join(guard), job.ExitGuard},
-		{"item and guard", applied, errors.Join(item, guard), job.ExitItemsFailed},
-		{"fatal item and guard", applied, errors.Join(item, fatalItem, guard), job.ExitFailed},
-		{"dry run guard", dry, errors.Join(guard), job.ExitOK},
-		{"dry run listing", nil, &ocsync.ListError{Side: "registry", Err: errors.New("x")}, job.ExitFailed},
+		{"success", applied, nil, ocsync.ExitOK},
+		{"dry run", dry, nil, ocsync.ExitOK},
+		{"listing", nil, &ocsync.ListError{Side: "source", Err: errors.New("x")}, ocsync.ExitFailed},
+		{"unknown error without report", nil, errors.New("x"), ocsync.ExitFailed},
+		{"unknown error with report", applied, errors.New("x"), ocsync.ExitFailed},
+		{"item", applied, errors.Join(item), ocsync.ExitItemsFailed},
+		{"interrupted", applied, fmt.Errorf("apply interrupted: %w", context.Canceled), ocsync.ExitItemsFailed},
+		{"guard", applied, errors.Join(guard), ocsync.ExitGuard},
+		{"item and guard", applied, errors.Join(item, guard), ocsync.ExitItemsFailed},
+		{"fatal item and guard", applied, errors.Join(item, fatalItem, guard), ocsync.ExitFailed},
+		{"dry run guard", dry, errors.Join(guard), ocsync.ExitOK},
+		{"dry run listing", nil, &ocsync.ListError{Side: "registry", Err: errors.New("x")}, ocsync.ExitFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, job.ExitCode(tt.rep, tt.err))
+			assert.Equal(t, tt.want, ocsync.ExitCode(tt.rep, tt.err))
 		})
 	}
-}
-
-func TestNewEngine(t *testing.T) {
-	cfg, err := config.Load(context.Background(), filepath.Join("config", "testdata", "original.json"), nil)
-	require.NoError(t, err)
-
-	e, err := job.NewEngine(cfg, job.Options{DryRun: true, Force: true})
-	require.NoError(t, err)
-	assert.True(t, e.DryRun)
-	assert.True(t, e.Force)
-	assert.Equal(t, ocsync.PolicySync, e.Policy)
-	assert.Equal(t, config.DefaultConcurrency, e.Concurrency)
-	assert.Equal(t, config.DefaultMaxDeletePercent, e.MaxDeletePercent)
-	assert.Equal(t, config.DefaultSpecRefreshInterval, e.SpecRefreshInterval)
-	require.NotNil(t, e.NameKey)
-	assert.Equal(t, e.NameKey("App Prefix_1"), e.NameKey("app-prefix-1"))
-	assert.NotNil(t, e.Source)
-	assert.NotNil(t, e.Registry)
-
-	_, err = job.NewEngine(nil, job.Options{})
-	assert.ErrorIs(t, err, config.ErrInvalid)
-	assert.Equal(t, job.ExitFailed, job.ExitCode(nil, err))
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -230,7 +202,7 @@ func guardReport(t *testing.T, dryRun bool) (*ocsync.Report, error) {
 	src.Put(app(31), ocsynctest.DefaultSpec("y"))
 	e := engine(src, reg)
 	e.DryRun = dryRun
-	return job.RunEngine(context.Background(), e)
+	return runEngine(context.Background(), e)
 }
 
 func TestWriteText(t *testing.T) {
@@ -239,29 +211,29 @@ func TestWriteText(t *testing.T) {
 			rep, _ := guardReport(t, dryRun)
 			require.NotNil(t, rep)
 			var buf bytes.Buffer
-			require.NoError(t, job.WriteText(&buf, rep))
+			require.NoError(t, rep.WriteText(&buf))
 			golden(t, fmt.Sprintf("report-dryrun-%v.txt", dryRun), buf.Bytes())
 			assert.NotContains(t, buf.String(), "tok-")
 		})
 	}
 	t.Run("no changes", func(t *testing.T) {
 		src, reg := world(t, 3)
-		rep, err := job.RunEngine(context.Background(), engine(src, reg))
+		rep, err := runEngine(context.Background(), engine(src, reg))
 		require.NoError(t, err)
 		var buf bytes.Buffer
-		require.NoError(t, job.WriteText(&buf, rep))
+		require.NoError(t, rep.WriteText(&buf))
 		assert.Equal(t, "No changes.\nSummary: "+rep.Summary.String()+".\n", buf.String())
 	})
 	t.Run("spec replaced", func(t *testing.T) {
 		plan := &ocsync.Plan{Changes: []ocsync.Change{{Kind: ocsync.KindUpdate, Name: "oc-1", Key: "1", Fields: []string{ocsync.FieldRevision}}}}
 		rep := &ocsync.Report{Plan: plan, Results: []ocsync.Result{{Kind: ocsync.KindUpdate, Name: "oc-1", Outcome: ocsync.OutcomeApplied, SpecReplaced: true}}}
 		var buf bytes.Buffer
-		require.NoError(t, job.WriteText(&buf, rep))
+		require.NoError(t, rep.WriteText(&buf))
 		assert.Contains(t, buf.String(), "changes revision; spec replaced")
 	})
 	t.Run("write error", func(t *testing.T) {
 		rep, _ := guardReport(t, false)
-		assert.Error(t, job.WriteText(failingWriter{}, rep))
+		assert.Error(t, rep.WriteText(failingWriter{}))
 	})
 }
 
@@ -273,10 +245,16 @@ func TestListingPastTheDeadline(t *testing.T) {
 	src, reg := world(t, 3)
 	e := engine(src, reg)
 	e.Deadline = time.Now().Add(-time.Second)
-	rep, err := job.RunEngine(context.Background(), e)
+	rep, err := runEngine(context.Background(), e)
 	assert.Nil(t, rep)
 	assert.ErrorIs(t, err, ocsync.ErrDeadline)
 	assert.ErrorIs(t, err, ocsync.ErrListFailed)
-	assert.Equal(t, job.ExitFailed, job.ExitCode(rep, err))
+	assert.Equal(t, ocsync.ExitFailed, ocsync.ExitCode(rep, err))
 	assert.Contains(t, err.Error(), "the run timeout passed while listing")
+}
+
+// runEngine runs e once as a Controller does.
+func runEngine(ctx context.Context, e *ocsync.Engine) (*ocsync.Report, error) {
+	o := (&ocsync.Controller{Engine: e}).RunOnce(ctx)
+	return o.Report, o.Err
 }

@@ -1,34 +1,35 @@
-package job
+package ocsync
 
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
 
-// WriteText writes a report for a person: a table of every change that is
+// WriteText writes the report for a person: a table of every change that is
 // not "unchanged" (action, application, instance, result, what changes or
 // why), the deletion guard's verdict when it tripped, was forced or was
 // lifted by an approval, the digest of the plan's deletions (in a dry run,
 // or when they were withheld) with the -approve flag that applies exactly
-// them, and the one-line summary. Pass the report through ScrubReport first
+// them, and the one-line summary. Scrub the report first (Report.Scrub)
 // when its errors may quote a remote.
-func WriteText(w io.Writer, rep *ocsync.Report) error {
+func (rep *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	rows := 0
 	for i := range rep.Plan.Changes {
 		c := &rep.Plan.Changes[i]
-		if c.Kind == ocsync.KindUnchanged {
+		if c.Kind == KindUnchanged {
 			continue
 		}
 		if rows == 0 {
 			fmt.Fprintln(tw, "ACTION\tAPPLICATION\tINSTANCE\tRESULT\tDETAILS")
 		}
 		rows++
-		var r ocsync.Result
+		var r Result
 		if i < len(rep.Results) {
 			r = rep.Results[i]
 		}
@@ -61,12 +62,12 @@ func dash(s string) string {
 }
 
 // details says what a change does, or why it failed or is left alone.
-func details(c *ocsync.Change, r *ocsync.Result) string {
+func details(c *Change, r *Result) string {
 	var parts []string
-	if c.Kind == ocsync.KindUpdate && len(c.Fields) > 0 {
+	if c.Kind == KindUpdate && len(c.Fields) > 0 {
 		parts = append(parts, "changes "+strings.Join(c.Fields, ", "))
 	}
-	if c.Kind == ocsync.KindUpdate && r.SpecReplaced {
+	if c.Kind == KindUpdate && r.SpecReplaced {
 		parts = append(parts, "spec replaced")
 	}
 	if c.Reason != "" {
@@ -89,7 +90,7 @@ func oneLine(s string) string {
 }
 
 // writeGuard writes the deletion guard's verdict and the deletions digest.
-func writeGuard(w io.Writer, rep *ocsync.Report) error {
+func writeGuard(w io.Writer, rep *Report) error {
 	g, digest := rep.Plan.Guard, rep.Plan.DeletionsDigest
 	if g.Tripped || g.Forced || g.Approved {
 		verdict := "withheld"
@@ -112,4 +113,41 @@ func writeGuard(w io.Writer, rep *ocsync.Report) error {
 		}
 	}
 	return nil
+}
+
+// Scrub returns a copy of rep whose free texts (the reasons and
+// old and new attributes of the plan's changes, the results' errors) have
+// passed through scrubber; rep itself is not changed. nil stays nil.
+func (rep *Report) Scrub(scrubber *redact.Scrubber) *Report {
+	if rep == nil || scrubber == nil {
+		return rep
+	}
+	out := *rep
+	out.Results = slices.Clone(rep.Results)
+	for i := range out.Results {
+		out.Results[i].Error = scrubber.Scrub(out.Results[i].Error)
+	}
+	if rep.Plan != nil {
+		plan := *rep.Plan
+		plan.Changes = slices.Clone(rep.Plan.Changes)
+		for i := range plan.Changes {
+			c := &plan.Changes[i]
+			c.Reason = scrubber.Scrub(c.Reason)
+			c.Old = scrubAttributes(c.Old, scrubber)
+			c.New = scrubAttributes(c.New, scrubber)
+		}
+		out.Plan = &plan
+	}
+	return &out
+}
+
+func scrubAttributes(a *Attributes, s *redact.Scrubber) *Attributes {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	for _, f := range []*string{&c.Description, &c.ProviderName, &c.Bundle, &c.API, &c.TargetURL, &c.Revision} {
+		*f = s.Scrub(*f)
+	}
+	return &c
 }

@@ -1,4 +1,4 @@
-package job_test
+package ocsync_test
 
 import (
 	"context"
@@ -6,27 +6,26 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/job"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
-// RunEngine runs any Source and Registry the way ocjob runs Open Connectors
-// and Compass; here the in-memory ones of ocsynctest.
-func ExampleRunEngine() {
+// A Controller runs any Source and Registry the way ocjob runs Open
+// Connectors and Compass; here the in-memory ones of ocsynctest.
+func ExampleController_RunOnce() {
 	src := ocsynctest.NewSource(
 		ocsync.Application{Name: "oc-1", Key: "1", Attributes: ocsync.Attributes{Status: ocsync.StatusConnected}},
 		ocsync.Application{Name: "oc-2", Key: "2", Attributes: ocsync.Attributes{Status: ocsync.StatusConnected}},
 	)
 	reg := ocsynctest.NewRegistry()
-	engine := &ocsync.Engine{Source: src, Registry: reg, DryRun: true}
+	ctl := &ocsync.Controller{Engine: &ocsync.Engine{Source: src, Registry: reg, DryRun: true}}
 
-	rep, err := job.RunEngine(context.Background(), engine)
-	if err := job.WriteText(os.Stdout, rep); err != nil {
+	out := ctl.RunOnce(context.Background())
+	if err := out.Report.WriteText(os.Stdout); err != nil {
 		fmt.Println(err)
 	}
-	fmt.Println("exit code", job.ExitCode(rep, err))
+	fmt.Println("exit code", out.ExitCode())
 	// Output:
 	// ACTION  APPLICATION  INSTANCE  RESULT   DETAILS
 	// create  oc-1         1         planned  -
@@ -40,11 +39,11 @@ func ExampleExitCode() {
 	item := &ocsync.ItemError{Name: "oc-1", Kind: ocsync.KindCreate, Err: remote.ErrInvalidSpec}
 	guard := &ocsync.GuardError{Deletes: 5, Owned: 10, MaxPercent: 30}
 
-	fmt.Println(job.ExitCode(rep, nil))
-	fmt.Println(job.ExitCode(nil, &ocsync.ListError{Side: "source", Err: errors.New("401")}))
-	fmt.Println(job.ExitCode(rep, errors.Join(item)))
-	fmt.Println(job.ExitCode(rep, errors.Join(guard)))
-	fmt.Println(job.ExitCode(rep, errors.Join(item, guard)))
+	fmt.Println(ocsync.ExitCode(rep, nil))
+	fmt.Println(ocsync.ExitCode(nil, &ocsync.ListError{Side: "source", Err: errors.New("401")}))
+	fmt.Println(ocsync.ExitCode(rep, errors.Join(item)))
+	fmt.Println(ocsync.ExitCode(rep, errors.Join(guard)))
+	fmt.Println(ocsync.ExitCode(rep, errors.Join(item, guard)))
 	// Output:
 	// 0
 	// 1
