@@ -11,8 +11,9 @@ import (
 	"net"
 	"os"
 	"regexp"
-	"runtime/debug"
 	"time"
+
+	ocjob "github.com/kyma-incubator/open-connectors-job"
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
@@ -218,38 +219,12 @@ func writeJSON(stdout, stderr io.Writer, scrubber *redact.Scrubber, rep *ocsync.
 	}
 }
 
-// buildVersion is the -ldflags version, else the module version, else the
-// VCS revision recorded by the go command.
+// buildVersion is the -ldflags version, else ocjob.Version.
 func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, modified := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "devel"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if modified {
-		rev += "-dirty"
-	}
-	return "devel-" + rev
+	return ocjob.Version()
 }
 
 // newLogger returns the program's logger on w. FormatAuto writes text to a

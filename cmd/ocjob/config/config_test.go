@@ -145,7 +145,7 @@ func TestNewKeys(t *testing.T) {
 	assert.Equal(t, 50, cfg.Compass.PageSize)
 	assert.Equal(t, config.DefaultTimeout, cfg.Compass.Timeout)
 	assert.Equal(t, "https://API.example.org:8443", cfg.OpenConnectors.Host)
-	assert.Equal(t, "API.example.org:8443", cfg.CompassConfig().Scope.Context)
+	assert.Equal(t, "API.example.org:8443", registryScope(t, cfg).Context)
 	assert.Equal(t, 7, cfg.OpenConnectors.PageSize)
 	assert.Equal(t, int64(1024), cfg.OpenConnectors.MaxSpecBytes)
 	assert.Equal(t, []string{"sync", "prod"}, cfg.OpenConnectors.Tags)
@@ -211,7 +211,7 @@ func TestHostnameForms(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.base+openconnectors.BasePath, base)
 			assert.Equal(t, tt.host, context)
-			assert.Equal(t, tt.host, cfg.CompassConfig().Scope.Context, "the registry's scope is the host as written")
+			assert.Equal(t, tt.host, registryScope(t, cfg).Context, "the registry's scope is the host as written")
 		})
 	}
 }
@@ -424,4 +424,14 @@ func TestSecretsDoNotPrint(t *testing.T) {
 		assert.NotContains(t, out, secret)
 		assert.NotContains(t, string(js), secret)
 	}
+}
+
+// registryScope is the scope of the registry the configuration builds.
+func registryScope(t *testing.T, cfg *config.Config) ocsync.Scope {
+	t.Helper()
+	ctl, err := config.NewController(cfg, config.Options{})
+	require.NoError(t, err)
+	scoped, ok := ctl.Engine.Registry.(ocsync.Scoped)
+	require.True(t, ok)
+	return scoped.Scope()
 }

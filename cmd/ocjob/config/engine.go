@@ -1,14 +1,15 @@
 package config
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/kyma-incubator/open-connectors-job/compass"
+	ocjob "github.com/kyma-incubator/open-connectors-job"
+
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
-	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
 // Options are the choices of a run besides the configuration.
@@ -33,67 +34,45 @@ type Options struct {
 }
 
 // NewScrubber returns the Scrubber of the runs of cfg, knowing the secrets
-// of the configuration (see openconnectors.Config.RegisterSecrets and
-// compass.Config.RegisterSecrets); the clients add what they learn.
+// of the configuration (see ocjob.Config.NewScrubber).
 func NewScrubber(cfg *Config) *redact.Scrubber {
-	s := redact.NewScrubber()
-	if cfg != nil {
-		cfg.OpenConnectorsConfig().RegisterSecrets(s)
-		cfg.CompassConfig().RegisterSecrets(s)
+	if cfg == nil {
+		return redact.NewScrubber()
 	}
-	return s
+	return cfg.Library().NewScrubber()
 }
 
-// NewController maps cfg to the library values: an openconnectors.Source
-// and a compass.Registry of the same scope sharing opts.Scrubber, an
-// ocsync.Engine with the sync settings, and the ocsync.Controller that runs
-// it with sync.runTimeout. It sends no request. Every error is an *Error
-// naming the section (none for the source's options and the engine) with
-// the library's error in its chain; Load has already reported such problems
-// key by key, so only a Config made by hand gets here with them.
+// NewController builds the sync of cfg with ocjob.New, sharing
+// opts.Scrubber and opts.HTTPClient between both clients, and applies the
+// sync section and opts to the engine and sync.runTimeout to the
+// controller. It sends no request. Every error is an *Error naming the
+// section (none for the engine) with the library's error in its chain;
+// Load has already reported such problems key by key, so only a Config
+// made by hand gets here with them.
 func NewController(cfg *Config, opts Options) (*ocsync.Controller, error) {
 	if cfg == nil {
 		return nil, &Error{Problem: "no configuration"}
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	occ := cfg.OpenConnectorsConfig()
-	occ.HTTPClient, occ.Scrubber = opts.HTTPClient, opts.Scrubber
-	occ.Logger = log.With(slog.String("component", "openconnectors"))
-	client, err := openconnectors.NewClient(occ)
+	lib := cfg.Library()
+	lib.Logger = opts.Logger
+	lib.OpenConnectors.HTTPClient, lib.OpenConnectors.Scrubber = opts.HTTPClient, opts.Scrubber
+	lib.Compass.HTTPClient, lib.Compass.Scrubber = opts.HTTPClient, opts.Scrubber
+	ctl, err := ocjob.New(lib)
 	if err != nil {
-		return nil, libraryError("openConnectors", err)
+		section := ""
+		var pe *ocjob.PartError
+		if errors.As(err, &pe) && pe.Part != "source" {
+			section = pe.Part // the source's options are compass.applicationPrefix and sync.owner
+		}
+		return nil, &Error{Key: section, Problem: err.Error(), Err: err}
 	}
-	src, err := openconnectors.NewSource(client, cfg.SourceOptions())
-	if err != nil {
-		return nil, libraryError("", err) // compass.applicationPrefix and sync.owner
-	}
-	cc := cfg.CompassConfig()
-	cc.HTTPClient, cc.Scrubber = opts.HTTPClient, opts.Scrubber
-	cc.Logger = log.With(slog.String("component", "compass"))
-	reg, err := compass.NewRegistry(cc)
-	if err != nil {
-		return nil, libraryError("compass", err)
-	}
-	e, err := ocsync.NewEngine(src, reg)
-	if err != nil {
-		return nil, libraryError("", err)
-	}
+	e := ctl.Engine
 	e.Policy = cfg.Sync.Policy
 	e.Concurrency = cfg.Sync.Concurrency
 	e.MaxDeletePercent = cfg.Sync.MaxDeletePercent
-	e.Force = opts.Force
-	e.ApproveDigest = opts.Approve
 	e.SpecRefreshInterval = cfg.Sync.SpecRefreshInterval
-	e.DryRun = opts.DryRun
-	e.Logger = log
+	e.DryRun, e.Force, e.ApproveDigest = opts.DryRun, opts.Force, opts.Approve
 	e.Now = opts.Now
-	return &ocsync.Controller{Engine: e, RunTimeout: cfg.Sync.RunTimeout}, nil
-}
-
-// libraryError is a library's refusal of the values of one section.
-func libraryError(section string, err error) error {
-	return &Error{Key: section, Problem: err.Error(), Err: err}
+	ctl.RunTimeout = cfg.Sync.RunTimeout
+	return ctl, nil
 }

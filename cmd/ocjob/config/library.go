@@ -7,8 +7,9 @@ import (
 	"strings"
 	"sync"
 
+	ocjob "github.com/kyma-incubator/open-connectors-job"
+
 	"github.com/kyma-incubator/open-connectors-job/compass"
-	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
@@ -37,12 +38,10 @@ func (c *Config) SourceOptions() openconnectors.SourceOptions {
 }
 
 // CompassConfig returns the registry configuration of the compass section.
-// Its scope is the one of the Open Connectors source: the context
-// openconnectors.ParseHost finds in openConnectors.hostname, and
-// sync.owner. The fields the file does not set (HTTP client, retries,
-// scrubber, logger) are left to the caller.
+// Its scope is left to ocjob.New, which derives it from the source. The
+// fields the file does not set (HTTP client, retries, scrubber, logger) are
+// left to the caller.
 func (c *Config) CompassConfig() compass.Config {
-	_, hostContext, _ := openconnectors.ParseHost(c.OpenConnectors.Host)
 	k := &c.Compass
 	return compass.Config{
 		DirectorURL:         k.DirectorURL,
@@ -51,7 +50,6 @@ func (c *Config) CompassConfig() compass.Config {
 		ClientSecret:        k.ClientSecret,
 		Tenant:              k.TenantID,
 		IntegrationSystemID: k.IntegrationSystemID,
-		Scope:               ocsync.Scope{Context: hostContext, Owner: c.Sync.Owner},
 		PageSize:            k.PageSize,
 		Timeout:             k.Timeout,
 		RootCAs:             k.RootCAs,
@@ -96,23 +94,35 @@ var (
 	}
 )
 
+// Library returns the library values of the file: what ocjob.New builds
+// the sync from.
+func (c *Config) Library() ocjob.Config {
+	return ocjob.Config{OpenConnectors: c.OpenConnectorsConfig(), Source: c.SourceOptions(), Compass: c.CompassConfig()}
+}
+
 // libraryProblems validates the values cfg hands to the libraries and
 // returns one *Error per problem, keyed by configuration key and wrapping
 // the library's *remote.FieldError. A key already in reported (a problem
 // this layer found, such as a missing value) or named by an earlier library
 // is not reported again: one value, one problem.
 func libraryProblems(cfg *Config, reported map[string]bool) []error {
-	var errs []error
-	for _, lib := range []struct {
+	parts := map[string]struct {
 		section string
 		keys    map[string]libraryKey
-		err     error
 	}{
-		{"openConnectors", openConnectorsKeys, cfg.OpenConnectorsConfig().Validate()},
-		{"compass", sourceKeys, cfg.SourceOptions().Validate()},
-		{"compass", compassKeys, cfg.CompassConfig().Validate()},
-	} {
-		for _, e := range Leaves(lib.err) {
+		"openConnectors": {"openConnectors", openConnectorsKeys},
+		"source":         {"compass", sourceKeys},
+		"compass":        {"compass", compassKeys},
+	}
+	var errs []error
+	for _, err := range Leaves(cfg.Library().Validate()) {
+		var pe *ocjob.PartError
+		if !errors.As(err, &pe) {
+			errs = append(errs, &Error{Problem: err.Error(), Err: err})
+			continue
+		}
+		lib := parts[pe.Part]
+		for _, e := range Leaves(pe.Err) {
 			ce := mapFieldError(lib.section, lib.keys, e)
 			if reported[ce.Key] {
 				continue

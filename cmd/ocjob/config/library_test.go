@@ -113,8 +113,8 @@ func TestLibraryValues(t *testing.T) {
 	require.NoError(t, so.Validate())
 	assert.Equal(t, openconnectors.SourceOptions{ApplicationPrefix: "oc", Owner: "shard-a"}, so)
 
+	require.NoError(t, cfg.Library().Validate())
 	cc := cfg.CompassConfig()
-	require.NoError(t, cc.Validate())
 	assert.Equal(t, compass.Config{
 		DirectorURL:         "https://director.example.org/graphql",
 		TokenURL:            "https://auth.example.org/oauth2/token",
@@ -122,12 +122,13 @@ func TestLibraryValues(t *testing.T) {
 		ClientSecret:        "client-secret-value",
 		Tenant:              "tenant-1",
 		IntegrationSystemID: "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae",
-		Scope:               ocsync.Scope{Context: "API.example.org:8443", Owner: "shard-a"},
 		PageSize:            50,
 		Timeout:             1500 * time.Millisecond,
 		RootCAs:             cfg.Compass.RootCAs,
 	}, cc)
 	assert.NotNil(t, cc.RootCAs)
+	assert.Equal(t, ocsync.Scope{Context: "API.example.org:8443", Owner: "shard-a"}, registryScope(t, cfg),
+		"the scope is derived from the source")
 }
 
 // Problems of the values are reported in the order of the keys in the
