@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"regexp"
 	"time"
 
@@ -126,7 +124,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return failed(stdout, stderr, f, nil, err)
 	}
 	scrubber := config.NewScrubber(cfg)
-	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, scrubber)
+	log := ocjob.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat, scrubber)
 	log.LogAttrs(ctx, slog.LevelInfo, "ocjob starting", slog.String("version", buildVersion()),
 		slog.String("config", f.config), slog.Bool("dryRun", f.dryRun), slog.Bool("force", f.force),
 		slog.String("approve", f.approve), slog.Duration("interval", f.interval),
@@ -184,38 +182,21 @@ func failed(stdout, stderr io.Writer, f flags, scrubber *redact.Scrubber, err er
 // as the JSON document.
 func writeReport(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger, output string, scrubber *redact.Scrubber, o ocsync.RunOutcome) {
 	code := o.ExitCode()
-	switch rep := o.Report.Scrub(scrubber); {
+	switch rep := o.Report; {
 	case output == outputJSON:
 		writeJSON(stdout, stderr, scrubber, rep, o.Err, code)
 	case rep != nil:
-		if err := rep.WriteText(stdout); err != nil {
+		if err := rep.Scrub(scrubber).WriteText(stdout); err != nil {
 			log.LogAttrs(ctx, slog.LevelError, "writing the report failed", slog.String("error", err.Error()))
 		}
 	}
 	log.LogAttrs(ctx, slog.LevelDebug, "run done", slog.Int("exitCode", code))
 }
 
-// document is the -output json document: the version, the report's fields
-// (dryRun, plan, results, summary; absent when no plan was made), the exit
-// code and the errors of the run.
-type document struct {
-	Version string `json:"version"`
-	*ocsync.Report
-	ExitCode int      `json:"exitCode"`
-	Errors   []string `json:"errors,omitempty"`
-}
-
-// writeJSON writes the JSON document of one run, rep already scrubbed; the
-// error strings pass through scrubber (nil: none).
+// writeJSON writes the JSON document of one run (see ocjob.WriteDocument).
 func writeJSON(stdout, stderr io.Writer, scrubber *redact.Scrubber, rep *ocsync.Report, err error, code int) {
-	doc := document{Version: buildVersion(), Report: rep, ExitCode: code}
-	for _, e := range config.Leaves(err) {
-		doc.Errors = append(doc.Errors, scrubber.Scrub(e.Error()))
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if eerr := enc.Encode(doc); eerr != nil {
-		fmt.Fprintln(stderr, "ocjob: writing the JSON document:", eerr)
+	if werr := ocjob.WriteDocument(stdout, buildVersion(), rep, config.Leaves(err), code, scrubber); werr != nil {
+		fmt.Fprintln(stderr, "ocjob: writing the JSON document:", werr)
 	}
 }
 
@@ -225,35 +206,4 @@ func buildVersion() string {
 		return version
 	}
 	return ocjob.Version()
-}
-
-// newLogger returns the program's logger on w. FormatAuto writes text to a
-// terminal and JSON otherwise. config.LevelTrace shows as TRACE. Every
-// message and attribute passes through scrubber (see redact.NewHandler).
-func newLogger(w io.Writer, level slog.Level, format string, scrubber *redact.Scrubber) *slog.Logger {
-	opts := &slog.HandlerOptions{
-		Level: level,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.LevelKey && len(groups) == 0 {
-				if l, ok := a.Value.Any().(slog.Level); ok && l < slog.LevelDebug {
-					a.Value = slog.StringValue("TRACE")
-				}
-			}
-			return a
-		},
-	}
-	var h slog.Handler = slog.NewJSONHandler(w, opts)
-	if format == config.FormatText || (format == config.FormatAuto && isTerminal(w)) {
-		h = slog.NewTextHandler(w, opts)
-	}
-	return slog.New(redact.NewHandler(h, scrubber))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

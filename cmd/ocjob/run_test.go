@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	ocjob "github.com/kyma-incubator/open-connectors-job"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
@@ -135,11 +137,11 @@ func (f *fixture) run(t *testing.T, edit func(doc map[string]any), args ...strin
 	return runOcjob(t, nil, append([]string{"-config", writeConfig(t, doc)}, args...)...)
 }
 
-func decodeDocument(t *testing.T, stdout string) document {
+func decodeDocument(t *testing.T, stdout string) ocjob.Document {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
-	var doc document
+	var doc ocjob.Document
 	require.NoError(t, dec.Decode(&doc), "stdout: %s", stdout)
 	_, err := dec.Token()
 	require.ErrorIs(t, err, io.EOF, "one document only")
@@ -431,7 +433,7 @@ func TestLogging(t *testing.T) {
 
 func TestTraceLevelName(t *testing.T) {
 	var buf bytes.Buffer
-	log := newLogger(&buf, config.LevelTrace, config.FormatJSON, nil)
+	log := ocjob.NewLogger(&buf, config.LevelTrace, config.FormatJSON, nil)
 	log.Log(context.Background(), config.LevelTrace, "deep")
 	assert.Contains(t, buf.String(), `"level":"TRACE"`)
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	ocjob "github.com/kyma-incubator/open-connectors-job"
+
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -151,13 +153,13 @@ func TestServiceModeRunsRepeatedlyAndStopsCleanly(t *testing.T) {
 	assertNoSecrets(t, result{stdout: s.stdout.String(), stderr: s.stderr.String()}, 3)
 }
 
-func jsonDocuments(t *testing.T, stdout string) []document {
+func jsonDocuments(t *testing.T, stdout string) []ocjob.Document {
 	t.Helper()
-	var docs []document
+	var docs []ocjob.Document
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	for {
-		var doc document
+		var doc ocjob.Document
 		err := dec.Decode(&doc)
 		if err == io.EOF {
 			return docs

@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	ocjob "github.com/kyma-incubator/open-connectors-job"
+
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
@@ -50,17 +52,12 @@ const (
 	MaxFileBytes = 1 << 20
 )
 
-// LevelTrace is the level of the original job's "Trace": below slog.LevelDebug.
-const LevelTrace = slog.Level(-8)
-
-// Log formats.
+// The log level and formats of the logLevel and logFormat keys.
 const (
-	// FormatAuto writes text to a terminal and JSON otherwise.
-	FormatAuto = "auto"
-	// FormatText is slog's text format.
-	FormatText = "text"
-	// FormatJSON is slog's JSON format.
-	FormatJSON = "json"
+	LevelTrace = ocjob.LevelTrace
+	FormatAuto = ocjob.FormatAuto
+	FormatText = ocjob.FormatText
+	FormatJSON = ocjob.FormatJSON
 )
 
 // Environment variables that override the file (non-empty values win).

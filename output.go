@@ -1,0 +1,81 @@
+package ocjob
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+)
+
+// Log formats of NewLogger.
+const (
+	// FormatAuto writes text to a terminal and JSON otherwise.
+	FormatAuto = "auto"
+	// FormatText is slog's text format.
+	FormatText = "text"
+	// FormatJSON is slog's JSON format.
+	FormatJSON = "json"
+)
+
+// LevelTrace is the level of the original job's "Trace": below
+// slog.LevelDebug. NewLogger shows it as TRACE.
+const LevelTrace = slog.Level(-8)
+
+// NewLogger returns a logger writing to w at level in format (FormatAuto,
+// FormatText or FormatJSON) with every message and attribute passed through
+// scrubber (see redact.NewHandler): the logger of ocjob.
+func NewLogger(w io.Writer, level slog.Level, format string, scrubber *redact.Scrubber) *slog.Logger {
+	opts := &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey && len(groups) == 0 {
+				if l, ok := a.Value.Any().(slog.Level); ok && l < slog.LevelDebug {
+					a.Value = slog.StringValue("TRACE")
+				}
+			}
+			return a
+		},
+	}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if format == FormatText || (format == FormatAuto && isTerminal(w)) {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(redact.NewHandler(h, scrubber))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Document is the JSON document of one run (ocjob -output json): the
+// version, the report's fields (dryRun, plan, results, summary; absent when
+// no plan was made), the exit code and the run's errors.
+type Document struct {
+	// Version is the program's version.
+	Version string `json:"version"`
+	*ocsync.Report
+	// ExitCode is the run's exit code.
+	ExitCode int `json:"exitCode"`
+	// Errors are the run's errors, one per problem.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// WriteDocument writes the Document of a run, indented, to w: rep and each
+// of errs (the leaves of the run's joined error) pass through scrubber.
+func WriteDocument(w io.Writer, version string, rep *ocsync.Report, errs []error, code int, scrubber *redact.Scrubber) error {
+	doc := Document{Version: version, Report: rep.Scrub(scrubber), ExitCode: code}
+	for _, e := range errs {
+		doc.Errors = append(doc.Errors, scrubber.Scrub(e.Error()))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
