@@ -128,8 +128,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	log.LogAttrs(ctx, slog.LevelInfo, "ocjob starting", slog.String("version", buildVersion()),
 		slog.String("config", f.config), slog.Bool("dryRun", f.dryRun), slog.Bool("force", f.force),
 		slog.String("approve", f.approve), slog.Duration("interval", f.interval),
-		slog.String("openConnectors", cfg.OpenConnectors.Host), slog.String("tenant", cfg.Compass.TenantID),
-		slog.String("owner", cfg.Sync.Owner), slog.String("policy", string(cfg.Sync.Policy)))
+		slog.String("openConnectors", cfg.OpenConnectors.Host), slog.String("tenant", cfg.Compass.Tenant),
+		slog.String("owner", cfg.Source.Owner), slog.String("policy", string(cfg.Sync.Policy)))
 	ctl, err := config.NewController(cfg, config.Options{DryRun: f.dryRun, Force: f.force, Approve: f.approve,
 		Logger: log, Scrubber: scrubber})
 	if err != nil {
@@ -141,7 +141,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		writeReport(ctx, stdout, stderr, log, f.output, scrubber, o)
 	}}
 	if url := cfg.Metrics.PushgatewayURL; url != "" {
-		ctl.Observer = ocsync.Observers(ctl.Observer, &metrics.Pusher{URL: url, Owner: cfg.Sync.Owner, Scrubber: scrubber, Logger: log})
+		ctl.Observer = ocsync.Observers(ctl.Observer, &metrics.Pusher{URL: url, Owner: cfg.Source.Owner, Scrubber: scrubber, Logger: log})
 	}
 	if f.listen == "" {
 		return ctl.RunOnce(ctx).ExitCode()

@@ -380,7 +380,7 @@ func TestBase(t *testing.T) {
 	cj := objs.cronJobs[0]
 	assert.Equal(t, "ocjob", cj.Name)
 	cfg := checkCronJob(t, objs, cj)
-	assert.Equal(t, "main", cfg.Sync.Owner)
+	assert.Equal(t, "main", cfg.Source.Owner)
 	assert.Equal(t, []string{"compass"}, cfg.OpenConnectors.Tags)
 	assert.NotNil(t, cfg.Compass.RootCAs, "the CA bundle is trusted")
 	assert.NotNil(t, cfg.OpenConnectors.RootCAs, "the CA bundle is trusted")
@@ -408,11 +408,11 @@ func TestSharded(t *testing.T) {
 	configs := map[string]bool{}
 	for _, cj := range objs.cronJobs {
 		cfg := checkCronJob(t, objs, cj)
-		require.NotEmpty(t, cfg.Sync.Owner, "%s: a shard has an owner", cj.Name)
-		if other, dup := owners[cfg.Sync.Owner]; dup {
-			t.Errorf("%s and %s have the same owner %q", other, cj.Name, cfg.Sync.Owner)
+		require.NotEmpty(t, cfg.Source.Owner, "%s: a shard has an owner", cj.Name)
+		if other, dup := owners[cfg.Source.Owner]; dup {
+			t.Errorf("%s and %s have the same owner %q", other, cj.Name, cfg.Source.Owner)
 		}
-		owners[cfg.Sync.Owner] = cj.Name
+		owners[cfg.Source.Owner] = cj.Name
 		require.NotEmpty(t, cfg.OpenConnectors.Tags, "%s: a shard without tags takes every instance", cj.Name)
 		for _, tag := range cfg.OpenConnectors.Tags {
 			if other, dup := tags[tag]; dup {
@@ -444,7 +444,7 @@ func TestService(t *testing.T) {
 
 	pod := d.Spec.Template.Spec
 	cfg := checkPod(t, objs, pod)
-	assert.Equal(t, "main", cfg.Sync.Owner)
+	assert.Equal(t, "main", cfg.Source.Owner)
 
 	c := pod.Containers[0]
 	flag := func(name string) string {

@@ -269,7 +269,7 @@ func TestRun(t *testing.T) {
 			}
 			cfg, err := config.Load(context.Background(), path, nil)
 			require.NoError(t, err)
-			assert.Equal(t, applicationPrefix, cfg.Compass.ApplicationPrefix)
+			assert.Equal(t, applicationPrefix, cfg.Source.ApplicationPrefix)
 			assert.Equal(t, redact.Secret(userSecret), cfg.OpenConnectors.UserSecret)
 		})
 	}

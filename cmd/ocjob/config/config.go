@@ -2,7 +2,6 @@ package config
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
-	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -101,82 +99,31 @@ func (e *Error) Is(target error) bool { return target == ErrInvalid }
 // Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Config is a loaded and validated configuration with every default applied.
+// Config is a loaded and validated configuration with every default
+// applied: the library values of its sections (the fields the file does
+// not set, such as HTTP clients, scrubbers and loggers, are left to the
+// caller; see NewController).
 type Config struct {
 	// LogLevel from logLevel (Trace, Debug, Info, Warn, Error; default Info).
 	LogLevel slog.Level
 	// LogFormat is FormatAuto, FormatText or FormatJSON.
 	LogFormat string
-	// Compass is the target.
-	Compass Compass
-	// OpenConnectors is the source.
-	OpenConnectors OpenConnectors
-	// Sync holds the reconciliation settings.
+	// Compass is the compass section: the Director registry. Its Scope is
+	// left to ocjob.New, which derives it from the source.
+	Compass compass.Config
+	// OpenConnectors is the openConnectors section: the platform client.
+	// Host is openConnectors.hostname as configured.
+	OpenConnectors openconnectors.Config
+	// Source is compass.applicationPrefix and sync.owner.
+	Source openconnectors.SourceOptions
+	// Sync holds the engine's settings.
 	Sync Sync
 	// Metrics holds where run metrics go.
 	Metrics Metrics
 }
 
-// Compass is the compass section.
-type Compass struct {
-	// DirectorURL is the Director's GraphQL endpoint.
-	DirectorURL string
-	// TenantID is sent in the tenant header.
-	TenantID string
-	// TokenURL is the OAuth2 token endpoint (client credentials).
-	TokenURL string
-	// ClientID is the OAuth2 client id.
-	ClientID string
-	// ClientSecret is the OAuth2 client secret.
-	ClientSecret redact.Secret
-	// ApplicationPrefix starts every application name: <prefix>-<instance id>.
-	ApplicationPrefix string
-	// IntegrationSystemID, when set, is recorded on registered applications.
-	IntegrationSystemID string
-	// Timeout bounds each call.
-	Timeout time.Duration
-	// PageSize of the application listing, 1..200.
-	PageSize int
-	// CAFile is the configured PEM bundle (compass.caFile); empty for none.
-	CAFile string
-	// RootCAs is the system pool plus the certificates of CAFile; nil (the
-	// system pool) when there is no CAFile.
-	RootCAs *x509.CertPool
-}
-
-// OpenConnectors is the openConnectors section.
-type OpenConnectors struct {
-	// Host is openConnectors.hostname as configured: a host[:port] (the
-	// original form, meaning https) or a URL. openconnectors.ParseHost turns
-	// it into the API's base URL and the context recorded in the identity
-	// label of every application: the host[:port] as written, as the
-	// original job recorded it.
-	Host string
-	// OrganizationSecret is the organization secret.
-	OrganizationSecret redact.Secret
-	// UserSecret is the user secret.
-	UserSecret redact.Secret
-	// Tags restricts the instances to those carrying the tags; empty means all.
-	Tags []string
-	// Timeout bounds each call.
-	Timeout time.Duration
-	// PageSize of the instance listing, 1..200.
-	PageSize int
-	// MaxSpecBytes is the largest spec document accepted.
-	MaxSpecBytes int64
-	// CAFile is the configured PEM bundle (openConnectors.caFile); empty for
-	// none.
-	CAFile string
-	// RootCAs is the system pool plus the certificates of CAFile; nil (the
-	// system pool) when there is no CAFile.
-	RootCAs *x509.CertPool
-}
-
-// Sync is the sync section.
+// Sync is the sync section but its owner (see Config.Source).
 type Sync struct {
-	// Owner, when set, distinguishes several jobs on one Open Connectors
-	// tenant; each only touches the applications carrying its owner.
-	Owner string
 	// Policy is sync, upsert-only or create-only.
 	Policy ocsync.Policy
 	// Concurrency is how many changes are applied at once.

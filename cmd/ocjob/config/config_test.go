@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
+	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
@@ -68,17 +69,17 @@ func TestLoadOriginalExample(t *testing.T) {
 
 	assert.Equal(t, config.LevelTrace, cfg.LogLevel)
 	assert.Equal(t, config.FormatAuto, cfg.LogFormat)
-	assert.Equal(t, config.Compass{
-		DirectorURL:       "https://compass-gateway-auth-oauth.mycompass.org/director/graphql",
-		TenantID:          "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae",
-		TokenURL:          "https://oauth2.mycompass.org/oauth2/token",
-		ClientID:          "clientid",
-		ClientSecret:      redact.Secret("clientsecret"),
-		ApplicationPrefix: "app-prefix",
-		Timeout:           6 * time.Second,
-		PageSize:          config.DefaultPageSize,
+	assert.Equal(t, compass.Config{
+		DirectorURL:  "https://compass-gateway-auth-oauth.mycompass.org/director/graphql",
+		Tenant:       "3e64ebae-38b5-46a0-b1ed-9ccee153a0ae",
+		TokenURL:     "https://oauth2.mycompass.org/oauth2/token",
+		ClientID:     "clientid",
+		ClientSecret: redact.Secret("clientsecret"),
+		Timeout:      6 * time.Second,
+		PageSize:     config.DefaultPageSize,
 	}, cfg.Compass)
-	assert.Equal(t, config.OpenConnectors{
+	assert.Equal(t, openconnectors.SourceOptions{ApplicationPrefix: "app-prefix"}, cfg.Source)
+	assert.Equal(t, openconnectors.Config{
 		Host:               "api.openconnectors.ext.hanatrial.ondemand.com",
 		OrganizationSecret: redact.Secret("orgsecret"),
 		UserSecret:         redact.Secret("usersecret"),
@@ -150,8 +151,8 @@ func TestNewKeys(t *testing.T) {
 	assert.Equal(t, int64(1024), cfg.OpenConnectors.MaxSpecBytes)
 	assert.Equal(t, []string{"sync", "prod"}, cfg.OpenConnectors.Tags)
 	assert.Equal(t, 1500*time.Millisecond, cfg.OpenConnectors.Timeout)
+	assert.Equal(t, "shard-a", cfg.Source.Owner)
 	assert.Equal(t, config.Sync{
-		Owner:               "shard-a",
 		Policy:              ocsync.PolicyUpsertOnly,
 		Concurrency:         3,
 		MaxDeletePercent:    100,
@@ -206,7 +207,7 @@ func TestHostnameForms(t *testing.T) {
 			cfg, err := parseDoc(t, doc, noEnv)
 			require.NoError(t, err)
 			assert.Equal(t, tt.in, cfg.OpenConnectors.Host, "kept as configured")
-			assert.Equal(t, tt.in, cfg.OpenConnectorsConfig().Host)
+			assert.Equal(t, tt.in, cfg.OpenConnectors.Host)
 			base, context, err := openconnectors.ParseHost(cfg.OpenConnectors.Host)
 			require.NoError(t, err)
 			assert.Equal(t, tt.base+openconnectors.BasePath, base)
@@ -340,7 +341,7 @@ func TestCaseInsensitiveKeys(t *testing.T) {
 	delete(c, "tenantId")
 	cfg, err := parseDoc(t, doc, noEnv)
 	require.NoError(t, err)
-	assert.Equal(t, "tenant-1", cfg.Compass.TenantID)
+	assert.Equal(t, "tenant-1", cfg.Compass.Tenant)
 }
 
 func TestAllProblemsAtOnce(t *testing.T) {
@@ -418,7 +419,9 @@ func TestSecretsDoNotPrint(t *testing.T) {
 	cfg, err := config.Load(context.Background(), filepath.Join("testdata", "original.json"), noEnv)
 	require.NoError(t, err)
 	out := fmt.Sprintf("%v %+v %#v", cfg, *cfg, *cfg)
-	js, err := json.Marshal(cfg)
+	// The sections hold the libraries' configurations (with functions that
+	// JSON cannot encode): their secrets are redact.Secret values.
+	js, err := json.Marshal([]any{cfg.Compass.ClientSecret, cfg.OpenConnectors.OrganizationSecret, cfg.OpenConnectors.UserSecret, cfg.Source, cfg.Sync})
 	require.NoError(t, err)
 	for _, secret := range []string{"clientsecret", "orgsecret", "usersecret"} {
 		assert.NotContains(t, out, secret)

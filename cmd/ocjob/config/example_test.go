@@ -30,7 +30,7 @@ func ExampleParse() {
 		return
 	}
 	fmt.Println(cfg.OpenConnectors.Host, cfg.OpenConnectors.Tags)
-	fmt.Println(cfg.Sync.Owner, cfg.Sync.Policy, cfg.Sync.MaxDeletePercent, cfg.Sync.SpecRefreshInterval)
+	fmt.Println(cfg.Source.Owner, cfg.Sync.Policy, cfg.Sync.MaxDeletePercent, cfg.Sync.SpecRefreshInterval)
 	fmt.Println(cfg.Compass.PageSize, cfg.Compass.Timeout, cfg.Compass.ClientSecret)
 	// Output:
 	// api.openconnectors.ext.hanatrial.ondemand.com [sync]

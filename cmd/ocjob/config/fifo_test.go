@@ -92,5 +92,5 @@ func TestLoadFromFIFO(t *testing.T) {
 	require.NoError(t, w.Close())
 	res := <-done
 	require.NoError(t, res.err)
-	assert.Equal(t, "app-prefix", res.cfg.Compass.ApplicationPrefix)
+	assert.Equal(t, "app-prefix", res.cfg.Source.ApplicationPrefix)
 }

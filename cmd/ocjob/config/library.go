@@ -9,52 +9,8 @@ import (
 
 	ocjob "github.com/kyma-incubator/open-connectors-job"
 
-	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
-	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
-
-// OpenConnectorsConfig returns the client configuration of the
-// openConnectors section. The fields the file does not set (HTTP client,
-// retries, scrubber, logger) are left to the caller.
-func (c *Config) OpenConnectorsConfig() openconnectors.Config {
-	o := &c.OpenConnectors
-	return openconnectors.Config{
-		Host:               o.Host,
-		UserSecret:         o.UserSecret,
-		OrganizationSecret: o.OrganizationSecret,
-		Tags:               o.Tags,
-		PageSize:           o.PageSize,
-		MaxSpecBytes:       o.MaxSpecBytes,
-		Timeout:            o.Timeout,
-		RootCAs:            o.RootCAs,
-	}
-}
-
-// SourceOptions returns the options of the Open Connectors source: the
-// application prefix and the owner.
-func (c *Config) SourceOptions() openconnectors.SourceOptions {
-	return openconnectors.SourceOptions{ApplicationPrefix: c.Compass.ApplicationPrefix, Owner: c.Sync.Owner}
-}
-
-// CompassConfig returns the registry configuration of the compass section.
-// Its scope is left to ocjob.New, which derives it from the source. The
-// fields the file does not set (HTTP client, retries, scrubber, logger) are
-// left to the caller.
-func (c *Config) CompassConfig() compass.Config {
-	k := &c.Compass
-	return compass.Config{
-		DirectorURL:         k.DirectorURL,
-		TokenURL:            k.TokenURL,
-		ClientID:            k.ClientID,
-		ClientSecret:        k.ClientSecret,
-		Tenant:              k.TenantID,
-		IntegrationSystemID: k.IntegrationSystemID,
-		PageSize:            k.PageSize,
-		Timeout:             k.Timeout,
-		RootCAs:             k.RootCAs,
-	}
-}
 
 // libraryKey is the configuration key of a library field, and what its
 // problems start with.
@@ -97,7 +53,7 @@ var (
 // Library returns the library values of the file: what ocjob.New builds
 // the sync from.
 func (c *Config) Library() ocjob.Config {
-	return ocjob.Config{OpenConnectors: c.OpenConnectorsConfig(), Source: c.SourceOptions(), Compass: c.CompassConfig()}
+	return ocjob.Config{OpenConnectors: c.OpenConnectors, Source: c.Source, Compass: c.Compass}
 }
 
 // libraryProblems validates the values cfg hands to the libraries and

@@ -95,7 +95,7 @@ func TestLibraryValues(t *testing.T) {
 	cfg, err := parseDoc(t, doc, noEnv)
 	require.NoError(t, err)
 
-	oc := cfg.OpenConnectorsConfig()
+	oc := cfg.OpenConnectors
 	require.NoError(t, oc.Validate())
 	assert.Equal(t, openconnectors.Config{
 		Host:               "https://API.example.org:8443/elements/api-v2",
@@ -109,12 +109,12 @@ func TestLibraryValues(t *testing.T) {
 	}, oc)
 	assert.NotNil(t, oc.RootCAs)
 
-	so := cfg.SourceOptions()
+	so := cfg.Source
 	require.NoError(t, so.Validate())
 	assert.Equal(t, openconnectors.SourceOptions{ApplicationPrefix: "oc", Owner: "shard-a"}, so)
 
 	require.NoError(t, cfg.Library().Validate())
-	cc := cfg.CompassConfig()
+	cc := cfg.Compass
 	assert.Equal(t, compass.Config{
 		DirectorURL:         "https://director.example.org/graphql",
 		TokenURL:            "https://auth.example.org/oauth2/token",

@@ -51,19 +51,18 @@ func (f *file) resolve() (*Config, []error) {
 	}
 
 	c := &f.Compass
-	cfg.Compass = Compass{
+	cfg.Compass = compass.Config{
 		DirectorURL:         c.DirectorURL,
-		TenantID:            c.TenantID,
+		Tenant:              c.TenantID,
 		TokenURL:            c.TokenURL,
 		ClientID:            c.ClientID,
 		ClientSecret:        redact.Secret(c.ClientSecret),
-		ApplicationPrefix:   c.ApplicationPrefix,
 		IntegrationSystemID: c.IntegrationSystemID,
 		Timeout:             timeout(&errs, "compass.timeoutMills", c.TimeoutMills),
 		PageSize:            int(intIn(&errs, "compass.pageSize", c.PageSize, compass.DefaultPageSize, 1, compass.MaxPageSize)),
-		CAFile:              c.CAFile,
 		RootCAs:             certPool(&errs, "compass.caFile", c.CAFile),
 	}
+	cfg.Source = openconnectors.SourceOptions{ApplicationPrefix: c.ApplicationPrefix, Owner: f.Sync.Owner}
 	required(&errs, "compass.directorURL", c.DirectorURL)
 	required(&errs, "compass.tenantId", c.TenantID)
 	required(&errs, "compass.tokenUrl", c.TokenURL)
@@ -72,7 +71,7 @@ func (f *file) resolve() (*Config, []error) {
 	required(&errs, "compass.applicationPrefix", c.ApplicationPrefix)
 
 	o := &f.OpenConnectors
-	cfg.OpenConnectors = OpenConnectors{
+	cfg.OpenConnectors = openconnectors.Config{
 		Host:               o.Hostname,
 		OrganizationSecret: redact.Secret(o.OrganizationSecret),
 		UserSecret:         redact.Secret(o.UserSecret),
@@ -80,7 +79,6 @@ func (f *file) resolve() (*Config, []error) {
 		Timeout:            timeout(&errs, "openConnectors.timeoutMills", o.TimeoutMills),
 		PageSize:           int(intIn(&errs, "openConnectors.pageSize", o.PageSize, openconnectors.DefaultPageSize, 1, openconnectors.MaxPageSize)),
 		MaxSpecBytes:       intIn(&errs, "openConnectors.maxSpecBytes", o.MaxSpecBytes, DefaultMaxSpecBytes, 1, maxSpecBytes),
-		CAFile:             o.CAFile,
 		RootCAs:            certPool(&errs, "openConnectors.caFile", o.CAFile),
 	}
 	required(&errs, "openConnectors.hostname", o.Hostname)
@@ -100,7 +98,6 @@ func (f *file) resolve() (*Config, []error) {
 		errs.add("sync.policy", "want %q, %q or %q", ocsync.PolicySync, ocsync.PolicyUpsertOnly, ocsync.PolicyCreateOnly)
 	}
 	cfg.Sync = Sync{
-		Owner:               s.Owner,
 		Policy:              policy,
 		Concurrency:         int(intIn(&errs, "sync.concurrency", s.Concurrency, DefaultConcurrency, 1, MaxConcurrency)),
 		MaxDeletePercent:    int(intIn(&errs, "sync.maxDeletePercent", s.MaxDeletePercent, DefaultMaxDeletePercent, 1, 100)),

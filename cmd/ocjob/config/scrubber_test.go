@@ -8,13 +8,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
+	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
 func TestNewScrubber(t *testing.T) {
 	cfg := &config.Config{
-		Compass: config.Compass{ClientID: "client id", ClientSecret: "client-SECRET-&=1"},
-		OpenConnectors: config.OpenConnectors{
+		Compass: compass.Config{ClientID: "client id", ClientSecret: "client-SECRET-&=1"},
+		OpenConnectors: openconnectors.Config{
 			UserSecret: "user-SECRET-77", OrganizationSecret: "org-SECRET-88",
 		},
 	}

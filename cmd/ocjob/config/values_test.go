@@ -205,7 +205,6 @@ func TestCAFiles(t *testing.T) {
 		require.NoError(t, err)
 		require.NotNil(t, cfg.Compass.RootCAs)
 		assert.True(t, trusts(cfg.Compass.RootCAs))
-		assert.Equal(t, caPath, cfg.Compass.CAFile)
 		assert.Nil(t, cfg.OpenConnectors.RootCAs)
 
 		doc = minimal()
@@ -214,7 +213,6 @@ func TestCAFiles(t *testing.T) {
 		require.NoError(t, err)
 		require.NotNil(t, cfg.OpenConnectors.RootCAs)
 		assert.True(t, trusts(cfg.OpenConnectors.RootCAs))
-		assert.Equal(t, caPath, cfg.OpenConnectors.CAFile)
 		assert.Nil(t, cfg.Compass.RootCAs)
 	})
 

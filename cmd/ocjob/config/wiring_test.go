@@ -11,10 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
+	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
+	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
 )
 
@@ -42,12 +44,13 @@ func newFakes(t *testing.T, n int, opts ...octest.Option) *fakes {
 	cp := compasstest.NewServer()
 	t.Cleanup(cp.Close)
 	cfg := &config.Config{
-		Compass: config.Compass{
-			DirectorURL: cp.GraphQLURL(), TenantID: compasstest.DefaultTenant, TokenURL: cp.TokenURL(),
+		Compass: compass.Config{
+			DirectorURL: cp.GraphQLURL(), Tenant: compasstest.DefaultTenant, TokenURL: cp.TokenURL(),
 			ClientID: compasstest.DefaultClientID, ClientSecret: compasstest.DefaultClientSecret,
-			ApplicationPrefix: "oc", Timeout: 5 * time.Second, PageSize: 200,
+			Timeout: 5 * time.Second, PageSize: 200,
 		},
-		OpenConnectors: config.OpenConnectors{
+		Source: openconnectors.SourceOptions{ApplicationPrefix: "oc"},
+		OpenConnectors: openconnectors.Config{
 			Host:       oc.URL,
 			UserSecret: redact.Secret(oc.UserSecret), OrganizationSecret: redact.Secret(oc.OrganizationSecret),
 			Timeout: 5 * time.Second, PageSize: 200, MaxSpecBytes: config.DefaultMaxSpecBytes,
@@ -71,8 +74,8 @@ func TestNewEngineKeepsLibraryErrors(t *testing.T) {
 	}{
 		{"page size", func(cfg *config.Config) { cfg.OpenConnectors.PageSize = 500 }, "openConnectors", "PageSize"},
 		{"empty tag", func(cfg *config.Config) { cfg.OpenConnectors.Tags = []string{"a", ""} }, "openConnectors", "Tags[1]"},
-		{"prefix", func(cfg *config.Config) { cfg.Compass.ApplicationPrefix = "Bad_Prefix" }, "", "ApplicationPrefix"},
-		{"owner", func(cfg *config.Config) { cfg.Sync.Owner = "no spaces allowed" }, "", "Owner"},
+		{"prefix", func(cfg *config.Config) { cfg.Source.ApplicationPrefix = "Bad_Prefix" }, "", "ApplicationPrefix"},
+		{"owner", func(cfg *config.Config) { cfg.Source.Owner = "no spaces allowed" }, "", "Owner"},
 		{"integration system", func(cfg *config.Config) { cfg.Compass.IntegrationSystemID = "not-a-uuid" }, "compass", "IntegrationSystemID"},
 		{"compass page size", func(cfg *config.Config) { cfg.Compass.PageSize = 201 }, "compass", "PageSize"},
 	}
@@ -115,7 +118,7 @@ func TestNewEngineSharesTheScrubber(t *testing.T) {
 
 func TestNewEngineScopes(t *testing.T) {
 	f := newFakes(t, 1)
-	f.cfg.Sync.Owner = "shard-a"
+	f.cfg.Source.Owner = "shard-a"
 	ctl, err := config.NewController(f.cfg, config.Options{})
 	require.NoError(t, err)
 	e := ctl.Engine
