@@ -12,9 +12,17 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/ocsync/ocsynctest"
 )
 
-func TestTaken(t *testing.T) {
+// takenFixture is a Registry with one application of its own (oc-3) in a
+// tenant holding four foreign ones whose names clash with oc-1, oc-2 and
+// oc-4 under the Director's name rule.
+func takenFixture(t *testing.T, cfg func(*Config)) (*compasstest.Server, *Registry) {
+	t.Helper()
 	srv := newServer(t)
-	reg := newRegistry(t, testConfig(srv))
+	c := testConfig(srv)
+	if cfg != nil {
+		cfg(&c)
+	}
+	reg := newRegistry(t, c)
 	spec := testSpec(`{}`)
 	own := desired("3")
 	require.NoError(t, reg.Create(t.Context(), own, spec, stateOf(own, spec)))
@@ -23,28 +31,78 @@ func TestTaken(t *testing.T) {
 	_, err := srv.Seed(compasstest.DefaultTenant, compasstest.Application{Name: "oc.4",
 		Labels: map[string]any{IdentityLabel: map[string]any{"connectorInstanceContext": "elsewhere", "connectorInstanceID": "4"}}})
 	require.NoError(t, err)
+	return srv, reg
+}
 
-	var names []string
-	for i := 1; i <= 25; i++ {
-		names = append(names, fmt.Sprintf("oc-%d", i))
+func names(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("oc-%d", i))
 	}
-	names = append(names, "OC-1") // the same key twice is looked up once
-	srv.ResetCounts()
-	taken, err := reg.Taken(t.Context(), names)
-	require.NoError(t, err)
+	return out
+}
+
+func takenOwned(t *testing.T, taken []ocsync.Registered) map[string]bool {
+	t.Helper()
 	got := map[string]bool{}
 	for _, r := range taken {
 		got[r.Name] = r.Owned
 		assert.NotEmpty(t, r.ID)
 	}
-	assert.Equal(t, map[string]bool{"OC_1": false, "mp-oc-2": false, "oc-3": true, "oc.4": false}, got,
-		"normalised clashes, the Director's own mp- rule, and the registry's own application")
-	assert.Equal(t, 2, srv.Requests()-srv.Count(compasstest.TokenOperation), "25 names in batches of 20: two requests")
-	assert.Equal(t, 25, srv.Count("applications"), "one look-up per name; unused aliases are not resolved")
+	return got
+}
 
-	none, err := reg.Taken(t.Context(), nil)
-	require.NoError(t, err)
-	assert.Empty(t, none)
+// TestTaken: few names are looked up one by one; many names cost one page of
+// the tenant's names and a look-up per name found there, never one look-up
+// per name.
+func TestTaken(t *testing.T) {
+	want := map[string]bool{"OC_1": false, "mp-oc-2": false, "oc-3": true, "oc.4": false}
+	t.Run("few", func(t *testing.T) {
+		srv, reg := takenFixture(t, nil)
+		srv.ResetCounts()
+		taken, err := reg.Taken(t.Context(), append(names(1, TakenBatch), "OC-1")) // the same key twice is looked up once
+		require.NoError(t, err)
+		assert.Equal(t, want, takenOwned(t, taken),
+			"normalised clashes, the Director's own mp- rule, and the registry's own application")
+		assert.Equal(t, 1, srv.Requests()-srv.Count(compasstest.TokenOperation), "one request")
+		assert.Equal(t, TakenBatch, srv.Count("applications"), "one look-up per name; unused aliases are not resolved")
+	})
+	t.Run("many", func(t *testing.T) {
+		srv, reg := takenFixture(t, nil)
+		srv.ResetCounts()
+		taken, err := reg.Taken(t.Context(), append(names(1, 1000), "OC-1"))
+		require.NoError(t, err)
+		assert.Equal(t, want, takenOwned(t, taken))
+		assert.Equal(t, 2, srv.Requests()-srv.Count(compasstest.TokenOperation), "the names page, then the look-ups")
+		assert.Equal(t, 1+4, srv.Count("applications"), "one page of names and one look-up per name found")
+	})
+	t.Run("many names in pages", func(t *testing.T) {
+		srv, reg := takenFixture(t, func(c *Config) { c.PageSize = 2 })
+		srv.ResetCounts()
+		taken, err := reg.Taken(t.Context(), names(1, 1000))
+		require.NoError(t, err)
+		assert.Equal(t, want, takenOwned(t, taken))
+		assert.Equal(t, 2+4, srv.Count("applications"), "two pages of two names for four applications, and the look-ups")
+	})
+	t.Run("a tenant too large to list", func(t *testing.T) {
+		// 21 names allow two pages of names: the tenant's four
+		// applications take four pages of one, so Taken stops after the
+		// first and looks up only what it found there.
+		srv, reg := takenFixture(t, func(c *Config) { c.PageSize = 1 })
+		srv.ResetCounts()
+		taken, err := reg.Taken(t.Context(), names(1, TakenBatch+1))
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(taken), 1)
+		assert.LessOrEqual(t, srv.Count("applications"), 2, "one page of names and at most one look-up")
+	})
+	t.Run("none", func(t *testing.T) {
+		srv, reg := takenFixture(t, nil)
+		srv.ResetCounts()
+		none, err := reg.Taken(t.Context(), nil)
+		require.NoError(t, err)
+		assert.Empty(t, none)
+		assert.Zero(t, srv.Count("applications"))
+	})
 }
 
 func TestTakenMalformed(t *testing.T) {
