@@ -467,7 +467,8 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 		ID:    *a.Id,
 		Name:  *a.Name,
 		Key:   id.InstanceID,
-		Owned: id.Owner == r.cfg.Scope.Owner,
+		Owned:  id.Owner == r.cfg.Scope.Owner,
+		Holder: r.holder(id, true),
 		Attributes: ocsync.Attributes{
 			Description:  ptr.Value(a.Description),
 			ProviderName: ptr.Value(a.ProviderName),
@@ -484,11 +485,37 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 }
 
 // ownerOf reports whether raw labels (possibly null) mark an application of
-// this Registry's scope, and its key.
-func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool) {
+// this Registry's scope, its key, and who holds it when it is not owned
+// (see holder).
+func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool, holder string) {
 	labels, _ := decodeLabels(raw)
 	id, ok, _ := decodeIdentity(labels[IdentityLabel])
-	return id.InstanceID, ok && id.Context == r.cfg.Scope.Context && id.Owner == r.cfg.Scope.Owner
+	return id.InstanceID, ok && id.Context == r.cfg.Scope.Context && id.Owner == r.cfg.Scope.Owner, r.holder(id, ok)
+}
+
+// maxHolderOwner is how much of another owner's name a conflict quotes:
+// the value comes from the Director, so its length is not trusted.
+const maxHolderOwner = 100
+
+// holder describes, for a conflict's reason, an application whose identity
+// label (id, when ok) names this Registry's Open Connectors host but
+// another owner: another job (a shard) syncs the same host under the same
+// names, so the two jobs' selections of instances overlap. It is empty for
+// any other application, owned or foreign.
+func (r *Registry) holder(id Identity, ok bool) string {
+	if !ok || id.Context != r.cfg.Scope.Context || id.Owner == r.cfg.Scope.Owner {
+		return ""
+	}
+	who := "of the job without a sync.owner"
+	if id.Owner != "" {
+		owner := id.Owner
+		if len(owner) > maxHolderOwner {
+			owner = strings.ToValidUTF8(owner[:maxHolderOwner], "") + "..."
+		}
+		who = fmt.Sprintf("of sync.owner %q", owner)
+	}
+	return "an application " + who + " for the same Open Connectors host; the two jobs' selections overlap: " +
+		"give each its own applicationPrefix or disjoint tags"
 }
 
 // TakenBatch is how many names one Taken request looks up (the aliases of
@@ -509,7 +536,8 @@ const TakenShare = 20
 // with any of names, so that the plan makes a conflict of a clash instead
 // of downloading a document for a register the Director refuses. Each
 // match is returned with Owned false unless it carries this Registry's
-// identity. A malformed answer fails the look-up.
+// identity, and with Holder set when it belongs to another sync of the same
+// Open Connectors host. A malformed answer fails the look-up.
 //
 // The Director runs every aliased look-up by name as a label-filtered
 // listing of its own, about as much database work as a registration, so
@@ -688,8 +716,8 @@ func (r *Registry) takenBatch(ctx context.Context, batch []string) ([]ocsync.Reg
 			if it == nil || ptr.Value(it.Id) == "" || ptr.Value(it.Name) == "" {
 				return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch holds an item without id or name", i))
 			}
-			key, owned := r.ownerOf(it.Labels)
-			out = append(out, ocsync.Registered{ID: *it.Id, Name: *it.Name, Key: key, Owned: owned})
+			key, owned, holder := r.ownerOf(it.Labels)
+			out = append(out, ocsync.Registered{ID: *it.Id, Name: *it.Name, Key: key, Owned: owned, Holder: holder})
 		}
 	}
 	return out, nil
@@ -715,7 +743,7 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 	r.registerCredential(app)
 	o := callOptions{timeout: r.cfg.SpecTimeout, policy: retryConfirmed,
 		confirm: func(ctx context.Context) (bool, error) { return r.lookup(ctx, app) }}
-	return r.call(ctx, "registerApplication", o, func(ctx context.Context) error {
+	err = r.call(ctx, "registerApplication", o, func(ctx context.Context) error {
 		resp, err := director.RegisterApplication(ctx, r.client, in)
 		if err != nil {
 			return err
@@ -725,6 +753,29 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 		}
 		return nil
 	})
+	if errors.Is(err, ocsync.ErrConflict) {
+		if h := r.holderOfName(ctx, app.Name); h != "" {
+			err = fmt.Errorf("%w: the name is taken by %s", err, h)
+		}
+	}
+	return err
+}
+
+// holderOfName says who holds the name a register was refused for, when
+// it is another sync of the same host (see holder): one look-up by name,
+// paid only for a refused register. It is a hint for the report, so a
+// failed look-up leaves it empty and the refusal stands as it is.
+func (r *Registry) holderOfName(ctx context.Context, name string) string {
+	found, err := r.takenBatch(ctx, []string{NormalizeName(name)})
+	if err != nil {
+		return ""
+	}
+	for _, f := range found {
+		if f.Holder != "" {
+			return f.Holder
+		}
+	}
+	return ""
 }
 
 // lookup reports whether an owned application named app.Name exists, by
@@ -739,7 +790,7 @@ func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, er
 		return false, err
 	}
 	for _, it := range items {
-		if _, owned := r.ownerOf(it.Labels); owned && *it.Name == app.Name {
+		if _, owned, _ := r.ownerOf(it.Labels); owned && *it.Name == app.Name {
 			return true, nil
 		}
 	}

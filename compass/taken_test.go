@@ -142,3 +142,48 @@ func TestKnownClashCostsNothing(t *testing.T) {
 	assert.Equal(t, 1, srv.Count("registerApplication"), "no register for the known clash")
 	assert.Equal(t, 1, src.Count(ocsynctest.OpSpec), "no download for the known clash")
 }
+
+// TestConflictNamesTheOtherOwner: a name held by an application of another
+// sync.owner of the same host is a conflict that names that owner, whether
+// the listing (a job without an owner lists every owner's applications of
+// its host), the look-up or a refused register finds it.
+func TestConflictNamesTheOtherOwner(t *testing.T) {
+	srv := newServer(t)
+	withOwner := func(owner string) *Registry {
+		c := testConfig(srv)
+		c.Scope.Owner = owner
+		return newRegistry(t, c)
+	}
+	shardA, shardB, none := withOwner("shard-a"), withOwner("shard-b"), withOwner("")
+	spec := testSpec(`{}`)
+	for reg, id := range map[*Registry]string{shardA: "1", none: "2"} {
+		app := desired(id)
+		require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
+	}
+	const overlap = "for the same Open Connectors host; the two jobs' selections overlap: give each its own applicationPrefix or disjoint tags"
+
+	engine, err := ocsync.NewEngine(newSource(desired("1")), none)
+	require.NoError(t, err)
+	plan, err := engine.Plan(t.Context())
+	require.NoError(t, err)
+	require.Len(t, plan.Changes, 2)
+	assert.Equal(t, ocsync.KindConflict, plan.Changes[0].Kind)
+	assert.Equal(t, `name "oc-1" is taken by an application of sync.owner "shard-a" `+overlap, plan.Changes[0].Reason)
+
+	taken, err := shardB.Taken(t.Context(), []string{"oc-1", "oc-2"})
+	require.NoError(t, err)
+	require.Len(t, taken, 2)
+	assert.Equal(t, `an application of sync.owner "shard-a" `+overlap, taken[0].Holder)
+	assert.Equal(t, "an application of the job without a sync.owner "+overlap, taken[1].Holder)
+
+	app := desired("1")
+	err = shardB.Create(t.Context(), app, spec, stateOf(app, spec))
+	require.ErrorIs(t, err, ocsync.ErrConflict)
+	assert.Contains(t, err.Error(), `the name is taken by an application of sync.owner "shard-a" `+overlap)
+
+	taken, err = shardA.Taken(t.Context(), []string{"oc-1"})
+	require.NoError(t, err)
+	require.Len(t, taken, 1)
+	assert.True(t, taken[0].Owned)
+	assert.Empty(t, taken[0].Holder, "an owned application has no holder")
+}
