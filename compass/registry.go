@@ -464,9 +464,9 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 			fmt.Sprintf("application %s was selected by its identity label but carries none of this context", *a.Id))
 	}
 	reg := ocsync.Registered{
-		ID:    *a.Id,
-		Name:  *a.Name,
-		Key:   id.InstanceID,
+		ID:     *a.Id,
+		Name:   *a.Name,
+		Key:    id.InstanceID,
 		Owned:  id.Owner == r.cfg.Scope.Owner,
 		Holder: r.holder(id, true),
 		Attributes: ocsync.Attributes{
