@@ -39,11 +39,16 @@
 // spec, and fails with ErrIncomplete, which wraps ocsync.ErrNeedsSpec: the
 // engine then loads the spec and calls Update again with it.
 //
-// A name the plan would create is looked up first (Registry.Taken) by the
-// Director's own name label, TakenBatch names per request and
-// TakenConcurrency requests at once, so a clash with
-// an application of someone else is a conflict in the plan, costing neither
-// a download nor a refused register.
+// The names the plan would create are looked up first (Registry.Taken), so
+// that a clash with an application of someone else is a conflict in the
+// plan, costing neither a download nor a refused register. The look-up is
+// kept to a small share of what the creates cost the Director: few names
+// (at most TakenBatch) are looked up one by one by the Director's own name
+// label; for many, one page of the tenant's names per TakenShare names is
+// read instead (one page for a cold sync into an empty tenant), and nothing
+// when the tenant is larger than that. A clash the look-up skipped is
+// refused at register once; the next run, which creates few, finds it in
+// the plan.
 //
 // # Answers are untrusted
 //

@@ -334,24 +334,16 @@ func (r *Registry) Applications(ctx context.Context) ([]ocsync.Registered, error
 // list reads all pages of an applications query, each checked for the
 // shape the schema promises, and bounded as listingSlack says.
 func (r *Registry) list(ctx context.Context, filter []director.LabelFilter) ([]*director.ListedApplication, error) {
-	size := r.cfg.PageSize
-	ceiling := max(ocsync.MaxApplications/size, 1)
 	var (
-		items    []*director.ListedApplication
-		ids      = map[string]bool{}
-		cursors  = map[string]bool{}
-		after    string
-		maxTotal int
+		items []*director.ListedApplication
+		ids   = map[string]bool{}
+		w     = newPager(r.cfg.PageSize)
 	)
 	for page := 1; ; page++ {
 		var resp *director.ListApplicationsResponse
 		err := r.call(ctx, "applications", r.query(), func(ctx context.Context) error {
-			var cursor *string
-			if after != "" {
-				cursor = &after
-			}
 			var err error
-			resp, err = director.ListApplications(ctx, r.client, filter, size, cursor)
+			resp, err = director.ListApplications(ctx, r.client, filter, w.size, w.cursor())
 			return err
 		})
 		if err != nil {
@@ -390,33 +382,69 @@ func (r *Registry) list(ctx context.Context, filter []director.LabelFilter) ([]*
 				items = append(items, a)
 			}
 		}
-		maxTotal = max(maxTotal, *p.TotalCount)
-		next, cursor := *p.PageInfo.HasNextPage, *p.PageInfo.EndCursor
-		if !next {
-			if len(items) < *p.TotalCount {
-				return nil, pageError(page, malformed("applications",
-					fmt.Sprintf("the last page leaves %d applications where the Director counts %d", len(items), *p.TotalCount)))
-			}
+		last, err := w.advance("applications", page, len(items), len(p.Data), *p.TotalCount, *p.PageInfo.HasNextPage, *p.PageInfo.EndCursor)
+		if err != nil {
+			return nil, pageError(page, err)
+		}
+		if last {
 			return items, nil
 		}
-		limit := min(ceiling, (maxTotal+size-1)/size+listingSlack)
-		switch {
-		case len(p.Data) == 0:
-			return nil, pageError(page, malformed("applications", "an empty page claims a next page"))
-		case cursor == "":
-			return nil, pageError(page, malformed("applications", "a next page is claimed without a cursor"))
-		case cursor == after:
-			return nil, pageError(page, malformed("applications", "the page cursor did not advance"))
-		case cursors[cursor]:
-			return nil, pageError(page, malformed("applications", "the page cursor repeats an earlier one"))
-		case page >= limit:
-			return nil, pageError(page, malformed("applications",
-				fmt.Sprintf("more than %d pages of %d for %d applications", limit, size, maxTotal)))
-		}
-		cursors[cursor] = true
-		after = cursor
 	}
 }
+
+// pager holds the rules every walk over the Director's cursor pages obeys:
+// the answer must end where its totalCount says, a next page needs a new
+// cursor, and no walk reads more pages than listingSlack allows.
+type pager struct {
+	size, ceiling, maxTotal int
+	after                   string
+	cursors                 map[string]bool
+}
+
+func newPager(size int) *pager {
+	return &pager{size: size, ceiling: max(ocsync.MaxApplications/size, 1), cursors: map[string]bool{}}
+}
+
+// cursor is the after argument of the next page: nil for the first.
+func (w *pager) cursor() *string {
+	if w.after == "" {
+		return nil
+	}
+	return &w.after
+}
+
+// advance checks the page numbered page, which held onPage items (have in
+// all so far) and claims total, next and cursor. It reports whether the page
+// was the last one; otherwise the next cursor() follows it. A page that
+// breaks a rule is a malformed answer of op.
+func (w *pager) advance(op string, page, have, onPage, total int, next bool, cursor string) (last bool, err error) {
+	w.maxTotal = max(w.maxTotal, total)
+	if !next {
+		if have < total {
+			return true, malformed(op, fmt.Sprintf("the last page leaves %d applications where the Director counts %d", have, total))
+		}
+		return true, nil
+	}
+	limit := min(w.ceiling, w.pages()+listingSlack)
+	switch {
+	case onPage == 0:
+		return false, malformed(op, "an empty page claims a next page")
+	case cursor == "":
+		return false, malformed(op, "a next page is claimed without a cursor")
+	case cursor == w.after:
+		return false, malformed(op, "the page cursor did not advance")
+	case w.cursors[cursor]:
+		return false, malformed(op, "the page cursor repeats an earlier one")
+	case page >= limit:
+		return false, malformed(op, fmt.Sprintf("more than %d pages of %d for %d applications", limit, w.size, w.maxTotal))
+	}
+	w.cursors[cursor] = true
+	w.after = cursor
+	return false, nil
+}
+
+// pages is how many pages the largest totalCount seen so far takes.
+func (w *pager) pages() int { return (w.maxTotal + w.size - 1) / w.size }
 
 // pageError names the page of a failed listing.
 func pageError(page int, err error) error {
@@ -438,10 +466,11 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 			fmt.Sprintf("application %s was selected by its identity label but carries none of this context", *a.Id))
 	}
 	reg := ocsync.Registered{
-		ID:    *a.Id,
-		Name:  *a.Name,
-		Key:   id.InstanceID,
-		Owned: id.Owner == r.cfg.Scope.Owner,
+		ID:     *a.Id,
+		Name:   *a.Name,
+		Key:    id.InstanceID,
+		Owned:  id.Owner == r.cfg.Scope.Owner,
+		Holder: r.holder(id, true),
 		Attributes: ocsync.Attributes{
 			Description:  ptr.Value(a.Description),
 			ProviderName: ptr.Value(a.ProviderName),
@@ -458,26 +487,88 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 }
 
 // ownerOf reports whether raw labels (possibly null) mark an application of
-// this Registry's scope, and its key.
-func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool) {
+// this Registry's scope, its key, and who holds it when it is not owned
+// (see holder).
+func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool, holder string) {
 	labels, _ := decodeLabels(raw)
 	id, ok, _ := decodeIdentity(labels[IdentityLabel])
-	return id.InstanceID, ok && id.Context == r.cfg.Scope.Context && id.Owner == r.cfg.Scope.Owner
+	return id.InstanceID, ok && id.Context == r.cfg.Scope.Context && id.Owner == r.cfg.Scope.Owner, r.holder(id, ok)
+}
+
+// maxHolderOwner is how much of another owner's name a conflict quotes:
+// the value comes from the Director, so its length is not trusted.
+const maxHolderOwner = 100
+
+// holder describes, for a conflict's reason, an application whose identity
+// label (id, when ok) names this Registry's Open Connectors host but
+// another owner: another job (a shard) syncs the same host under the same
+// names, so the two jobs' selections of instances overlap. It is empty for
+// any other application, owned or foreign.
+func (r *Registry) holder(id Identity, ok bool) string {
+	if !ok || id.Context != r.cfg.Scope.Context || id.Owner == r.cfg.Scope.Owner {
+		return ""
+	}
+	who := "of the job without a sync.owner"
+	if id.Owner != "" {
+		owner := id.Owner
+		if len(owner) > maxHolderOwner {
+			owner = strings.ToValidUTF8(owner[:maxHolderOwner], "") + "..."
+		}
+		who = fmt.Sprintf("of sync.owner %q", owner)
+	}
+	return "an application " + who + " for the same Open Connectors host; the two jobs' selections overlap: " +
+		"give each its own applicationPrefix or disjoint tags"
 }
 
 // TakenBatch is how many names one Taken request looks up (the aliases of
-// the TakenNames operation).
+// the TakenNames operation). It is also what counts as few names: up to
+// TakenBatch names are looked up one by one.
 const TakenBatch = 20
 
 // TakenConcurrency is how many Taken requests run at once: few, since the
 // Director's database pool is small (five connections by default).
 const TakenConcurrency = 4
 
-// Taken looks up, by the Director's own "name" label (which holds
-// NormalizeName of the name), the applications whose names clash with any
-// of names, TakenBatch names per request. Each match is returned with Owned
-// false unless it carries this Registry's identity. A malformed answer
-// fails the look-up.
+// TakenShare bounds what Taken costs the Director for many names: at most
+// one page of the tenant's names per TakenShare names, that is 5 % of the
+// registrations those names become, plus one look-up per name found taken.
+const TakenShare = 20
+
+// Taken finds the applications whose names clash (under NormalizeName)
+// with any of names, so that the plan makes a conflict of a clash instead
+// of downloading a document for a register the Director refuses. Each
+// match is returned with Owned false unless it carries this Registry's
+// identity, and with Holder set when it belongs to another sync of the same
+// Open Connectors host. A malformed answer fails the look-up.
+//
+// The Director runs every aliased look-up by name as a label-filtered
+// listing of its own, about as much database work as a registration, so
+// looking up every name would double the work of a run that creates many,
+// for a clash that is rare. Taken therefore spends at most a small share of
+// what the creates cost:
+//
+//   - Few names (at most TakenBatch): one request, one look-up per name
+//     (the Director's own "name" label holds NormalizeName of the name).
+//     Every run after the one that met a clash is such a run: the clash is
+//     then one of few creates (the others were created), so it is a
+//     conflict in the plan and in the dry run, and costs no download and no
+//     refused register.
+//   - Many names: the tenant's application names, id and name only
+//     (TenantNames, PageSize a page), when they take at most one page per
+//     TakenShare names; the names found there (in a cold sync, none) are
+//     then looked up one by one to learn who holds them. The first page
+//     tells the tenant's size; when the tenant is larger, Taken stops there
+//     and reports nothing.
+//   - Otherwise, nothing: a clash costs this run one download and one
+//     refused register (Create's error wraps ocsync.ErrConflict), and the
+//     next run, creating few, finds it at plan time.
+//
+// A cold sync of 1000 instances into a tenant of up to 10 000 applications
+// thus costs the Director the registrations, its listing pages and at most
+// 50 pages of names (one page for an empty tenant), instead of 1000
+// look-ups; and no run pays a second time for a clash it met once, unless
+// it keeps creating more than TakenBatch applications into a tenant too
+// large to list its names.
 func (r *Registry) Taken(ctx context.Context, names []string) ([]ocsync.Registered, error) {
 	var keys []string
 	seen := map[string]bool{}
@@ -487,6 +578,81 @@ func (r *Registry) Taken(ctx context.Context, names []string) ([]ocsync.Register
 			keys = append(keys, k)
 		}
 	}
+	if len(keys) > TakenBatch {
+		var err error
+		if keys, err = r.tenantTaken(ctx, keys, (len(keys)+TakenShare-1)/TakenShare); err != nil {
+			return nil, err
+		}
+	}
+	return r.takenByName(ctx, keys)
+}
+
+// tenantTaken returns those of keys that a name in the tenant normalises
+// to, reading the tenant's names a page at a time, at most maxPages pages.
+// When the first page's totalCount asks for more, or the tenant grows past
+// that while it reads, it returns what it found so far: a clash it missed
+// is refused by the Director at register, so a short answer costs at most
+// a refused register, never a wrong change.
+func (r *Registry) tenantTaken(ctx context.Context, keys []string, maxPages int) ([]string, error) {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	found := map[string]bool{}
+	w := newPager(r.cfg.PageSize)
+	ids := map[string]bool{}
+	for page := 1; ; page++ {
+		var p *director.NamesPage
+		err := r.call(ctx, "TenantNames", r.query(), func(ctx context.Context) error {
+			resp, err := director.TenantNames(ctx, r.client, w.size, w.cursor())
+			if err != nil {
+				return err
+			}
+			p = resp.Applications
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("compass: names page %d: %w", page, err)
+		}
+		switch {
+		case p == nil || p.Data == nil:
+			return nil, fmt.Errorf("compass: names page %d: %w", page, malformed("TenantNames", "the page or its data is null"))
+		case p.PageInfo == nil || p.PageInfo.HasNextPage == nil || p.PageInfo.EndCursor == nil:
+			return nil, fmt.Errorf("compass: names page %d: %w", page, malformed("TenantNames", "pageInfo is null or lacks hasNextPage or endCursor"))
+		case p.TotalCount == nil || *p.TotalCount < 0:
+			return nil, fmt.Errorf("compass: names page %d: %w", page, malformed("TenantNames", "totalCount is missing or negative"))
+		}
+		for i, it := range p.Data {
+			if it == nil || ptr.Value(it.Id) == "" || ptr.Value(it.Name) == "" {
+				return nil, fmt.Errorf("compass: names page %d: %w", page, malformed("TenantNames", fmt.Sprintf("item %d lacks its id or name", i)))
+			}
+			ids[*it.Id] = true
+			if k := NormalizeName(*it.Name); want[k] {
+				found[k] = true
+			}
+		}
+		last, err := w.advance("TenantNames", page, len(ids), len(p.Data), *p.TotalCount, *p.PageInfo.HasNextPage, *p.PageInfo.EndCursor)
+		if err != nil {
+			return nil, fmt.Errorf("compass: names page %d: %w", page, err)
+		}
+		if last || w.pages() > maxPages {
+			break
+		}
+	}
+	// In the order of keys, so that the look-ups do not depend on the
+	// order of the pages.
+	var out []string
+	for _, k := range keys {
+		if found[k] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// takenByName looks up normalised names one by one, TakenBatch per
+// request and TakenConcurrency requests at once.
+func (r *Registry) takenByName(ctx context.Context, keys []string) ([]ocsync.Registered, error) {
 	// The batches run TakenConcurrency at a time; their results are merged
 	// in batch order, so the answer does not depend on timing.
 	batches := make([][]ocsync.Registered, (len(keys)+TakenBatch-1)/TakenBatch)
@@ -552,8 +718,8 @@ func (r *Registry) takenBatch(ctx context.Context, batch []string) ([]ocsync.Reg
 			if it == nil || ptr.Value(it.Id) == "" || ptr.Value(it.Name) == "" {
 				return nil, malformed("TakenNames", fmt.Sprintf("look-up %d of the batch holds an item without id or name", i))
 			}
-			key, owned := r.ownerOf(it.Labels)
-			out = append(out, ocsync.Registered{ID: *it.Id, Name: *it.Name, Key: key, Owned: owned})
+			key, owned, holder := r.ownerOf(it.Labels)
+			out = append(out, ocsync.Registered{ID: *it.Id, Name: *it.Name, Key: key, Owned: owned, Holder: holder})
 		}
 	}
 	return out, nil
@@ -579,7 +745,7 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 	r.registerCredential(app)
 	o := callOptions{timeout: r.cfg.SpecTimeout, policy: retryConfirmed,
 		confirm: func(ctx context.Context) (bool, error) { return r.lookup(ctx, app) }}
-	return r.call(ctx, "registerApplication", o, func(ctx context.Context) error {
+	err = r.call(ctx, "registerApplication", o, func(ctx context.Context) error {
 		resp, err := director.RegisterApplication(ctx, r.client, in)
 		if err != nil {
 			return err
@@ -589,6 +755,29 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 		}
 		return nil
 	})
+	if errors.Is(err, ocsync.ErrConflict) {
+		if h := r.holderOfName(ctx, app.Name); h != "" {
+			err = fmt.Errorf("%w: the name is taken by %s", err, h)
+		}
+	}
+	return err
+}
+
+// holderOfName says who holds the name a register was refused for, when
+// it is another sync of the same host (see holder): one look-up by name,
+// paid only for a refused register. It is a hint for the report, so a
+// failed look-up leaves it empty and the refusal stands as it is.
+func (r *Registry) holderOfName(ctx context.Context, name string) string {
+	found, err := r.takenBatch(ctx, []string{NormalizeName(name)})
+	if err != nil {
+		return ""
+	}
+	for _, f := range found {
+		if f.Holder != "" {
+			return f.Holder
+		}
+	}
+	return ""
 }
 
 // lookup reports whether an owned application named app.Name exists, by
@@ -603,7 +792,7 @@ func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, er
 		return false, err
 	}
 	for _, it := range items {
-		if _, owned := r.ownerOf(it.Labels); owned && *it.Name == app.Name {
+		if _, owned, _ := r.ownerOf(it.Labels); owned && *it.Name == app.Name {
 			return true, nil
 		}
 	}

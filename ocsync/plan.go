@@ -360,7 +360,11 @@ func planDesired(d *Application, own, other *Registered, now time.Time, refresh 
 		if other != nil {
 			old := other.Attributes
 			c.Kind, c.ID, c.Old, c.New, c.desired, c.current = KindConflict, other.ID, &old, nil, nil, other
-			c.Reason = fmt.Sprintf("name %q is taken by an application this job does not own", other.Name)
+			holder := other.Holder
+			if holder == "" {
+				holder = "an application this job does not own"
+			}
+			c.Reason = fmt.Sprintf("name %q is taken by %s", other.Name, holder)
 			return c
 		}
 		if d.Status == StatusFailed {

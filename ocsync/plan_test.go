@@ -354,3 +354,17 @@ func TestCalculateRepairsValuesChangedInTheTarget(t *testing.T) {
 	same.ReadBack = []string{ocsync.FieldDescription}
 	assert.Equal(t, ocsync.KindUnchanged, ocsync.Calculate([]ocsync.Application{empty}, []ocsync.Registered{same}, ocsync.PlanOptions{Now: now}).Changes[0].Kind)
 }
+
+// TestConflictReasonNamesTheHolder: a conflict says who holds the name when
+// the Registry could tell.
+func TestConflictReasonNamesTheHolder(t *testing.T) {
+	desired := []ocsync.Application{{Name: "app-1", Key: "1"}, {Name: "app-2", Key: "2"}}
+	registered := []ocsync.Registered{
+		{ID: "a", Name: "app-1", Key: "1", Holder: "another sync"},
+		{ID: "b", Name: "app-2"},
+	}
+	plan := ocsync.Calculate(desired, registered, ocsync.PlanOptions{})
+	require.Len(t, plan.Changes, 2)
+	assert.Equal(t, `name "app-1" is taken by another sync`, plan.Changes[0].Reason)
+	assert.Equal(t, `name "app-2" is taken by an application this job does not own`, plan.Changes[1].Reason)
+}

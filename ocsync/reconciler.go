@@ -77,9 +77,16 @@ type NameKeyer interface {
 // own). Plan calls Taken with the names it would create and turns every name
 // taken into a conflict, so a known clash costs no download and no refused
 // create. A failed lookup fails the plan like a failed listing.
+//
+// A look-up costs the target work for every name, and most names are free:
+// Taken may answer for some names only, or none, when looking them up would
+// cost the target more than the creates save (see compass.Registry.Taken).
+// A clash it does not report is found when Create is refused, once: a run
+// after it creates few, and Taken then looks those up.
 type NameChecker interface {
-	// Taken returns the registered applications whose names clash (under
-	// the target's name rule) with any of names.
+	// Taken returns registered applications whose names clash (under the
+	// target's name rule) with names: all it found, which need not be all
+	// there are.
 	Taken(ctx context.Context, names []string) ([]Registered, error)
 }
 

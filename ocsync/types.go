@@ -191,6 +191,11 @@ type Registered struct {
 	// updates or deletes an application that is not owned; a desired
 	// application with the same name is a conflict.
 	Owned bool `json:"owned"`
+	// Holder says who holds an application that is not owned, when the
+	// Registry can tell (another sync of the same source, say): a desired
+	// application with the same name is a conflict "taken by " Holder.
+	// Empty when unknown or owned.
+	Holder string `json:"holder,omitempty"`
 	// Attributes are the fields as read back from the target, for display.
 	Attributes Attributes `json:"attributes"`
 	// State is the stored state; nil when the application has none (for

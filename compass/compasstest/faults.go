@@ -119,6 +119,23 @@ func (s *Server) Counts() map[string]int {
 	return maps.Clone(s.calls)
 }
 
+// FieldExecutions returns how many top-level GraphQL fields the Director
+// executed so far, over all operations: each aliased field of a request
+// counts as one (twenty aliased applications look-ups in one request are
+// twenty listings to the Director's database), token requests do not. It is
+// the measure of the Director's work that a request count hides.
+func (s *Server) FieldExecutions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for op, c := range s.calls {
+		if op != TokenOperation {
+			n += c
+		}
+	}
+	return n
+}
+
 // ResetCounts sets every request and call counter back to zero.
 func (s *Server) ResetCounts() {
 	s.mu.Lock()

@@ -146,9 +146,11 @@ func TestCounters(t *testing.T) {
 	call(t, s, "", compasstest.DefaultTenant, `{ applications { totalCount } }`, nil)
 	assert.Equal(t, 4, s.Requests())
 	assert.Equal(t, map[string]int{compasstest.TokenOperation: 1, "applications": 2, "registerApplication": 1}, s.Counts())
+	assert.Equal(t, 3, s.FieldExecutions(), "each aliased field counts; the token does not")
 	s.ResetCounts()
 	assert.Zero(t, s.Requests())
 	assert.Zero(t, s.Count("applications"))
+	assert.Zero(t, s.FieldExecutions())
 }
 
 func TestLatency(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/cmd/ocjob/config"
+	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
@@ -208,12 +209,15 @@ type measured struct {
 	tokens       int
 	mutations    int // application mutations: Registry create, update and delete calls
 	directorOps  int // Director mutation operations (GraphQL)
-	specFetches  int
-	appsChanged  int
-	peakHeap     uint64
-	peakLive     uint64
-	baseHeap     uint64
-	report       *ocsync.Report
+	// directorFields are the top-level fields the Director executed, each
+	// alias as one: its work, which httpCalls hides.
+	directorFields int
+	specFetches    int
+	appsChanged    int
+	peakHeap       uint64
+	peakLive       uint64
+	baseHeap       uint64
+	report         *ocsync.Report
 }
 
 // heapSampler records the largest values of the heap metrics while a run
@@ -291,11 +295,12 @@ func (p *platform) timedSync(b *testing.B) measured {
 	p.setLatency(0)
 	m := measured{
 		wall: wall, peakHeap: peak, peakLive: live, baseHeap: base, report: rep,
-		httpCalls:    p.oc.Requests() + p.director.Requests(),
-		ocPages:      p.oc.Count(octest.EndpointInstances),
-		directorList: p.director.Count("applications"),
-		tokens:       p.director.Count(compasstest.TokenOperation),
-		specFetches:  p.oc.Count(octest.EndpointDocs),
+		httpCalls:      p.oc.Requests() + p.director.Requests(),
+		ocPages:        p.oc.Count(octest.EndpointInstances),
+		directorList:   p.director.Count("applications"),
+		tokens:         p.director.Count(compasstest.TokenOperation),
+		specFetches:    p.oc.Count(octest.EndpointDocs),
+		directorFields: p.director.FieldExecutions(),
 	}
 	m.mutations = int(p.registryCalls.Load())
 	for op, n := range p.director.Counts() {
@@ -312,7 +317,7 @@ type totals struct {
 	runs                                                    int
 	wall, bound                                             time.Duration
 	httpCalls, mutations, specFetches, appsChanged, changes int
-	directorOps                                             int
+	directorOps, directorFields, created                    int
 	peakHeap, peakLive, baseHeap                            uint64
 }
 
@@ -323,6 +328,8 @@ func (t *totals) add(m measured, bound time.Duration) {
 	t.httpCalls += m.httpCalls
 	t.mutations += m.mutations
 	t.directorOps += m.directorOps
+	t.directorFields += m.directorFields
+	t.created += m.report.Summary.Created
 	t.specFetches += m.specFetches
 	t.appsChanged += m.appsChanged
 	t.changes += m.report.Plan.Mutations()
@@ -338,6 +345,10 @@ func (t *totals) report(b *testing.B) {
 	b.ReportMetric(float64(t.httpCalls)/n, "http-calls/op")
 	b.ReportMetric(float64(t.mutations)/n, "mutations/op")
 	b.ReportMetric(float64(t.directorOps)/n, "director-mutations/op")
+	b.ReportMetric(float64(t.directorFields)/n, "director-fields/op")
+	if t.created > 0 {
+		b.ReportMetric(float64(t.directorFields)/float64(t.created), "director-fields/created")
+	}
 	b.ReportMetric(float64(t.changes)/n, "changes/op")
 	b.ReportMetric(float64(t.appsChanged)/n, "apps-changed/op")
 	b.ReportMetric(float64(t.specFetches)/n, "spec-fetches/op")
@@ -394,6 +405,11 @@ func BenchmarkColdSync(b *testing.B) {
 				expectPlan(b, m.report, tc.n, 0, 0, 0)
 				if m.specFetches != tc.n || m.appsChanged != tc.n {
 					b.Fatalf("cold sync fetched %d specs and changed %d applications, want %d each", m.specFetches, m.appsChanged, tc.n)
+				}
+				// One registration per create, the one empty listing page, and
+				// a name look-up of at most 5 % (one page of names here).
+				if limit := tc.n + tc.n/compass.TakenShare + 1; m.directorFields > limit {
+					b.Fatalf("cold sync made the Director execute %d fields, more than %d", m.directorFields, limit)
 				}
 				t.add(m, bound)
 			}

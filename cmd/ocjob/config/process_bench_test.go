@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors/octest"
@@ -520,9 +521,13 @@ type jobRun struct {
 	ocCalls       int
 	directorCalls int // token requests included
 	directorOps   int // Director mutation operations
-	directorBytes int64
-	specFetches   int
-	appsChanged   int
+	// directorFields are the top-level fields the Director executed, each
+	// alias as one: its work, which directorCalls hides.
+	directorFields int
+	created        int // the creates the run applied
+	directorBytes  int64
+	specFetches    int
+	appsChanged    int
 }
 
 // selfCPU is the user and system CPU the benchmark process has used so far.
@@ -603,6 +608,9 @@ func (p *jobPlatform) run(b *testing.B, tools *jobTools, want ocsync.Summary, ti
 		directorCalls: p.director.Requests(),
 		directorBytes: p.proxy.Bytes(),
 		specFetches:   p.oc.Count(octest.EndpointDocs),
+		// The token endpoint is no GraphQL field.
+		directorFields: p.director.FieldExecutions(),
+		created:        want.Created,
 	}
 	for op, n := range p.director.Counts() {
 		if !directorQueries[op] {
@@ -623,6 +631,7 @@ type jobTotals struct {
 	maxRSS                     int64
 	ocCalls, directorCalls     int
 	mutations, directorOps     int
+	directorFields, created    int
 	specFetches, appsChanged   int
 	directorBytes              int64
 }
@@ -639,6 +648,8 @@ func (t *jobTotals) add(r jobRun, items, mutations int, bound time.Duration) {
 	t.directorCalls += r.directorCalls
 	t.mutations += mutations
 	t.directorOps += r.directorOps
+	t.directorFields += r.directorFields
+	t.created += r.created
 	t.specFetches += r.specFetches
 	t.appsChanged += r.appsChanged
 	t.directorBytes += r.directorBytes
@@ -662,6 +673,10 @@ func (t *jobTotals) report(b *testing.B, tools *jobTools) {
 	b.ReportMetric(float64(t.directorCalls)/n, "director-calls/op")
 	b.ReportMetric(float64(t.mutations)/n, "mutations/op")
 	b.ReportMetric(float64(t.directorOps)/n, "director-mutations/op")
+	b.ReportMetric(float64(t.directorFields)/n, "director-fields/op")
+	if t.created > 0 {
+		b.ReportMetric(float64(t.directorFields)/float64(t.created), "director-fields/created")
+	}
 	b.ReportMetric(float64(t.specFetches)/n, "spec-fetches/op")
 	b.ReportMetric(float64(t.appsChanged)/n, "apps-changed/op")
 	b.ReportMetric(float64(t.directorBytes)/n, "director-bytes/op")
@@ -736,6 +751,11 @@ func benchColdJob(b *testing.B, tools *jobTools, n, specSize int) {
 		if r.specFetches != n || r.appsChanged != n || r.directorOps != n {
 			b.Fatalf("cold run: %d spec fetches, %d applications changed, %d Director mutations; want %d each",
 				r.specFetches, r.appsChanged, r.directorOps, n)
+		}
+		// One registration per create, the one empty listing page, and a
+		// name look-up of at most 5 % (one page of names here).
+		if limit := n + n/compass.TakenShare + 1; r.directorFields > limit {
+			b.Fatalf("cold run: the Director executed %d fields, more than %d", r.directorFields, limit)
 		}
 		t.add(r, n, n, bound)
 		b.StartTimer()

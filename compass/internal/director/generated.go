@@ -749,6 +749,46 @@ func (v *NamedApplication) GetName() *string { return v.Name }
 // GetLabels returns NamedApplication.Labels, and is useful for accessing the field via an interface.
 func (v *NamedApplication) GetLabels() *json.RawMessage { return v.Labels }
 
+// NamesItem includes the requested fields of the GraphQL type Application.
+type NamesItem struct {
+	Id   *string `json:"id"`
+	Name *string `json:"name"`
+}
+
+// GetId returns NamesItem.Id, and is useful for accessing the field via an interface.
+func (v *NamesItem) GetId() *string { return v.Id }
+
+// GetName returns NamesItem.Name, and is useful for accessing the field via an interface.
+func (v *NamesItem) GetName() *string { return v.Name }
+
+// NamesPage includes the requested fields of the GraphQL type ApplicationPage.
+type NamesPage struct {
+	TotalCount *int           `json:"totalCount"`
+	PageInfo   *NamesPageInfo `json:"pageInfo"`
+	Data       []*NamesItem   `json:"data"`
+}
+
+// GetTotalCount returns NamesPage.TotalCount, and is useful for accessing the field via an interface.
+func (v *NamesPage) GetTotalCount() *int { return v.TotalCount }
+
+// GetPageInfo returns NamesPage.PageInfo, and is useful for accessing the field via an interface.
+func (v *NamesPage) GetPageInfo() *NamesPageInfo { return v.PageInfo }
+
+// GetData returns NamesPage.Data, and is useful for accessing the field via an interface.
+func (v *NamesPage) GetData() []*NamesItem { return v.Data }
+
+// NamesPageInfo includes the requested fields of the GraphQL type PageInfo.
+type NamesPageInfo struct {
+	EndCursor   *string `json:"endCursor"`
+	HasNextPage *bool   `json:"hasNextPage"`
+}
+
+// GetEndCursor returns NamesPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *NamesPageInfo) GetEndCursor() *string { return v.EndCursor }
+
+// GetHasNextPage returns NamesPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *NamesPageInfo) GetHasNextPage() *bool { return v.HasNextPage }
+
 type OAuthCredentialDataInput struct {
 	ClientId     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
@@ -995,6 +1035,15 @@ type TakenPage struct {
 
 // GetData returns TakenPage.Data, and is useful for accessing the field via an interface.
 func (v *TakenPage) GetData() []*TakenItem { return v.Data }
+
+// TenantNamesResponse is returned by TenantNames on success.
+type TenantNamesResponse struct {
+	// Maximum `first` parameter value is 10
+	Applications *NamesPage `json:"applications"`
+}
+
+// GetApplications returns TenantNamesResponse.Applications, and is useful for accessing the field via an interface.
+func (v *TenantNamesResponse) GetApplications() *NamesPage { return v.Applications }
 
 // UnregisterApplicationResponse is returned by UnregisterApplication on success.
 type UnregisterApplicationResponse struct {
@@ -1358,6 +1407,18 @@ func (v *__TakenNamesInput) GetF19() []LabelFilter { return v.F19 }
 
 // GetUse19 returns __TakenNamesInput.Use19, and is useful for accessing the field via an interface.
 func (v *__TakenNamesInput) GetUse19() bool { return v.Use19 }
+
+// __TenantNamesInput is used internally by genqlient
+type __TenantNamesInput struct {
+	First int     `json:"first"`
+	After *string `json:"after,omitempty"`
+}
+
+// GetFirst returns __TenantNamesInput.First, and is useful for accessing the field via an interface.
+func (v *__TenantNamesInput) GetFirst() int { return v.First }
+
+// GetAfter returns __TenantNamesInput.After, and is useful for accessing the field via an interface.
+func (v *__TenantNamesInput) GetAfter() *string { return v.After }
 
 // __UnregisterApplicationInput is used internally by genqlient
 type __UnregisterApplicationInput struct {
@@ -1859,6 +1920,54 @@ func TakenNames(
 	}
 
 	data_ = &TakenNamesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by TenantNames.
+const TenantNames_Operation = `
+query TenantNames ($first: Int!, $after: PageCursor) {
+	applications(first: $first, after: $after) {
+		totalCount
+		pageInfo {
+			endCursor
+			hasNextPage
+		}
+		data {
+			id
+			name
+		}
+	}
+}
+`
+
+// The names of the tenant's applications, one page at a time: id and name
+// only, no labels (whose resolver costs the Director one query per
+// application). Registry.Taken reads them instead of one look-up per name when
+// a run creates many (see Registry.Taken).
+func TenantNames(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after *string,
+) (data_ *TenantNamesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "TenantNames",
+		Query:  TenantNames_Operation,
+		Variables: &__TenantNamesInput{
+			First: first,
+			After: after,
+		},
+	}
+
+	data_ = &TenantNamesResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
