@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,6 +231,33 @@ func TestWriteText(t *testing.T) {
 		var buf bytes.Buffer
 		require.NoError(t, rep.WriteText(&buf))
 		assert.Contains(t, buf.String(), "changes revision; spec replaced")
+	})
+	t.Run("values of a dry run", func(t *testing.T) {
+		src, reg := world(t, 3)
+		rotated := app(1)
+		rotated.Credential = redact.Secret("User u, Organization o, Element tok-rotated")
+		rotated.TargetURL = "https://eu.example.org/elements/api-v2"
+		src.Put(rotated, ocsynctest.DefaultSpec(rotated.Name))
+		e := engine(src, reg)
+		e.DryRun = true
+		rep, err := runEngine(context.Background(), e)
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		require.NoError(t, rep.WriteText(&buf))
+		out := buf.String()
+		assert.Regexp(t, `credential [0-9a-f]{8} → [0-9a-f]{8} \(hashes\)`, out)
+		assert.Contains(t, out, `targetURL "https://api.example.org/elements/api-v2" → "https://eu.example.org/elements/api-v2"`)
+		assert.Contains(t, out, "Plan: 0 to create, 1 to update, 0 to delete, 2 unchanged")
+		assert.NotContains(t, out, "tok-", "credentials never in clear")
+	})
+	t.Run("long values are cut", func(t *testing.T) {
+		long := strings.Repeat("é", 100)
+		plan := &ocsync.Plan{Changes: []ocsync.Change{{Kind: ocsync.KindUpdate, Name: "oc-1", Fields: []string{ocsync.FieldDescription},
+			Old: &ocsync.Attributes{Description: long}, New: &ocsync.Attributes{Description: "short"}}}}
+		rep := &ocsync.Report{DryRun: true, Plan: plan, Results: []ocsync.Result{{Kind: ocsync.KindUpdate, Name: "oc-1", Outcome: ocsync.OutcomePlanned}}}
+		var buf bytes.Buffer
+		require.NoError(t, rep.WriteText(&buf))
+		assert.Contains(t, buf.String(), `description "`+strings.Repeat("é", 60)+`…" → "short"`)
 	})
 	t.Run("write error", func(t *testing.T) {
 		rep, _ := guardReport(t, false)

@@ -30,7 +30,7 @@ func ExampleController_RunOnce() {
 	// ACTION  APPLICATION  INSTANCE  RESULT   DETAILS
 	// create  oc-1         1         planned  -
 	// create  oc-2         2         planned  -
-	// Dry run, nothing applied. Plan: 2 created, 0 updated, 0 deleted, 0 unchanged, 0 skipped, 0 conflicts, 0 failed, 0 withheld, 0 not started.
+	// Dry run, nothing applied. Plan: 2 to create, 0 to update, 0 to delete, 0 unchanged, 0 skipped, 0 conflicts, 0 to withhold.
 	// exit code 0
 }
 

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 )
@@ -46,11 +48,11 @@ func (rep *Report) WriteText(w io.Writer) error {
 	if err := writeGuard(w, rep); err != nil {
 		return err
 	}
-	prefix := "Summary"
 	if rep.DryRun {
-		prefix = "Dry run, nothing applied. Plan"
+		_, err := fmt.Fprintf(w, "Dry run, nothing applied. Plan: %s.\n", planLine(rep.Summary))
+		return err
 	}
-	_, err := fmt.Fprintf(w, "%s: %s.\n", prefix, rep.Summary)
+	_, err := fmt.Fprintf(w, "Summary: %s.\n", rep.Summary)
 	return err
 }
 
@@ -64,8 +66,10 @@ func dash(s string) string {
 // details says what a change does, or why it failed or is left alone.
 func details(c *Change, r *Result) string {
 	var parts []string
-	if c.Kind == KindUpdate && len(c.Fields) > 0 {
-		parts = append(parts, "changes "+strings.Join(c.Fields, ", "))
+	if c.Kind == KindUpdate {
+		for _, f := range c.Fields {
+			parts = append(parts, fieldChange(c, f))
+		}
 	}
 	if c.Kind == KindUpdate && r.SpecReplaced {
 		parts = append(parts, "spec replaced")
@@ -85,8 +89,71 @@ func details(c *Change, r *Result) string {
 	return strings.Join(parts, "; ")
 }
 
+// maxShownValue bounds an attribute value shown in a report, in runes.
+const maxShownValue = 60
+
+// fieldChange says how an update changes one field: an attribute's old
+// and new value, quoted; the credential and the document by a short hash
+// of what is stored, never in clear.
+func fieldChange(c *Change, field string) string {
+	switch field {
+	case FieldCredential:
+		if old, ok := c.current.storedHash(FieldCredential); ok && c.desired != nil {
+			return fmt.Sprintf("credential %s → %s (hashes)", old[:8], c.desired.Fingerprint()[FieldCredential][:8])
+		}
+		return "changes credential"
+	case FieldSpec:
+		if c.current != nil && c.current.State != nil && len(c.current.State.SpecSHA256) >= 8 {
+			st := c.current.State
+			return fmt.Sprintf("document sha256 %s fetched %s is due: load it, replace it if it changed",
+				st.SpecSHA256[:8], st.SpecFetchedAt.UTC().Format(time.DateOnly))
+		}
+		return "document is due: load it, replace it if it changed"
+	case FieldStructure:
+		return "structure: restore the missing bundle or API definition"
+	}
+	if c.Old == nil || c.New == nil {
+		return "changes " + field // a plan that went through JSON without them
+	}
+	oldV, ok := c.Old.value(field)
+	newV, _ := c.New.value(field)
+	if !ok {
+		return "changes " + field
+	}
+	return fmt.Sprintf("%s %s → %s", field, shown(oldV), shown(newV))
+}
+
+// shown quotes an attribute value for a one-line report, cut to
+// maxShownValue runes.
+func shown(v string) string {
+	if r := []rune(v); len(r) > maxShownValue {
+		v = string(r[:maxShownValue]) + "…"
+	}
+	return strconv.Quote(v)
+}
+
+// storedHash is the hash the registered application's state holds for
+// field, if any; false for a nil application.
+func (r *Registered) storedHash(field string) (string, bool) {
+	if r == nil {
+		return "", false
+	}
+	h, ok := r.State.fieldHash(field)
+	return h, ok && len(h) >= 8
+}
+
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// planLine is the summary of a dry run, in the future tense.
+func planLine(s Summary) string {
+	unusable := ""
+	if s.Unusable > 0 {
+		unusable = fmt.Sprintf(", %d unusable", s.Unusable)
+	}
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged, %d skipped%s, %d conflicts, %d to withhold",
+		s.Created, s.Updated, s.Deleted, s.Unchanged, s.Skipped, unusable, s.Conflicts, s.Withheld)
 }
 
 // writeGuard writes the deletion guard's verdict and the deletions digest.

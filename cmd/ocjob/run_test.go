@@ -279,7 +279,7 @@ func TestDryRun(t *testing.T) {
 	f := newFixture(t, 3)
 	r := f.run(t, nil, "-dry-run")
 	require.Equal(t, ocsync.ExitOK, r.code, "stderr: %s", r.stderr)
-	assert.Contains(t, r.stdout, "Dry run, nothing applied. Plan: 3 created")
+	assert.Contains(t, r.stdout, "Dry run, nothing applied. Plan: 3 to create")
 	for i := range 3 {
 		assert.Contains(t, r.stdout, fmt.Sprintf("create  oc-%d", 4700+i))
 	}
