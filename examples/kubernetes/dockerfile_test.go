@@ -96,7 +96,11 @@ func TestDockerfile(t *testing.T) {
 	from := strings.Fields(build.from)
 	require.GreaterOrEqual(t, len(from), 2, "FROM --platform=... image")
 	assert.Equal(t, "--platform=$BUILDPLATFORM", from[0])
-	image, tag, _ := strings.Cut(from[1], ":")
+	ref, digest, pinned := strings.Cut(from[1], "@")
+	if pinned {
+		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, digest, "a pinned image's digest")
+	}
+	image, tag, _ := strings.Cut(ref, ":")
 	assert.Equal(t, "golang", image)
 	goVersion := goLine(t)
 	major, minor, _ := strings.Cut(goVersion, ".")
@@ -143,7 +147,8 @@ func TestDockerfile(t *testing.T) {
 
 	// The final stage: distroless, non-root, labelled.
 	final := stages[len(stages)-1]
-	assert.Regexp(t, `^gcr\.io/distroless/static(-debian\d+)?:nonroot$`, final.from)
+	// By tag, or by tag and digest.
+	assert.Regexp(t, `^gcr\.io/distroless/static(-debian\d+)?:nonroot(@sha256:[0-9a-f]{64})?$`, final.from)
 	users := final.all("USER")
 	require.NotEmpty(t, users, "the image sets a USER")
 	user, _, _ := strings.Cut(users[len(users)-1], ":")
@@ -274,4 +279,17 @@ func TestDockerignore(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Positive(t, sources)
+}
+
+// TestLicense checks that the license the image's label names is the
+// repository's LICENSE.
+func TestLicense(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "LICENSE"))
+	require.NoError(t, err)
+	text := strings.Join(strings.Fields(string(data)), " ")
+	assert.True(t, strings.HasPrefix(text, "Apache License Version 2.0, January 2004"), "LICENSE is the Apache License 2.0")
+	assert.Contains(t, text, "END OF TERMS AND CONDITIONS")
+	df, err := os.ReadFile("Dockerfile")
+	require.NoError(t, err)
+	assert.Contains(t, string(df), `org.opencontainers.image.licenses="Apache-2.0"`)
 }

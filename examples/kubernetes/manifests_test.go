@@ -32,16 +32,40 @@ const (
 	baseDir    = "base"
 	shardedDir = "overlays/sharded"
 	serviceDir = "service"
+
+	withCredentialsDir = "overlays/with-credentials"
+	monitoringDir      = "monitoring"
+	jobsDir            = "jobs"
 )
 
-// objects is one rendered kustomization, decoded into the Kubernetes API
-// types.
+// objects is one rendered kustomization or chart, decoded into the
+// Kubernetes API types.
 type objects struct {
 	cronJobs        []batchv1.CronJob
+	jobs            []batchv1.Job
 	deployments     []appsv1.Deployment
+	services        []corev1.Service
 	secrets         map[string]corev1.Secret
 	configMaps      map[string]corev1.ConfigMap
 	serviceAccounts map[string]corev1.ServiceAccount
+	podMonitors     []podMonitor
+	prometheusRules []prometheusRule
+
+	// external are the Secrets and ConfigMaps the workloads use but the
+	// rendering deliberately leaves to the operator (ocjob-credentials from
+	// a secret store, say), with stand-in contents for the checks.
+	externalSecrets    map[string]map[string]string
+	externalConfigMaps map[string]map[string]string
+}
+
+func newObjects() *objects {
+	return &objects{
+		secrets:            map[string]corev1.Secret{},
+		configMaps:         map[string]corev1.ConfigMap{},
+		serviceAccounts:    map[string]corev1.ServiceAccount{},
+		externalSecrets:    map[string]map[string]string{},
+		externalConfigMaps: map[string]map[string]string{},
+	}
 }
 
 // decodeStrict decodes one object's JSON into dst as the API server does:
@@ -56,6 +80,74 @@ func decodeStrict(js []byte, dst any) error {
 	return errors.Join(strict...)
 }
 
+// add decodes one object's JSON strictly into its type and adds it.
+func (objs *objects) add(t *testing.T, where string, js []byte) {
+	t.Helper()
+	var meta struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	require.NoError(t, json.Unmarshal(js, &meta), where)
+	where = fmt.Sprintf("%s: %s %s", where, meta.Kind, meta.Metadata.Name)
+	apiVersion := meta.APIVersion
+	var decodeErr error
+	switch meta.Kind {
+	case "CronJob":
+		require.Equal(t, "batch/v1", apiVersion, where)
+		var cj batchv1.CronJob
+		decodeErr = decodeStrict(js, &cj)
+		objs.cronJobs = append(objs.cronJobs, cj)
+	case "Job":
+		require.Equal(t, "batch/v1", apiVersion, where)
+		var j batchv1.Job
+		decodeErr = decodeStrict(js, &j)
+		objs.jobs = append(objs.jobs, j)
+	case "Deployment":
+		require.Equal(t, "apps/v1", apiVersion, where)
+		var d appsv1.Deployment
+		decodeErr = decodeStrict(js, &d)
+		objs.deployments = append(objs.deployments, d)
+	case "Service":
+		require.Equal(t, "v1", apiVersion, where)
+		var s corev1.Service
+		decodeErr = decodeStrict(js, &s)
+		objs.services = append(objs.services, s)
+	case "Secret":
+		require.Equal(t, "v1", apiVersion, where)
+		var s corev1.Secret
+		decodeErr = decodeStrict(js, &s)
+		require.NotContains(t, objs.secrets, s.Name, where)
+		objs.secrets[s.Name] = s
+	case "ConfigMap":
+		require.Equal(t, "v1", apiVersion, where)
+		var c corev1.ConfigMap
+		decodeErr = decodeStrict(js, &c)
+		require.NotContains(t, objs.configMaps, c.Name, where)
+		objs.configMaps[c.Name] = c
+	case "ServiceAccount":
+		require.Equal(t, "v1", apiVersion, where)
+		var sa corev1.ServiceAccount
+		decodeErr = decodeStrict(js, &sa)
+		objs.serviceAccounts[sa.Name] = sa
+	case "PodMonitor":
+		require.Equal(t, monitoringAPIVersion, apiVersion, where)
+		var pm podMonitor
+		decodeErr = decodeStrict(js, &pm)
+		objs.podMonitors = append(objs.podMonitors, pm)
+	case "PrometheusRule":
+		require.Equal(t, monitoringAPIVersion, apiVersion, where)
+		var pr prometheusRule
+		decodeErr = decodeStrict(js, &pr)
+		objs.prometheusRules = append(objs.prometheusRules, pr)
+	default:
+		t.Fatalf("%s: unexpected kind", where)
+	}
+	require.NoError(t, decodeErr, "%s does not match its Kubernetes type", where)
+}
+
 // render builds the kustomization in dir as kubectl kustomize does and
 // decodes every object strictly.
 func render(t *testing.T, dir string) *objects {
@@ -65,49 +157,27 @@ func render(t *testing.T, dir string) *objects {
 	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), abs)
 	require.NoError(t, err, "kustomize build %s", dir)
 
-	objs := &objects{
-		secrets:         map[string]corev1.Secret{},
-		configMaps:      map[string]corev1.ConfigMap{},
-		serviceAccounts: map[string]corev1.ServiceAccount{},
-	}
+	objs := newObjects()
 	for _, r := range resMap.Resources() {
 		js, err := r.MarshalJSON()
 		require.NoError(t, err)
-		where := fmt.Sprintf("%s: %s %s", dir, r.GetKind(), r.GetName())
-		apiVersion := r.GetApiVersion()
-		var decodeErr error
-		switch kind := r.GetKind(); kind {
-		case "CronJob":
-			require.Equal(t, "batch/v1", apiVersion, where)
-			var cj batchv1.CronJob
-			decodeErr = decodeStrict(js, &cj)
-			objs.cronJobs = append(objs.cronJobs, cj)
-		case "Deployment":
-			require.Equal(t, "apps/v1", apiVersion, where)
-			var d appsv1.Deployment
-			decodeErr = decodeStrict(js, &d)
-			objs.deployments = append(objs.deployments, d)
-		case "Secret":
-			require.Equal(t, "v1", apiVersion, where)
-			var s corev1.Secret
-			decodeErr = decodeStrict(js, &s)
-			objs.secrets[s.Name] = s
-		case "ConfigMap":
-			require.Equal(t, "v1", apiVersion, where)
-			var c corev1.ConfigMap
-			decodeErr = decodeStrict(js, &c)
-			objs.configMaps[c.Name] = c
-		case "ServiceAccount":
-			require.Equal(t, "v1", apiVersion, where)
-			var sa corev1.ServiceAccount
-			decodeErr = decodeStrict(js, &sa)
-			objs.serviceAccounts[sa.Name] = sa
-		default:
-			t.Fatalf("%s: unexpected kind", where)
-		}
-		require.NoError(t, decodeErr, "%s does not match its Kubernetes type", where)
+		objs.add(t, dir, js)
 	}
 	return objs
+}
+
+// credentialsSecret is the Secret of the OCJOB_* variables, which the base
+// references but leaves to the operator.
+const credentialsSecret = "ocjob-credentials"
+
+// standInCredentials are values for a credentials Secret that the rendering
+// leaves out.
+func standInCredentials() map[string]string {
+	m := map[string]string{}
+	for _, k := range secretEnv {
+		m[k] = "stand-in-" + strings.ToLower(k)
+	}
+	return m
 }
 
 func TestDecodeStrict(t *testing.T) {
@@ -250,12 +320,20 @@ func checkPod(t *testing.T, objs *objects, pod corev1.PodSpec) *config.Config {
 	assert.Empty(t, c.EnvFrom, "no envFrom: every variable is named")
 	env := map[string]string{}
 	for _, e := range c.Env {
+		var ok bool
 		require.NotNil(t, e.ValueFrom, "%s: a literal value in the manifest", e.Name)
 		ref := e.ValueFrom.SecretKeyRef
 		require.NotNil(t, ref, "%s: not from a secretKeyRef", e.Name)
-		s, ok := objs.secrets[ref.Name]
-		require.True(t, ok, "%s: Secret %s is rendered", e.Name, ref.Name)
-		v, ok := secretValue(s, ref.Key)
+		var v string
+		if ext, external := objs.externalSecrets[ref.Name]; external {
+			_, rendered := objs.secrets[ref.Name]
+			require.False(t, rendered, "%s: Secret %s is left to the operator, yet rendered", e.Name, ref.Name)
+			v, ok = ext[ref.Key]
+		} else {
+			s, rendered := objs.secrets[ref.Name]
+			require.True(t, rendered, "%s: Secret %s is rendered", e.Name, ref.Name)
+			v, ok = secretValue(s, ref.Key)
+		}
 		require.True(t, ok, "%s: Secret %s has key %s", e.Name, ref.Name, ref.Key)
 		env[e.Name] = v
 	}
@@ -289,6 +367,10 @@ func checkPod(t *testing.T, objs *objects, pod corev1.PodSpec) *config.Config {
 				files[k] = string(b)
 			}
 		case v.ConfigMap != nil:
+			if ext, external := objs.externalConfigMaps[v.ConfigMap.Name]; external {
+				files = ext
+				break
+			}
 			cm, ok := objs.configMaps[v.ConfigMap.Name]
 			require.True(t, ok, "ConfigMap %s is rendered", v.ConfigMap.Name)
 			files = cm.Data
@@ -373,8 +455,19 @@ func checkCronJob(t *testing.T, objs *objects, cj batchv1.CronJob) *config.Confi
 	return cfg
 }
 
+// renderWithOperatorCredentials renders a kustomization whose workloads use
+// the ocjob-credentials Secret that the operator creates beside it.
+func renderWithOperatorCredentials(t *testing.T, dir string) *objects {
+	t.Helper()
+	objs := render(t, dir)
+	_, rendered := objs.secrets[credentialsSecret]
+	require.False(t, rendered, "%s renders the Secret %s: applying it would overwrite the operator's", dir, credentialsSecret)
+	objs.externalSecrets[credentialsSecret] = standInCredentials()
+	return objs
+}
+
 func TestBase(t *testing.T) {
-	objs := render(t, baseDir)
+	objs := renderWithOperatorCredentials(t, baseDir)
 	require.Len(t, objs.cronJobs, 1)
 	assert.Empty(t, objs.deployments)
 	cj := objs.cronJobs[0]
@@ -385,35 +478,105 @@ func TestBase(t *testing.T) {
 	assert.NotNil(t, cfg.Compass.RootCAs, "the CA bundle is trusted")
 	assert.NotNil(t, cfg.OpenConnectors.RootCAs, "the CA bundle is trusted")
 
-	// The credentials Secret holds exactly the secret variables.
-	creds := objs.secrets["ocjob-credentials"]
+	// The only Secret is the configuration, which holds no credentials:
+	// applying the base next to an existing ocjob-credentials cannot
+	// change it.
+	assert.Equal(t, []string{"ocjob-config"}, slices.Sorted(maps.Keys(objs.secrets)))
+	assert.Contains(t, objs.secrets["ocjob-config"].StringData, path.Base(config.DefaultPath))
+}
+
+// TestCredentialsComponent checks the opt-in credentials component: it
+// generates ocjob-credentials with exactly the secret variables, under that
+// very name (no hash suffix), and nothing else.
+func TestCredentialsComponent(t *testing.T) {
+	objs := render(t, withCredentialsDir)
+	require.Len(t, objs.cronJobs, 1)
+	checkCronJob(t, objs, objs.cronJobs[0])
+
+	creds, ok := objs.secrets[credentialsSecret]
+	require.True(t, ok, "the component renders %s", credentialsSecret)
 	keys := append(slices.Collect(maps.Keys(creds.StringData)), slices.Collect(maps.Keys(creds.Data))...)
 	slices.Sort(keys)
-	want := slices.Clone(secretEnv)
-	slices.Sort(want)
-	assert.Equal(t, want, keys)
-	assert.Contains(t, objs.secrets["ocjob-config"].StringData, path.Base(config.DefaultPath))
+	assert.Equal(t, slices.Sorted(slices.Values(secretEnv)), keys)
 	assert.Len(t, objs.secrets, 2)
 }
 
+// shardProblems lists why the shards' configurations (by job name) could
+// claim the same application: a shared sync.owner, a shared
+// compass.applicationPrefix, a prefix that extends another (application
+// names are <prefix>-<instance id>, so prefixes a and a-b could collide), a
+// shard without an owner or without tags (which takes every instance).
+func shardProblems(shards map[string]*config.Config) []string {
+	var problems []string
+	if len(shards) < 2 {
+		problems = append(problems, "fewer than two shards")
+	}
+	owners := map[string]string{}
+	prefixes := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(shards)) {
+		cfg := shards[name]
+		owner, prefix := cfg.Source.Owner, cfg.Source.ApplicationPrefix
+		if owner == "" {
+			problems = append(problems, name+" has no owner")
+		} else if other, dup := owners[owner]; dup {
+			problems = append(problems, fmt.Sprintf("%s and %s have the same owner %q", other, name, owner))
+		}
+		owners[owner] = name
+		for _, other := range slices.Sorted(maps.Keys(prefixes)) {
+			if other == prefix || strings.HasPrefix(prefix, other+"-") || strings.HasPrefix(other, prefix+"-") {
+				problems = append(problems, fmt.Sprintf("%s and %s have the prefixes %q and %q: their application names can collide",
+					prefixes[other], name, other, prefix))
+			}
+		}
+		prefixes[prefix] = name
+		if len(cfg.OpenConnectors.Tags) == 0 {
+			problems = append(problems, name+" has no tags and takes every instance")
+		}
+	}
+	return problems
+}
+
+func TestShardProblems(t *testing.T) {
+	shard := func(prefix, owner string) *config.Config {
+		var c config.Config
+		c.Source.ApplicationPrefix, c.Source.Owner, c.OpenConnectors.Tags = prefix, owner, []string{"t"}
+		return &c
+	}
+	for name, tt := range map[string]struct {
+		shards map[string]*config.Config
+		want   string
+	}{
+		"distinct":        {map[string]*config.Config{"a": shard("oc-a", "a"), "b": shard("oc-b", "b")}, ""},
+		"same prefix":     {map[string]*config.Config{"a": shard("oc", "a"), "b": shard("oc", "b")}, `prefixes "oc" and "oc"`},
+		"same owner":      {map[string]*config.Config{"a": shard("oc-a", "x"), "b": shard("oc-b", "x")}, `same owner "x"`},
+		"extended prefix": {map[string]*config.Config{"a": shard("oc", "a"), "b": shard("oc-b", "b")}, `prefixes "oc" and "oc-b"`},
+		"no owner":        {map[string]*config.Config{"a": shard("oc-a", ""), "b": shard("oc-b", "b")}, "a has no owner"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := shardProblems(tt.shards)
+			if tt.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], tt.want)
+		})
+	}
+}
+
 func TestSharded(t *testing.T) {
-	objs := render(t, shardedDir)
+	objs := renderWithOperatorCredentials(t, shardedDir)
 	require.GreaterOrEqual(t, len(objs.cronJobs), 2, "several shards")
 	assert.Empty(t, objs.deployments)
 	assert.Len(t, objs.serviceAccounts, 1, "the shards share the service account")
 	assert.Len(t, objs.configMaps, 1, "the shards share the CA bundle")
 
-	owners := map[string]string{}
+	shards := map[string]*config.Config{}
 	tags := map[string]string{}
 	configs := map[string]bool{}
 	for _, cj := range objs.cronJobs {
 		cfg := checkCronJob(t, objs, cj)
-		require.NotEmpty(t, cfg.Source.Owner, "%s: a shard has an owner", cj.Name)
-		if other, dup := owners[cfg.Source.Owner]; dup {
-			t.Errorf("%s and %s have the same owner %q", other, cj.Name, cfg.Source.Owner)
-		}
-		owners[cfg.Source.Owner] = cj.Name
-		require.NotEmpty(t, cfg.OpenConnectors.Tags, "%s: a shard without tags takes every instance", cj.Name)
+		shards[cj.Name] = cfg
 		for _, tag := range cfg.OpenConnectors.Tags {
 			if other, dup := tags[tag]; dup {
 				t.Errorf("tag %q is in %s and %s", tag, other, cj.Name)
@@ -427,13 +590,14 @@ func TestSharded(t *testing.T) {
 			}
 		}
 	}
+	assert.Empty(t, shardProblems(shards))
 }
 
-func TestService(t *testing.T) {
-	objs := render(t, serviceDir)
-	assert.Empty(t, objs.cronJobs, "the service replaces the CronJob")
-	require.Len(t, objs.deployments, 1)
-	d := objs.deployments[0]
+// checkDeployment checks a service-mode Deployment: one replica, Recreate,
+// -interval and -listen, probes on the listen port; it returns the
+// configuration and the container's port.
+func checkDeployment(t *testing.T, objs *objects, d appsv1.Deployment) (*config.Config, corev1.ContainerPort) {
+	t.Helper()
 	require.NotNil(t, d.Spec.Replicas)
 	assert.Equal(t, int32(1), *d.Spec.Replicas, "one replica: two would sync the same tenant at once")
 	assert.Equal(t, appsv1.RecreateDeploymentStrategyType, d.Spec.Strategy.Type, "a rollout never runs two")
@@ -444,7 +608,6 @@ func TestService(t *testing.T) {
 
 	pod := d.Spec.Template.Spec
 	cfg := checkPod(t, objs, pod)
-	assert.Equal(t, "main", cfg.Source.Owner)
 
 	c := pod.Containers[0]
 	flag := func(name string) string {
@@ -470,4 +633,78 @@ func TestService(t *testing.T) {
 		p := probe.HTTPGet.Port
 		assert.True(t, p.String() == c.Ports[0].Name || p.IntValue() == listen, "%s probes the listen port", wantPath)
 	}
+	return cfg, c.Ports[0]
+}
+
+// selects reports whether every key of selector is a label of labels.
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// checkMetricsEndpoints checks that every Deployment is reached on its
+// /metrics port by a Service and by a PodMonitor, and that neither selects
+// anything but the Deployments' pods.
+func checkMetricsEndpoints(t *testing.T, objs *objects) {
+	t.Helper()
+	for _, d := range objs.deployments {
+		_, port := checkDeployment(t, objs, d)
+		podLabels := d.Spec.Template.Labels
+
+		var services int
+		for _, s := range objs.services {
+			if !selects(s.Spec.Selector, podLabels) {
+				continue
+			}
+			services++
+			require.Len(t, s.Spec.Ports, 1, s.Name)
+			tp := s.Spec.Ports[0].TargetPort
+			assert.True(t, tp.String() == port.Name || tp.IntValue() == int(port.ContainerPort), "Service %s targets the metrics port", s.Name)
+		}
+		assert.Equal(t, 1, services, "one Service selects Deployment %s", d.Name)
+
+		var monitors int
+		for _, pm := range objs.podMonitors {
+			if !selects(pm.Spec.Selector.MatchLabels, podLabels) {
+				continue
+			}
+			monitors++
+			require.Len(t, pm.Spec.PodMetricsEndpoints, 1, pm.Name)
+			ep := pm.Spec.PodMetricsEndpoints[0]
+			assert.Equal(t, port.Name, ep.Port, "PodMonitor %s scrapes the metrics port", pm.Name)
+			assert.Equal(t, "/metrics", ep.Path)
+			if ep.Interval != "" {
+				_, err := time.ParseDuration(ep.Interval)
+				assert.NoError(t, err)
+			}
+		}
+		assert.Equal(t, 1, monitors, "one PodMonitor selects Deployment %s", d.Name)
+	}
+	// Selectors pick service-mode pods only, never a CronJob's.
+	for _, cj := range objs.cronJobs {
+		for _, s := range objs.services {
+			assert.False(t, selects(s.Spec.Selector, cj.Spec.JobTemplate.Spec.Template.Labels), "Service %s selects CronJob %s", s.Name, cj.Name)
+		}
+		for _, pm := range objs.podMonitors {
+			assert.False(t, selects(pm.Spec.Selector.MatchLabels, cj.Spec.JobTemplate.Spec.Template.Labels), "PodMonitor %s selects CronJob %s", pm.Name, cj.Name)
+		}
+	}
+}
+
+func TestService(t *testing.T) {
+	objs := renderWithOperatorCredentials(t, serviceDir)
+	assert.Empty(t, objs.cronJobs, "the service replaces the CronJob")
+	require.Len(t, objs.deployments, 1)
+	cfg, _ := checkDeployment(t, objs, objs.deployments[0])
+	assert.Equal(t, "main", cfg.Source.Owner)
+	require.Len(t, objs.services, 1)
+	require.Len(t, objs.podMonitors, 1)
+	checkMetricsEndpoints(t, objs)
 }
