@@ -93,6 +93,9 @@ type GuardError struct {
 	// Refused is the digest that was offered for approval and did not
 	// match; empty when none was offered.
 	Refused string
+	// SourceEmpty is true when the source listed no application while the
+	// job owns some (see Guard.SourceEmpty).
+	SourceEmpty bool
 }
 
 // Error says how many deletions were withheld and how to apply them.
@@ -100,6 +103,11 @@ func (e *GuardError) Error() string {
 	if e.Refused != "" {
 		return fmt.Sprintf("deletion guard: approval %s does not match the plan's deletions (%d of %d owned applications, digest %s); deletions withheld",
 			e.Refused, e.Deletes, e.Owned, e.Digest)
+	}
+	if e.SourceEmpty {
+		return fmt.Sprintf("deletion guard: the source listed no application while this job owns %d; deletions withheld: "+
+			"check the source's selection (tags) and credentials, or approve digest %s (or force) if every application is to go",
+			e.Owned, e.Digest)
 	}
 	return fmt.Sprintf("deletion guard: %d of %d owned applications would be deleted (limit %d%%); deletions withheld, approve digest %s (or force) to apply them",
 		e.Deletes, e.Owned, e.MaxPercent, e.Digest)

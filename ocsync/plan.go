@@ -121,6 +121,11 @@ type Guard struct {
 	Deletes int `json:"deletes"`
 	// MaxPercent is the threshold used.
 	MaxPercent int `json:"maxPercent"`
+	// SourceEmpty is true when the source listed no application while the
+	// job owns some: the guard then trips whatever the percentage, since an
+	// empty listing is more often a wrong selection or a broken source
+	// than a tenant whose instances are all gone.
+	SourceEmpty bool `json:"sourceEmpty,omitempty"`
 }
 
 // Plan is the full set of changes of one run, sorted by application name.
@@ -317,10 +322,9 @@ func Calculate(desired []Application, registered []Registered, opts PlanOptions)
 	}
 
 	deletes := plan.Count(KindDelete)
-	plan.Guard = Guard{Owned: ownedCount, Deletes: deletes, MaxPercent: maxPct}
+	plan.Guard = Guard{Owned: ownedCount, Deletes: deletes, MaxPercent: maxPct, SourceEmpty: len(desired) == 0 && ownedCount > 0}
 	plan.DeletionsDigest = DeletionsDigest(plan.Changes)
-	trips := deletes > 0 && ((len(desired) == 0 && ownedCount > 0) ||
-		(ownedCount >= guardFloor && deletes*100 > maxPct*ownedCount))
+	trips := deletes > 0 && (plan.Guard.SourceEmpty || (ownedCount >= guardFloor && deletes*100 > maxPct*ownedCount))
 	approved := opts.ApproveDigest != "" && opts.ApproveDigest == plan.DeletionsDigest
 	refused := opts.ApproveDigest != "" && !approved && deletes > 0
 	switch {
@@ -333,6 +337,9 @@ func Calculate(desired []Application, registered []Registered, opts PlanOptions)
 			if c := &plan.Changes[i]; c.Kind == KindDelete {
 				c.Withheld = true
 				c.Reason = "withheld by the deletion guard"
+				if plan.Guard.SourceEmpty {
+					c.Reason = "withheld by the deletion guard: the source listed no application"
+				}
 				if refused {
 					c.Reason = "withheld: the approved digest does not match the plan's deletions"
 				}

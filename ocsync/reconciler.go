@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Source provides the desired applications.
@@ -193,7 +191,8 @@ func (e *Engine) logger() *slog.Logger {
 }
 
 // Plan lists the source and the registry concurrently and computes the plan.
-// If either listing fails, it returns a *ListError (ErrListFailed) and no plan.
+// If a listing fails, it returns no plan and a *ListError (ErrListFailed)
+// per failed side, joined: both sides always list to the end.
 // When the Registry implements NameChecker, the names the plan would create
 // are looked up, and those taken become conflicts; a failed look-up fails the
 // plan like a listing.
@@ -210,22 +209,23 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 		desired    []Application
 		registered []Registered
 	)
-	// The first side to fail cancels the other; its error is the one
-	// returned, so the cancellation it caused is never taken for the cause.
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		if desired, err = e.Source.Applications(gctx); err != nil {
-			return &ListError{Side: "source", Err: err}
+	// Both sides list to the end even when the other failed, so that a
+	// run reports every listing problem at once (each side is bounded by
+	// its own request timeouts and by the run's deadline).
+	var srcErr, regErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if desired, srcErr = e.Source.Applications(ctx); srcErr != nil {
+			srcErr = &ListError{Side: "source", Err: srcErr}
 		}
-		return nil
 	})
-	g.Go(func() (err error) {
-		if registered, err = e.Registry.Applications(gctx); err != nil {
-			return &ListError{Side: "registry", Err: err}
+	wg.Go(func() {
+		if registered, regErr = e.Registry.Applications(ctx); regErr != nil {
+			regErr = &ListError{Side: "registry", Err: regErr}
 		}
-		return nil
 	})
-	if err := g.Wait(); err != nil {
+	wg.Wait()
+	if err := errors.Join(srcErr, regErr); err != nil {
 		return nil, err
 	}
 	listDone := e.now()
@@ -470,7 +470,7 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan) (*Report, error) {
 		errs, fetches = e.apply(ctx, plan, rep)
 	}
 	if plan.Guard.Tripped {
-		errs = append(errs, &GuardError{Deletes: plan.Guard.Deletes, Owned: plan.Guard.Owned, MaxPercent: plan.Guard.MaxPercent,
+		errs = append(errs, &GuardError{Deletes: plan.Guard.Deletes, Owned: plan.Guard.Owned, MaxPercent: plan.Guard.MaxPercent, SourceEmpty: plan.Guard.SourceEmpty,
 			Digest: plan.DeletionsDigest, Refused: plan.Guard.Refused})
 	}
 	rep.Summary = summarise(plan, rep.Results)

@@ -1,6 +1,7 @@
 package ocsync_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -139,6 +140,39 @@ func TestEngineListingFailureAbortsWithoutChange(t *testing.T) {
 			assert.Zero(t, reg.Mutations())
 		})
 	}
+}
+
+// When both listings fail, both problems are reported at once.
+func TestPlanReportsBothListingFailures(t *testing.T) {
+	src := ocsynctest.NewSource(desiredN(3)...)
+	reg := ocsynctest.NewRegistry()
+	src.Hook = func(context.Context, ocsynctest.Op, string) error {
+		return errors.New("platform refused the user secret")
+	}
+	reg.Hook = func(context.Context, ocsynctest.Op, string) error { return errors.New("director answered 503") }
+	plan, err := newEngine(src, reg).Plan(context.Background())
+	assert.Nil(t, plan)
+	require.ErrorIs(t, err, ocsync.ErrListFailed)
+	assert.Contains(t, err.Error(), "list source: platform refused the user secret")
+	assert.Contains(t, err.Error(), "list registry: director answered 503")
+}
+
+// An empty source while the job owns applications trips the guard and
+// says so, in the plan, the error and the text report.
+func TestEmptySourceIsNamed(t *testing.T) {
+	reg := ocsynctest.NewRegistry()
+	for _, r := range syncedN(3) {
+		reg.Seed(ocsynctest.Entry{Registered: r})
+	}
+	rep, err := run(t, newEngine(ocsynctest.NewSource(), reg))
+	require.ErrorIs(t, err, ocsync.ErrGuardTripped)
+	assert.True(t, rep.Plan.Guard.SourceEmpty)
+	assert.Contains(t, err.Error(), "the source listed no application while this job owns 3")
+	var buf bytes.Buffer
+	require.NoError(t, rep.WriteText(&buf))
+	assert.Contains(t, buf.String(), "The source listed no application")
+	assert.Contains(t, buf.String(), "withheld by the deletion guard: the source listed no application")
+	assert.Zero(t, reg.Mutations())
 }
 
 // strictRegistry fails the test on any mutation.

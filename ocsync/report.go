@@ -173,6 +173,11 @@ func writeGuard(w io.Writer, rep *Report) error {
 			g.Deletes, g.Owned, g.MaxPercent, verdict); err != nil {
 			return err
 		}
+		if g.SourceEmpty {
+			if _, err := fmt.Fprintln(w, "The source listed no application: check its selection (tags) and credentials before approving."); err != nil {
+				return err
+			}
+		}
 	}
 	if digest != "" && (rep.DryRun || g.Tripped) {
 		if _, err := fmt.Fprintf(w, "Deletions digest: %s  (approve with -approve %s)\n", digest, digest); err != nil {
