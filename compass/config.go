@@ -69,6 +69,13 @@ type Config struct {
 	// Both are at most MaxScopeLength runes of valid UTF-8 without control
 	// characters or surrounding white space.
 	Scope ocsync.Scope
+	// Labels are the keys of the identity and state labels; zero fields
+	// mean IdentityLabel and StateLabel, the keys of every application
+	// registered so far. A key holds only letters, digits and "_" (at most
+	// MaxLabelKeyLength), is none the Director writes or refuses itself
+	// (name, managed, integrationSystemID, scenarios), and the two differ.
+	// Applications written under other keys are not found.
+	Labels Labels
 	// PageSize of the applications listing, 1..200; 0 means DefaultPageSize.
 	PageSize int
 	// Timeout bounds each request without a spec document; 0 means
@@ -153,6 +160,7 @@ func (c Config) Validate() error {
 	if c.PageSize < 0 || c.PageSize > MaxPageSize {
 		field("PageSize", "must be between 1 and 200 (0 means the default)")
 	}
+	errs = append(errs, c.Labels.validate()...)
 	errs = append(errs, c.settings().Validate()...)
 	if err := transport.CheckDuration("SpecTimeout", c.SpecTimeout); err != nil {
 		errs = append(errs, err)
@@ -185,6 +193,7 @@ func (c Config) settings() transport.Settings {
 func (c Config) withDefaults() Config {
 	s := c.settings().WithDefaults(DefaultTimeout)
 	c.Timeout, c.MaxRetries, c.Backoff, c.Scrubber, c.Logger = s.Timeout, s.MaxRetries, s.Backoff, s.Scrubber, s.Logger
+	c.Labels = c.Labels.withDefaults()
 	if c.PageSize == 0 {
 		c.PageSize = DefaultPageSize
 	}

@@ -5,14 +5,15 @@
 // # Applications
 //
 // A Registry lists the applications that carry its identity label
-// (open_connectors, matched by the Director's JSON containment filter on
+// (Config.Labels, by default open_connectors, matched by the Director's JSON containment filter on
 // Config.Scope and checked again on the client), and registers, updates and
 // unregisters them. Each application holds one bundle with one API
 // definition: the source's API document, its target URL and the
 // Authorization header the source needs. mapping.go holds the whole mapping
 // of an ocsync.Application to the Director's inputs, with the Director's
-// name rules (NormalizeName, ASCIIName) and limits. A second label,
-// open_connectors_state, records a hash of every synchronised field; the
+// name rules (NormalizeName, ASCIIName) and limits (a name of at most 100
+// characters, a description cut to 2000): a source hands its values as
+// they are. A second label (by default open_connectors_state) records a hash of every synchronised field; the
 // Director never returns the stored Authorization header to an integration
 // system.
 //

@@ -302,7 +302,7 @@ const listingSlack = 2
 // Ownership is checked again on each application: one with another owner
 // is listed with Owned false.
 func (r *Registry) Applications(ctx context.Context) ([]ocsync.Registered, error) {
-	filter := []director.LabelFilter{{Key: IdentityLabel, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, ""))}}
+	filter := []director.LabelFilter{{Key: r.cfg.Labels.Identity, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, ""))}}
 	items, err := r.list(ctx, filter)
 	if err != nil {
 		return nil, err
@@ -420,7 +420,7 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 	if !ok {
 		return ocsync.Registered{}, malformed("applications", fmt.Sprintf("application %s: labels are not an object", *a.Id))
 	}
-	id, ok, canonical := decodeIdentity(labels[IdentityLabel])
+	id, ok, canonical := decodeIdentity(labels[r.cfg.Labels.Identity])
 	if !ok || id.Context != r.cfg.Scope.Context {
 		return ocsync.Registered{}, malformed("applications",
 			fmt.Sprintf("application %s was selected by its identity label but carries none of this context", *a.Id))
@@ -435,7 +435,7 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 			ProviderName: ptr.Value(a.ProviderName),
 			Status:       ocsync.Status(*a.Status.Condition),
 		},
-		State: decodeState(labels[StateLabel]),
+		State: decodeState(labels[r.cfg.Labels.State]),
 		// An identity label of an older form is rewritten by the next
 		// update, which this makes happen.
 		Incomplete: !canonical,
@@ -449,7 +449,7 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 // this Registry's scope, and its key.
 func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool) {
 	labels, _ := decodeLabels(raw)
-	id, ok, _ := decodeIdentity(labels[IdentityLabel])
+	id, ok, _ := decodeIdentity(labels[r.cfg.Labels.Identity])
 	return id.InstanceID, ok && id.Context == r.cfg.Scope.Context && id.Owner == r.cfg.Scope.Owner
 }
 
@@ -560,7 +560,7 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 	if app.Unusable != "" {
 		return &ocsync.UnusableError{Name: app.Name, Reason: app.Unusable}
 	}
-	in, err := registerInput(r.cfg.Scope, r.cfg.IntegrationSystemID, app, spec, state)
+	in, err := registerInput(r.cfg.Labels, r.cfg.Scope, r.cfg.IntegrationSystemID, app, spec, state)
 	if err != nil {
 		return err
 	}
@@ -582,7 +582,7 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 // lookup reports whether an owned application named app.Name exists, by
 // the identity label (or, without a key, by the Director's name label).
 func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, error) {
-	filter := director.LabelFilter{Key: IdentityLabel, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, app.Key))}
+	filter := director.LabelFilter{Key: r.cfg.Labels.Identity, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, app.Key))}
 	if app.Key == "" {
 		filter = director.LabelFilter{Key: "name", Query: ptr.To(jsonString(NormalizeName(app.Name)))}
 	}
@@ -632,7 +632,7 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	if u.Pending != nil {
 		pending := *u.Pending
 		pending.Pending = true
-		if err := r.setLabel(ctx, cur.ID, StateLabel, pending); err != nil {
+		if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, pending); err != nil {
 			return err
 		}
 	}
@@ -728,20 +728,20 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	}
 
 	if !ref.IdentityCurrent || cur.Key != app.Key {
-		if err := r.setLabel(ctx, cur.ID, IdentityLabel, identityOf(r.cfg.Scope, app)); err != nil {
+		if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.Identity, identityOf(r.cfg.Scope, app)); err != nil {
 			return err
 		}
 	}
 	if missing != "" {
 		if st := specless(cur.State, u.Pending); st != nil {
-			if err := r.setLabel(ctx, cur.ID, StateLabel, *st); err != nil {
+			if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, *st); err != nil {
 				return err
 			}
 		}
 		return fmt.Errorf("compass: application %s has no %s and no spec was given to add one; the next run sends it: %w",
 			cur.Name, missing, ErrIncomplete)
 	}
-	return r.setLabel(ctx, cur.ID, StateLabel, u.State)
+	return r.setLabel(ctx, cur.ID, r.cfg.Labels.State, u.State)
 }
 
 // specless is the state written when an update could not add a missing
