@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -163,7 +164,11 @@ func TestAnswerSizeIsBounded(t *testing.T) {
 	d := newScripted(t, func(string, int, map[string]any) string {
 		return `{"data":{"viewer":{"id":"` + strings.Repeat("x", MaxResponseBytes) + `","type":"INTEGRATION_SYSTEM"}}}`
 	})
-	_, _, err := d.registry(t, 0).Viewer(t.Context())
+	cfg := d.config(0)
+	// Reading 32 MiB takes long on a busy machine; the time is not what is
+	// tested, so it never runs out first.
+	cfg.Timeout = time.Hour
+	_, _, err := newRegistry(t, cfg).Viewer(t.Context())
 	require.Error(t, err)
 	var ce *Error
 	require.ErrorAs(t, err, &ce)
