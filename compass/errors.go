@@ -40,8 +40,12 @@ type Error struct {
 	// StatusCode is the HTTP status when it was not 200; 0 otherwise.
 	StatusCode int
 	// RetryAfter is the wait the Director or its gateway asked for with a
-	// Retry-After header on HTTP 429 or 503; 0 when it named none.
+	// Retry-After header on an answer with a retryable status; 0 when it
+	// named none.
 	RetryAfter time.Duration
+	// Attempts is how many times the request was sent when more than once
+	// failed; 0 or 1 otherwise.
+	Attempts int
 
 	kind  error
 	cause error
@@ -63,6 +67,7 @@ func (e *Error) Error() string {
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
 	}
+	b.WriteString(transport.Attempts(e.Attempts))
 	return b.String()
 }
 
@@ -117,6 +122,18 @@ func kindOf(name string, status int) error {
 		return remote.ErrRetryable
 	}
 	return nil
+}
+
+// afterAttempts returns err, when it is an *Error, as a copy that says
+// how many attempts failed.
+func afterAttempts(err error, attempts int) error {
+	var ce *Error
+	if attempts <= 1 || !errors.As(err, &ce) || ce != err {
+		return err
+	}
+	cp := *ce
+	cp.Attempts = attempts
+	return &cp
 }
 
 // ErrMalformed is wrapped by the *Error of an answer that does not have the

@@ -200,7 +200,7 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 			return err
 		case retryIdempotent:
 			if !remote.Retryable(err) || !r.policy.Again(attempt) {
-				return err
+				return afterAttempts(err, attempt)
 			}
 		case retryConfirmed:
 			again := remote.Retryable(err) || errors.Is(err, ErrMalformed)
@@ -213,7 +213,7 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 				if done, cerr := o.confirm(ctx); cerr == nil && done {
 					return nil
 				}
-				return err
+				return afterAttempts(err, attempt)
 			}
 			uncertain = true
 			done, cerr := o.confirm(ctx)
