@@ -68,10 +68,13 @@
 // Requests authenticate with OAuth2 client credentials (scopes
 // application:read and application:write, one token per run, fetched again
 // only when it expires or the Director answers HTTP 401) and name the tenant
-// in a "tenant" header. Every request has a timeout. One retry loop serves
-// every call: queries and idempotent mutations are retried with
-// Config.Backoff (remote.RetryWait), waiting at least what a Retry-After
-// header on HTTP 429 or 503 asks for (remote.ParseRetryAfter); a register
+// in a "tenant" header. Every request has a timeout. The HTTP policy is the
+// one the Open Connectors client shares (408, 429 and 5xx and network
+// failures are retryable, at most Config.MaxRetries times, each wait from
+// Config.Backoff capped by remote.RetryWait; the default backoff waits at
+// least what a Retry-After header asks for; a warning per retry, and the
+// final error says how many attempts failed). One retry loop serves every
+// call: queries and idempotent mutations are retried; a register
 // whose outcome is uncertain (a network or server error, or a malformed
 // answer) is looked up before it is sent again, so it never happens twice;
 // adding a bundle or an API definition is never retried. No redirect is
