@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
@@ -68,6 +69,13 @@ type Config struct {
 	// Both are at most MaxScopeLength runes of valid UTF-8 without control
 	// characters or surrounding white space.
 	Scope ocsync.Scope
+	// Labels are the keys of the identity and state labels; zero fields
+	// mean IdentityLabel and StateLabel, the keys of every application
+	// registered so far. A key holds only letters, digits and "_" (at most
+	// MaxLabelKeyLength), is none the Director writes or refuses itself
+	// (name, managed, integrationSystemID, scenarios), and the two differ.
+	// Applications written under other keys are not found.
+	Labels Labels
 	// PageSize of the applications listing, 1..200; 0 means DefaultPageSize.
 	PageSize int
 	// Timeout bounds each request without a spec document; 0 means
@@ -78,13 +86,15 @@ type Config struct {
 	// shorter than Timeout.
 	SpecTimeout time.Duration
 	// MaxRetries is how often a request is tried again after a retryable
-	// failure; 0 means remote.DefaultMaxRetries and a negative value
-	// disables retries.
+	// failure, 0..remote.MaxRetriesLimit; 0 means remote.DefaultMaxRetries
+	// and a negative value disables retries. Which requests are tried
+	// again is the module's one rule (queries and idempotent mutations;
+	// see Create for registerApplication).
 	MaxRetries int
-	// Backoff decides the wait before each retry; nil means
-	// remote.DefaultBackoff. The wait is capped by remote.RetryWait and is
-	// at least what a Retry-After header asked for (capped at
-	// remote.MaxRetryWait).
+	// Backoff decides the wait before each retry, given what a Retry-After
+	// header asked for (capped at remote.MaxRetryWait); nil means
+	// remote.DefaultBackoff, which waits at least that long. The wait is
+	// capped by remote.RetryWait.
 	Backoff remote.Backoff
 	// HTTPClient is the base client for the token and GraphQL requests (its
 	// Transport, CheckRedirect and Jar are used; its CheckRedirect runs
@@ -103,7 +113,8 @@ type Config struct {
 	// nil means a private one.
 	Scrubber *redact.Scrubber
 	// Logger receives debug records of every request (operation, attempt,
-	// duration, error; never variables or secrets); nil discards.
+	// duration, error; never variables or secrets) and a warning per retry
+	// (operation, attempt, error, wait); nil discards.
 	Logger *slog.Logger
 }
 
@@ -149,14 +160,10 @@ func (c Config) Validate() error {
 	if c.PageSize < 0 || c.PageSize > MaxPageSize {
 		field("PageSize", "must be between 1 and 200 (0 means the default)")
 	}
-	if c.Timeout < 0 {
-		field("Timeout", "must not be negative")
-	}
-	if c.SpecTimeout < 0 {
-		field("SpecTimeout", "must not be negative")
-	}
-	if c.RootCAs != nil && c.HTTPClient != nil && c.HTTPClient.Transport != nil {
-		field("RootCAs", "cannot be combined with HTTPClient.Transport")
+	errs = append(errs, c.Labels.validate()...)
+	errs = append(errs, c.settings().Validate()...)
+	if err := transport.CheckDuration("SpecTimeout", c.SpecTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -176,32 +183,23 @@ func scopeProblem(s string) string {
 	return ""
 }
 
+// settings are the fields every client's Config shares.
+func (c Config) settings() transport.Settings {
+	return transport.Settings{HTTPClient: c.HTTPClient, RootCAs: c.RootCAs, Timeout: c.Timeout,
+		MaxRetries: c.MaxRetries, Backoff: c.Backoff, Scrubber: c.Scrubber, Logger: c.Logger}
+}
+
 // withDefaults returns a copy of c with defaults applied; c is valid.
 func (c Config) withDefaults() Config {
+	s := c.settings().WithDefaults(DefaultTimeout)
+	c.Timeout, c.MaxRetries, c.Backoff, c.Scrubber, c.Logger = s.Timeout, s.MaxRetries, s.Backoff, s.Scrubber, s.Logger
+	c.Labels = c.Labels.withDefaults()
 	if c.PageSize == 0 {
 		c.PageSize = DefaultPageSize
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
 	}
 	if c.SpecTimeout == 0 {
 		c.SpecTimeout = DefaultSpecTimeout
 	}
 	c.SpecTimeout = max(c.SpecTimeout, c.Timeout)
-	switch {
-	case c.MaxRetries == 0:
-		c.MaxRetries = remote.DefaultMaxRetries
-	case c.MaxRetries < 0:
-		c.MaxRetries = 0
-	}
-	if c.Backoff == nil {
-		c.Backoff = remote.DefaultBackoff
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Scrubber == nil {
-		c.Scrubber = redact.NewScrubber()
-	}
 	return c
 }

@@ -68,6 +68,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative page size", func(c *Config) { c.PageSize = -1 }, "PageSize"},
 		{"negative timeout", func(c *Config) { c.Timeout = -1 }, "Timeout"},
 		{"negative spec timeout", func(c *Config) { c.SpecTimeout = -1 }, "SpecTimeout"},
+		{"too many retries", func(c *Config) { c.MaxRetries = remote.MaxRetriesLimit + 1 }, "MaxRetries"},
 		{"root CAs with a transport", func(c *Config) {
 			c.RootCAs = x509.NewCertPool()
 			c.HTTPClient = &http.Client{Transport: http.DefaultTransport}

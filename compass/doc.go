@@ -5,14 +5,15 @@
 // # Applications
 //
 // A Registry lists the applications that carry its identity label
-// (open_connectors, matched by the Director's JSON containment filter on
+// (Config.Labels, by default open_connectors, matched by the Director's JSON containment filter on
 // Config.Scope and checked again on the client), and registers, updates and
 // unregisters them. Each application holds one bundle with one API
 // definition: the source's API document, its target URL and the
 // Authorization header the source needs. mapping.go holds the whole mapping
 // of an ocsync.Application to the Director's inputs, with the Director's
-// name rules (NormalizeName, ASCIIName) and limits. A second label,
-// open_connectors_state, records a hash of every synchronised field; the
+// name rules (NormalizeName, ASCIIName) and limits (a name of at most 100
+// characters, a description cut to 2000): a source hands its values as
+// they are. A second label (by default open_connectors_state) records a hash of every synchronised field; the
 // Director never returns the stored Authorization header to an integration
 // system.
 //
@@ -72,10 +73,13 @@
 // Requests authenticate with OAuth2 client credentials (scopes
 // application:read and application:write, one token per run, fetched again
 // only when it expires or the Director answers HTTP 401) and name the tenant
-// in a "tenant" header. Every request has a timeout. One retry loop serves
-// every call: queries and idempotent mutations are retried with
-// Config.Backoff (remote.RetryWait), waiting at least what a Retry-After
-// header on HTTP 429 or 503 asks for (remote.ParseRetryAfter); a register
+// in a "tenant" header. Every request has a timeout. The HTTP policy is the
+// one the Open Connectors client shares (408, 429 and 5xx and network
+// failures are retryable, at most Config.MaxRetries times, each wait from
+// Config.Backoff capped by remote.RetryWait; the default backoff waits at
+// least what a Retry-After header asks for; a warning per retry, and the
+// final error says how many attempts failed). One retry loop serves every
+// call: queries and idempotent mutations are retried; a register
 // whose outcome is uncertain (a network or server error, or a malformed
 // answer) is looked up before it is sent again, so it never happens twice;
 // adding a bundle or an API definition is never retried. No redirect is

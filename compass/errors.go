@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
@@ -40,8 +40,12 @@ type Error struct {
 	// StatusCode is the HTTP status when it was not 200; 0 otherwise.
 	StatusCode int
 	// RetryAfter is the wait the Director or its gateway asked for with a
-	// Retry-After header on HTTP 429 or 503; 0 when it named none.
+	// Retry-After header on an answer with a retryable status; 0 when it
+	// named none.
 	RetryAfter time.Duration
+	// Attempts is how many times the request was sent when more than once
+	// failed; 0 or 1 otherwise.
+	Attempts int
 
 	kind  error
 	cause error
@@ -63,6 +67,7 @@ func (e *Error) Error() string {
 	if e.StatusCode != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
 	}
+	b.WriteString(transport.Attempts(e.Attempts))
 	return b.String()
 }
 
@@ -108,7 +113,7 @@ func kindOf(name string, status int) error {
 		return remote.ErrInvalidInput
 	case status == http.StatusBadRequest, status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return ocsync.ErrFatal
-	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
+	case transport.RetryableStatus(status):
 		return remote.ErrRetryable
 	case status != 0 && status != http.StatusOK:
 		return nil
@@ -117,6 +122,18 @@ func kindOf(name string, status int) error {
 		return remote.ErrRetryable
 	}
 	return nil
+}
+
+// afterAttempts returns err, when it is an *Error, as a copy that says
+// how many attempts failed.
+func afterAttempts(err error, attempts int) error {
+	var ce *Error
+	if attempts <= 1 || !errors.As(err, &ce) || ce != err {
+		return err
+	}
+	cp := *ce
+	cp.Attempts = attempts
+	return &cp
 }
 
 // ErrMalformed is wrapped by the *Error of an answer that does not have the
@@ -183,15 +200,16 @@ func classify(parent context.Context, q *redact.Scrubber, op string, err error) 
 // and any other network failure retryable. The URL of a *url.Error is left
 // out: a redirect's location may carry a query.
 func transportError(q *redact.Scrubber, op string, err error) *Error {
+	var tooLarge *transport.TooLargeError
 	switch {
 	case errors.Is(err, endpoint.ErrRedirectRefused):
-		return &Error{Operation: op, Name: "RedirectRefused", Message: q.Quote(innerError(err).Error()), kind: ocsync.ErrFatal, cause: endpoint.ErrRedirectRefused}
+		return &Error{Operation: op, Name: "RedirectRefused", Message: transport.Describe(q, err), kind: ocsync.ErrFatal, cause: endpoint.ErrRedirectRefused}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Operation: op, Name: "Timeout", Message: "request timed out", kind: remote.ErrRetryable, cause: context.DeadlineExceeded}
 	case errors.Is(err, context.Canceled):
 		return &Error{Operation: op, Name: "Canceled", Message: "request cancelled", cause: context.Canceled}
-	case errors.Is(err, errResponseTooLarge):
-		return &Error{Operation: op, Name: "ResponseTooLarge", Message: errResponseTooLarge.Error(), cause: ErrMalformed}
+	case errors.As(err, &tooLarge):
+		return &Error{Operation: op, Name: "ResponseTooLarge", Message: tooLarge.Error(), cause: ErrMalformed}
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -199,16 +217,7 @@ func transportError(q *redact.Scrubber, op string, err error) *Error {
 		// The answer was HTTP 200 but not the JSON the operation promises.
 		return &Error{Operation: op, Name: "MalformedAnswer", Message: q.Quote(err.Error()), cause: ErrMalformed}
 	}
-	return &Error{Operation: op, Name: "NetworkError", Message: q.Quote(innerError(err).Error()), kind: remote.ErrRetryable}
-}
-
-// innerError is the error a *url.Error wraps, without the URL.
-func innerError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err
-	}
-	return err
+	return &Error{Operation: op, Name: "NetworkError", Message: transport.Describe(q, err), kind: remote.ErrRetryable}
 }
 
 // fromGQLErrors reads the first error of a GraphQL error list; every text in
@@ -257,11 +266,9 @@ func tokenError(q *redact.Scrubber, err error) *Error {
 			e.Message += ": " + q.Quote(re.ErrorDescription)
 		}
 		switch {
-		case status == http.StatusTooManyRequests || status >= 500:
+		case transport.RetryableStatus(status):
 			e.kind = remote.ErrRetryable
-			if wait, ok := remote.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now()); ok {
-				e.RetryAfter = wait
-			}
+			e.RetryAfter, _ = transport.RetryAfter(re.Response, time.Now())
 		default:
 			e.kind = ocsync.ErrFatal
 		}

@@ -3,13 +3,18 @@ package compass
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
-// Label keys written on every application the Registry registers.
+// Default label keys written on every application the Registry registers
+// (Config.Labels).
 const (
 	// IdentityLabel holds the identity object: connectorInstanceContext,
 	// connectorInstanceID and, when an owner is configured, owner.
@@ -17,6 +22,59 @@ const (
 	// StateLabel holds the JSON object of the ocsync.State last written.
 	StateLabel = "open_connectors_state"
 )
+
+// Labels names the labels the Registry writes on every application it
+// registers, and by which it finds its applications again. A zero field
+// means its default.
+type Labels struct {
+	// Identity is the key of the identity label (an Identity object);
+	// default IdentityLabel.
+	Identity string
+	// State is the key of the state label (the ocsync.State last
+	// written); default StateLabel.
+	State string
+}
+
+// MaxLabelKeyLength is the longest label key the Director accepts.
+const MaxLabelKeyLength = 256
+
+var labelKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// reservedLabelKeys are written by the Director itself or refused by it.
+var reservedLabelKeys = []string{"name", "managed", "integrationSystemID", "scenarios"}
+
+// withDefaults returns l with its zero fields set to the defaults.
+func (l Labels) withDefaults() Labels {
+	if l.Identity == "" {
+		l.Identity = IdentityLabel
+	}
+	if l.State == "" {
+		l.State = StateLabel
+	}
+	return l
+}
+
+// validate returns a *remote.FieldError per unusable key: not a Director
+// label key (letters, digits and "_", at most MaxLabelKeyLength), one the
+// Director writes or refuses itself, or both keys the same.
+func (l Labels) validate() []error {
+	var errs []error
+	d := l.withDefaults()
+	for _, k := range []struct{ field, key string }{{"Labels.Identity", d.Identity}, {"Labels.State", d.State}} {
+		switch {
+		case len(k.key) > MaxLabelKeyLength:
+			errs = append(errs, &remote.FieldError{Field: k.field, Problem: fmt.Sprintf("is longer than %d characters", MaxLabelKeyLength)})
+		case !labelKeyPattern.MatchString(k.key):
+			errs = append(errs, &remote.FieldError{Field: k.field, Problem: "must hold only letters, digits and _"})
+		case slices.Contains(reservedLabelKeys, k.key):
+			errs = append(errs, &remote.FieldError{Field: k.field, Problem: "is a label the Director writes or refuses itself"})
+		}
+	}
+	if d.Identity == d.State {
+		errs = append(errs, &remote.FieldError{Field: "Labels.State", Problem: "must differ from Labels.Identity"})
+	}
+	return errs
+}
 
 // Identity is the value of the identity label.
 type Identity struct {
@@ -114,8 +172,8 @@ func decodeState(raw json.RawMessage) *ocsync.State {
 
 // encodeLabels is the labels value of a registerApplication input: the
 // identity label and the state label.
-func encodeLabels(id Identity, state ocsync.State) json.RawMessage {
-	return mustJSON(map[string]any{IdentityLabel: id, StateLabel: state})
+func encodeLabels(keys Labels, id Identity, state ocsync.State) json.RawMessage {
+	return mustJSON(map[string]any{keys.Identity: id, keys.State: state})
 }
 
 // decodeLabels reads the labels of an application: a JSON object from key

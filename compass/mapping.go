@@ -255,7 +255,7 @@ func identityOf(scope ocsync.Scope, app ocsync.Application) Identity {
 // registerInput is the one registerApplication call that creates app: the
 // application fields, the identity and state labels, and one bundle holding
 // the Authorization header and one API definition with the spec.
-func registerInput(scope ocsync.Scope, intSys string, app ocsync.Application, spec ocsync.Spec, state ocsync.State) (director.ApplicationRegisterInput, error) {
+func registerInput(keys Labels, scope ocsync.Scope, intSys string, app ocsync.Application, spec ocsync.Spec, state ocsync.State) (director.ApplicationRegisterInput, error) {
 	if err := checkApplication(app); err != nil {
 		return director.ApplicationRegisterInput{}, err
 	}
@@ -264,7 +264,7 @@ func registerInput(scope ocsync.Scope, intSys string, app ocsync.Application, sp
 		return director.ApplicationRegisterInput{}, err
 	}
 	status := statusOf(app.Status)
-	labels := encodeLabels(identityOf(scope, app), state)
+	labels := encodeLabels(keys, identityOf(scope, app), state)
 	in := director.ApplicationRegisterInput{
 		Name:            app.Name,
 		ProviderName:    ptr.NonEmpty(truncateRunes(app.ProviderName, maxProvider)),

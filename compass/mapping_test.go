@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/kyma-incubator/open-connectors-job/compass/compasstest"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/stretchr/testify/assert"
@@ -159,4 +160,28 @@ func TestCheckSpec(t *testing.T) {
 			assert.Equal(t, tt.forma, format)
 		})
 	}
+}
+
+// TestLongValuesAreCutForTheDirector: a source hands values as they are;
+// the Registry cuts the description (and the provider name) to the
+// Director's limits where it maps them, and refuses a name over its limit.
+func TestLongValuesAreCutForTheDirector(t *testing.T) {
+	srv := newServer(t)
+	reg := newRegistry(t, testConfig(srv))
+	app := desired("1")
+	app.Description = "SAP Open Connectors E: " + strings.Repeat("ü", 3000)
+	app.ProviderName = strings.Repeat("p", 300)
+	spec := testSpec(`{"openapi":"3.0.0"}`)
+	require.NoError(t, reg.Create(t.Context(), app, spec, stateOf(app, spec)))
+	stored, ok := srv.Application(compasstest.DefaultTenant, app.Name)
+	require.True(t, ok)
+	assert.Equal(t, 2000, utf8.RuneCountInString(stored.Description))
+	assert.True(t, strings.HasPrefix(stored.Description, "SAP Open Connectors E: üü"))
+	assert.Equal(t, maxProvider, utf8.RuneCountInString(stored.ProviderName))
+
+	long := desired("2")
+	long.Name = strings.Repeat("n", maxAppName+1)
+	err := reg.Create(t.Context(), long, spec, stateOf(long, spec))
+	require.ErrorIs(t, err, remote.ErrInvalidInput)
+	assert.Contains(t, err.Error(), "1..100 characters")
 }

@@ -20,8 +20,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kyma-incubator/open-connectors-job/compass/internal/director"
-	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/internal/ptr"
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
@@ -35,6 +35,7 @@ type Registry struct {
 	client  graphql.Client
 	tokens  *tokenSource
 	scrub   *redact.Scrubber
+	policy  *transport.Policy
 	retries atomic.Int64
 }
 
@@ -96,16 +97,12 @@ func NewRegistry(cfg Config) (*Registry, error) {
 	scrub := cfg.Scrubber
 	cfg.RegisterSecrets(scrub)
 
-	base := cfg.HTTPClient
-	if base == nil {
-		base = &http.Client{}
-	}
-	var rt http.RoundTripper = base.Transport
-	if rt == nil {
-		rt = endpoint.Transport(cfg.RootCAs)
-	}
-	rt = &limitTransport{next: rt}
-	redirects := endpoint.WithCaller(base.CheckRedirect)
+	settings := cfg.settings()
+	// One attempt reads the whole answer within MaxResponseBytes; the
+	// attempt's time is the context of the call loop (r.call).
+	rt := http.RoundTripper(&transport.Attempt{Next: settings.BaseTransport(), Limit: MaxResponseBytes})
+	tokenClient := settings.Client(rt)
+	tokenClient.Timeout = cfg.Timeout
 	tokens := &tokenSource{
 		cfg: clientcredentials.Config{
 			ClientID:     cfg.ClientID,
@@ -114,17 +111,13 @@ func NewRegistry(cfg Config) (*Registry, error) {
 			Scopes:       Scopes,
 			AuthStyle:    oauth2.AuthStyleInHeader,
 		},
-		client: &http.Client{Transport: rt, CheckRedirect: redirects, Jar: base.Jar, Timeout: cfg.Timeout},
+		client: tokenClient,
 		scrub:  scrub,
 	}
-	gql := &http.Client{
-		Transport: &legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant,
-			next: &tokenTransport{src: tokens, next: &retryAfterTransport{next: rt, now: time.Now}}}},
-		CheckRedirect: redirects,
-		Jar:           base.Jar,
-		Timeout:       base.Timeout,
-	}
-	return &Registry{cfg: cfg, client: graphql.NewClient(cfg.DirectorURL, gql), tokens: tokens, scrub: scrub}, nil
+	gql := settings.Client(&legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant,
+		next: &tokenTransport{src: tokens, next: &retryAfterTransport{next: rt, now: time.Now}}}})
+	return &Registry{cfg: cfg, client: graphql.NewClient(cfg.DirectorURL, gql), tokens: tokens, scrub: scrub,
+		policy: settings.Policy()}, nil
 }
 
 // Scope returns the scope of the applications this Registry owns.
@@ -180,9 +173,14 @@ type callOptions struct {
 }
 
 // call runs one GraphQL operation under its own timeout per attempt and
-// classifies its error. It is the one retry loop of the Registry: at most
-// MaxRetries further attempts, waiting remote.RetryWait between them, never
-// less than what a Retry-After header asked for.
+// classifies its error. It is the one retry loop of the Registry, under the
+// shared policy (r.policy: at most MaxRetries further attempts, its waits,
+// its warning per retry). The loop is written here, not in a RoundTripper
+// under genqlient (which has no retry mechanism of its own), because
+// whether to send again depends on what only the operation sees: GraphQL
+// errors and malformed answers inside an HTTP 200, whether the operation is
+// idempotent (every request is a POST), and, for registerApplication, a
+// look-up that must confirm an uncertain attempt took no effect.
 func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(context.Context) error) error {
 	uncertain := false
 	for attempt := 1; ; attempt++ {
@@ -201,21 +199,21 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 		case noRetry:
 			return err
 		case retryIdempotent:
-			if !remote.Retryable(err) || attempt > r.cfg.MaxRetries {
-				return err
+			if !remote.Retryable(err) || !r.policy.Again(attempt) {
+				return afterAttempts(err, attempt)
 			}
 		case retryConfirmed:
 			again := remote.Retryable(err) || errors.Is(err, ErrMalformed)
 			if !again && !(uncertain && errors.Is(err, ocsync.ErrConflict)) {
 				return err // a definite refusal
 			}
-			if !again || attempt > r.cfg.MaxRetries {
+			if !again || !r.policy.Again(attempt) {
 				// A clash with itself, or out of attempts with the outcome
 				// uncertain: an earlier attempt may have taken effect.
 				if done, cerr := o.confirm(ctx); cerr == nil && done {
 					return nil
 				}
-				return err
+				return afterAttempts(err, attempt)
 			}
 			uncertain = true
 			done, cerr := o.confirm(ctx)
@@ -239,8 +237,9 @@ func (r *Registry) call(ctx context.Context, op string, o callOptions, fn func(c
 		if errors.As(err, &ce) {
 			retryAfter = ce.RetryAfter
 		}
-		wait := max(remote.RetryWait(r.cfg.Backoff, attempt, retryAfter), retryAfter)
-		if werr := sleep(ctx, wait); werr != nil {
+		wait := r.policy.Wait(attempt, retryAfter)
+		r.policy.LogRetry(ctx, "compass: retrying", attempt, err.Error(), wait, slog.String("operation", op))
+		if werr := r.policy.Pause(ctx, wait); werr != nil {
 			return fmt.Errorf("compass: %s: %w (last failure: %v)", op, werr, err)
 		}
 		r.retries.Add(1)
@@ -264,17 +263,6 @@ func (r *Registry) logCall(ctx context.Context, op string, attempt int, d time.D
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	r.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "director request", attrs...)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (r *Registry) query() callOptions {
@@ -314,7 +302,7 @@ const listingSlack = 2
 // Ownership is checked again on each application: one with another owner
 // is listed with Owned false.
 func (r *Registry) Applications(ctx context.Context) ([]ocsync.Registered, error) {
-	filter := []director.LabelFilter{{Key: IdentityLabel, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, ""))}}
+	filter := []director.LabelFilter{{Key: r.cfg.Labels.Identity, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, ""))}}
 	items, err := r.list(ctx, filter)
 	if err != nil {
 		return nil, err
@@ -460,7 +448,7 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 	if !ok {
 		return ocsync.Registered{}, malformed("applications", fmt.Sprintf("application %s: labels are not an object", *a.Id))
 	}
-	id, ok, canonical := decodeIdentity(labels[IdentityLabel])
+	id, ok, canonical := decodeIdentity(labels[r.cfg.Labels.Identity])
 	if !ok || id.Context != r.cfg.Scope.Context {
 		return ocsync.Registered{}, malformed("applications",
 			fmt.Sprintf("application %s was selected by its identity label but carries none of this context", *a.Id))
@@ -476,7 +464,7 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 			ProviderName: ptr.Value(a.ProviderName),
 			Status:       ocsync.Status(*a.Status.Condition),
 		},
-		State: decodeState(labels[StateLabel]),
+		State: decodeState(labels[r.cfg.Labels.State]),
 		// An identity label of an older form is rewritten by the next
 		// update, which this makes happen.
 		Incomplete: !canonical,
@@ -491,7 +479,7 @@ func (r *Registry) registered(a *director.ListedApplication) (ocsync.Registered,
 // (see holder).
 func (r *Registry) ownerOf(raw *json.RawMessage) (key string, owned bool, holder string) {
 	labels, _ := decodeLabels(raw)
-	id, ok, _ := decodeIdentity(labels[IdentityLabel])
+	id, ok, _ := decodeIdentity(labels[r.cfg.Labels.Identity])
 	return id.InstanceID, ok && id.Context == r.cfg.Scope.Context && id.Owner == r.cfg.Scope.Owner, r.holder(id, ok)
 }
 
@@ -738,7 +726,7 @@ func (r *Registry) Create(ctx context.Context, app ocsync.Application, spec ocsy
 	if app.Unusable != "" {
 		return &ocsync.UnusableError{Name: app.Name, Reason: app.Unusable}
 	}
-	in, err := registerInput(r.cfg.Scope, r.cfg.IntegrationSystemID, app, spec, state)
+	in, err := registerInput(r.cfg.Labels, r.cfg.Scope, r.cfg.IntegrationSystemID, app, spec, state)
 	if err != nil {
 		return err
 	}
@@ -783,7 +771,7 @@ func (r *Registry) holderOfName(ctx context.Context, name string) string {
 // lookup reports whether an owned application named app.Name exists, by
 // the identity label (or, without a key, by the Director's name label).
 func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, error) {
-	filter := director.LabelFilter{Key: IdentityLabel, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, app.Key))}
+	filter := director.LabelFilter{Key: r.cfg.Labels.Identity, Query: ptr.To(identityFilter(r.cfg.Scope.Context, r.cfg.Scope.Owner, app.Key))}
 	if app.Key == "" {
 		filter = director.LabelFilter{Key: "name", Query: ptr.To(jsonString(NormalizeName(app.Name)))}
 	}
@@ -833,7 +821,7 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	if u.Pending != nil {
 		pending := *u.Pending
 		pending.Pending = true
-		if err := r.setLabel(ctx, cur.ID, StateLabel, pending); err != nil {
+		if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, pending); err != nil {
 			return err
 		}
 	}
@@ -929,20 +917,20 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	}
 
 	if !ref.IdentityCurrent || cur.Key != app.Key {
-		if err := r.setLabel(ctx, cur.ID, IdentityLabel, identityOf(r.cfg.Scope, app)); err != nil {
+		if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.Identity, identityOf(r.cfg.Scope, app)); err != nil {
 			return err
 		}
 	}
 	if missing != "" {
 		if st := specless(cur.State, u.Pending); st != nil {
-			if err := r.setLabel(ctx, cur.ID, StateLabel, *st); err != nil {
+			if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, *st); err != nil {
 				return err
 			}
 		}
 		return fmt.Errorf("compass: application %s has no %s and no spec was given to add one; the next run sends it: %w",
 			cur.Name, missing, ErrIncomplete)
 	}
-	return r.setLabel(ctx, cur.ID, StateLabel, u.State)
+	return r.setLabel(ctx, cur.ID, r.cfg.Labels.State, u.State)
 }
 
 // specless is the state written when an update could not add a missing

@@ -682,12 +682,15 @@ func TestRegistryCancelled(t *testing.T) {
 func TestRegistryTimeout(t *testing.T) {
 	srv := newServer(t)
 	cfg := testConfig(srv)
-	cfg.Timeout = 20 * time.Millisecond
+	cfg.Timeout = time.Hour // the token and the first listing never time out
 	cfg.MaxRetries = -1
 	reg := newRegistry(t, cfg)
-	_, err := reg.Applications(t.Context()) // token fetched while fast
+	_, err := reg.Applications(t.Context()) // token fetched
 	require.NoError(t, err)
-	srv.SetLatency(500 * time.Millisecond)
+	// The Director now holds every request until it is cancelled: the
+	// request's own timeout ends it, however busy the machine.
+	reg.cfg.Timeout = 20 * time.Millisecond
+	srv.SetLatency(time.Hour)
 	_, err = reg.Applications(t.Context())
 	require.ErrorIs(t, err, remote.ErrRetryable)
 	var ce *Error
@@ -816,10 +819,12 @@ func TestRegistryTokenRequestAndLogs(t *testing.T) {
 // client's timeout and delivers it anyway, as a gateway would that keeps a
 // request the client gave up on.
 type slowFirstRegister struct {
-	next  http.RoundTripper
-	delay time.Duration
-	once  sync.Once
-	done  chan struct{}
+	next http.RoundTripper
+	// release lets the late request go; the test closes it once the
+	// client has given up, so no sleep decides the order.
+	release chan struct{}
+	once    sync.Once
+	done    chan struct{}
 }
 
 func (s *slowFirstRegister) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -836,7 +841,7 @@ func (s *slowFirstRegister) RoundTrip(req *http.Request) (*http.Response, error)
 	late.Body = io.NopCloser(bytes.NewReader(body))
 	go func() {
 		defer close(s.done)
-		time.Sleep(s.delay)
+		<-s.release
 		if resp, err := s.next.RoundTrip(late); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -848,17 +853,21 @@ func (s *slowFirstRegister) RoundTrip(req *http.Request) (*http.Response, error)
 
 func TestCreateIsNotSentAgainAfterItsOwnTimeout(t *testing.T) {
 	srv := newServer(t)
-	slow := &slowFirstRegister{next: http.DefaultTransport, delay: 300 * time.Millisecond, done: make(chan struct{})}
+	slow := &slowFirstRegister{next: http.DefaultTransport, release: make(chan struct{}), done: make(chan struct{})}
 	cfg := testConfig(srv)
 	cfg.HTTPClient = &http.Client{Transport: slow}
-	cfg.Timeout, cfg.SpecTimeout = 100*time.Millisecond, 100*time.Millisecond
+	// The register is held until its own timeout ends it; the token and the
+	// look-up have all the time they need.
+	cfg.Timeout = time.Hour
 	reg := newRegistry(t, cfg)
+	reg.cfg.SpecTimeout = 100 * time.Millisecond // the register's own timeout
 	app := desired("7")
 	spec := testSpec(`{"openapi":"3.0.0"}`)
 	err := reg.Create(t.Context(), app, spec, stateOf(app, spec))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, remote.ErrRetryable, "the next run tries again")
 	assert.Contains(t, err.Error(), "not sent again")
+	close(slow.release)
 	<-slow.done
 	assert.Equal(t, 1, srv.Count("registerApplication"), "sent once")
 	_, ok := srv.Application(compasstest.DefaultTenant, app.Name)

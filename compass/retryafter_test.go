@@ -59,12 +59,16 @@ func TestRegistryHonoursRetryAfter(t *testing.T) {
 	t.Run("the retry waits at least that long", func(t *testing.T) {
 		limiter.n.Store(1)
 		limiter.seen.Store(0)
-		cfg := testConfig(srv) // its own backoff is a millisecond
+		cfg := testConfig(srv)
+		cfg.Backoff = nil // the default backoff honours Retry-After; a caller's decides on its own
 		cfg.HTTPClient = &http.Client{Transport: limiter}
-		start := time.Now()
-		_, err := newRegistry(t, cfg).Applications(context.Background())
+		r := newRegistry(t, cfg)
+		var waits []time.Duration
+		r.policy.Sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+		_, err := r.Applications(context.Background())
 		require.NoError(t, err)
-		assert.GreaterOrEqual(t, time.Since(start), time.Second, "a lower bound, never an upper one")
+		require.Len(t, waits, 1)
+		assert.GreaterOrEqual(t, waits[0], time.Second, "a lower bound, never an upper one")
 		assert.Equal(t, int32(2), limiter.seen.Load())
 	})
 }

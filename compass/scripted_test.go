@@ -66,7 +66,12 @@ func (s *scripted) calls(op string) int {
 
 func (s *scripted) registry(t *testing.T, pageSize int) *Registry {
 	t.Helper()
-	return newRegistry(t, Config{
+	return newRegistry(t, s.config(pageSize))
+}
+
+// config is the configuration of a Registry of the scripted Director.
+func (s *scripted) config(pageSize int) Config {
+	return Config{
 		DirectorURL:  s.srv.URL + "/graphql",
 		TokenURL:     s.srv.URL + "/token",
 		ClientID:     "client",
@@ -75,7 +80,7 @@ func (s *scripted) registry(t *testing.T, pageSize int) *Registry {
 		Scope:        ocsync.Scope{Context: testContext},
 		PageSize:     pageSize,
 		Backoff:      func(int, time.Duration) time.Duration { return time.Millisecond },
-	})
+	}
 }
 
 // listedJSON is one listed application of this test context, as JSON.

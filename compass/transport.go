@@ -13,8 +13,8 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
-	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // tenantTransport names the tenant in a "tenant" header on every request.
@@ -121,7 +121,7 @@ func (t *legacyEscapeTransport) RoundTrip(req *http.Request) (*http.Response, er
 	if req.Body == nil || req.Body == http.NoBody {
 		return t.next.RoundTrip(req)
 	}
-	body, err := readBody(req.Body, req.ContentLength)
+	body, err := transport.ReadAll(req.Body, req.ContentLength, -1)
 	_ = req.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)
@@ -132,18 +132,6 @@ func (t *legacyEscapeTransport) RoundTrip(req *http.Request) (*http.Response, er
 	r.ContentLength = int64(len(body))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	return t.next.RoundTrip(r)
-}
-
-// readBody reads a request body of the announced length (-1 or 0 when
-// unknown) into one buffer of that size, so that a large spec is not copied
-// again each time the buffer grows.
-func readBody(r io.Reader, length int64) ([]byte, error) {
-	// bytes.MinRead spare bytes let ReadFrom reach the end without growing.
-	buf := bytes.NewBuffer(make([]byte, 0, max(length, 0)+bytes.MinRead))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // EscapeLegacyStrings returns the JSON document doc with the first letter of
@@ -203,8 +191,8 @@ func containsFold(b []byte, s string) bool {
 	return false
 }
 
-// retryAfterError reports an HTTP 429 or 503 answer that named a wait in a
-// Retry-After header. genqlient keeps no response headers, so the
+// retryAfterError reports an answer with a retryable status that named a
+// wait in a Retry-After header. genqlient keeps no response headers, so the
 // transport turns such an answer into this error for the retry loop.
 type retryAfterError struct {
 	status int
@@ -215,7 +203,8 @@ func (e *retryAfterError) Error() string {
 	return fmt.Sprintf("HTTP %d, retry after %v", e.status, e.wait)
 }
 
-// retryAfterTransport reads Retry-After on HTTP 429 and 503 answers.
+// retryAfterTransport reads Retry-After on answers with a retryable status
+// (transport.RetryAfter).
 type retryAfterTransport struct {
 	next http.RoundTripper
 	now  func() time.Time
@@ -223,10 +212,10 @@ type retryAfterTransport struct {
 
 func (t *retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable) {
+	if err != nil {
 		return resp, err
 	}
-	wait, ok := remote.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now())
+	wait, ok := transport.RetryAfter(resp, t.now())
 	if !ok {
 		return resp, nil
 	}
@@ -235,59 +224,9 @@ func (t *retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	return nil, &retryAfterError{status: resp.StatusCode, wait: wait}
 }
 
-// Bounds of an answer's body. A GraphQL answer of the Registry's operations
-// holds ids, names and labels only (no spec document), so even a full page
-// is far below MaxResponseBytes; an error body is quoted in part at most.
-const (
-	// MaxResponseBytes bounds the body of one successful answer of the
-	// Director or the token endpoint.
-	MaxResponseBytes = 32 << 20
-)
-
-var errResponseTooLarge = fmt.Errorf("answer larger than %d bytes", MaxResponseBytes)
-
-// limitTransport cuts every answer's body at MaxResponseBytes (an error
-// answer at 64 KiB): reading past it fails with errResponseTooLarge (a
-// cut error body just ends), so a runaway answer never exhausts memory.
-type limitTransport struct {
-	next http.RoundTripper
-}
-
-func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		resp.Body = &limitedBody{rc: resp.Body, left: MaxResponseBytes}
-	} else {
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.LimitReader(resp.Body, endpoint.MaxErrorBodyBytes), resp.Body}
-	}
-	return resp, nil
-}
-
-// limitedBody fails once more than left bytes were read.
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left < 0 {
-		return 0, errResponseTooLarge
-	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return n, errResponseTooLarge
-	}
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
+// MaxResponseBytes bounds the body of one successful answer of the
+// Director or the token endpoint (transport.Attempt reads it whole, and
+// only the start of an error answer). A GraphQL answer of the Registry's
+// operations holds ids, names and labels only (no spec document), so even
+// a full page is far below it.
+const MaxResponseBytes = 32 << 20

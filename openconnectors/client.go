@@ -1,24 +1,21 @@
 package openconnectors
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 
-	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
@@ -37,8 +34,11 @@ type Client struct {
 	docs    *resty.Client // document requests: SpecTimeout and MaxSpecBytes per attempt
 	auth    string
 	scrub   *redact.Scrubber
-	now     func() time.Time
+	policy  *transport.Policy
 	retries atomic.Int64
+	// waits holds the wait logRetry decided for a request, until resty
+	// asks retryWait for it (the hook runs first).
+	waits sync.Map // *resty.Request → time.Duration
 }
 
 // authorization is the Authorization value of platform calls.
@@ -76,38 +76,28 @@ func NewClient(cfg Config) (*Client, error) {
 		context: label,
 		auth:    cfg.authorization(),
 		scrub:   cfg.Scrubber,
-		now:     time.Now,
+		policy:  cfg.settings().Policy(),
 	}
 	cfg.RegisterSecrets(c.scrub)
-	var next http.RoundTripper
-	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
-		next = cfg.HTTPClient.Transport
-	} else {
-		next = endpoint.Transport(cfg.RootCAs)
-	}
+	next := cfg.settings().BaseTransport()
 	c.list = c.newResty(next, cfg.Timeout, MaxListPageBytes)
 	c.docs = c.newResty(next, cfg.SpecTimeout, cfg.MaxSpecBytes)
 	return c, nil
 }
 
 // newResty returns the resty client for one kind of request: every attempt
-// gets timeout and reads at most limit bytes of a 200 answer; GETs that fail
-// with a transport error, 429 or 5xx are retried by resty.
+// gets timeout and reads at most limit bytes of a 200 answer
+// (transport.Attempt); resty's own retry mechanism sends a request again
+// under the shared policy (retry condition, wait, log record).
 func (c *Client) newResty(next http.RoundTripper, timeout time.Duration, limit int64) *resty.Client {
-	hc := http.Client{}
-	if c.cfg.HTTPClient != nil {
-		hc = *c.cfg.HTTPClient
-	}
-	hc.Transport = &attemptTransport{next: next, timeout: timeout, limit: limit}
-	hc.CheckRedirect = endpoint.WithCaller(hc.CheckRedirect) // credentials never leave the configured host
-	rc := resty.NewWithClient(&hc)
+	rc := resty.NewWithClient(c.cfg.settings().Client(&transport.Attempt{Next: next, Timeout: timeout, Limit: limit}))
 	rc.SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetDebug(false).
 		SetBaseURL(c.base).
 		SetHeader("Accept", "application/json").
 		SetHeader("User-Agent", "ocsync-openconnectors").
-		SetRetryCount(c.cfg.MaxRetries).
+		SetRetryCount(c.policy.MaxRetries).
 		// resty's own backoff would apply when the wait below is zero; the
 		// minimum of zero makes a zero wait (almost) no wait.
 		SetRetryWaitTime(0).
@@ -141,9 +131,9 @@ func (c *Client) Context() string { return c.context }
 func (c *Client) Docs(ctx context.Context, id int64) ([]byte, error) {
 	path := "/instances/" + strconv.FormatInt(id, 10) + "/docs"
 	_, body, err := c.get(ctx, c.docs, path, url.Values{"version": {"-1"}})
-	var tooLarge *tooLargeError
+	var tooLarge *transport.TooLargeError
 	if errors.As(err, &tooLarge) {
-		return nil, &SpecError{InstanceID: id, Reason: fmt.Sprintf("larger than the limit of %d bytes", tooLarge.limit)}
+		return nil, &SpecError{InstanceID: id, Reason: fmt.Sprintf("larger than the limit of %d bytes", tooLarge.Limit)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("instance %d: %w", id, err)
@@ -155,11 +145,6 @@ func (c *Client) Docs(ctx context.Context, id int64) ([]byte, error) {
 	}
 	return body, nil
 }
-
-// tooLargeError reports a body over the caller's limit.
-type tooLargeError struct{ limit int64 }
-
-func (e *tooLargeError) Error() string { return fmt.Sprintf("body larger than %d bytes", e.limit) }
 
 // get sends GET path?query through rc, with resty's retries, and returns the
 // headers and the body of a 200 answer.
@@ -187,7 +172,7 @@ func (c *Client) get(ctx context.Context, rc *resty.Client, path string, query u
 	if resp != nil && resp.RawResponse != nil {
 		status, h = resp.StatusCode(), resp.Header()
 		var rerr error
-		if body, rerr = bodyBytes(resp.RawResponse); rerr != nil && err == nil {
+		if body, rerr = transport.Body(resp.RawResponse); rerr != nil && err == nil {
 			err = rerr
 		}
 	}
@@ -200,12 +185,12 @@ func (c *Client) get(ctx context.Context, rc *resty.Client, path string, query u
 			}
 			return nil, nil, fmt.Errorf("%s %s: %w", method, path, cerr)
 		}
-		var tooLarge *tooLargeError
+		var tooLarge *transport.TooLargeError
 		if errors.As(err, &tooLarge) {
 			return nil, nil, tooLarge
 		}
 		return nil, nil, &transportError{method: method, path: path, attempts: attempts,
-			msg: c.describe(err), err: err, retryable: retryableTransport(err)}
+			msg: transport.Describe(c.scrub, err), err: err, retryable: transport.RetryableError(err)}
 	}
 	// Quoting makes the Scrubber rebuild after the tokens of a page were
 	// added: only when the record is written.
@@ -221,44 +206,48 @@ func (c *Client) get(ctx context.Context, rc *resty.Client, path string, query u
 	return h, body, nil
 }
 
-// shouldRetry is the retry condition: a GET whose caller still waits, that
-// failed with a retryable transport error, 429 or 5xx.
+// shouldRetry is resty's retry condition, the shared policy: a request of
+// an idempotent method whose caller still waits, that failed with a
+// retryable error (transport.RetryableError) or status
+// (transport.RetryableStatus).
 func (c *Client) shouldRetry(resp *resty.Response, err error) bool {
-	if resp == nil || resp.Request == nil || resp.Request.Method != http.MethodGet {
+	if resp == nil || resp.Request == nil || !transport.Idempotent(resp.Request.Method) {
 		return false
 	}
 	if ctx := resp.Request.Context(); ctx != nil && ctx.Err() != nil {
 		return false
 	}
 	if err != nil {
-		return retryableTransport(err)
+		return transport.RetryableError(err)
 	}
-	return resp.RawResponse != nil && retryableStatus(resp.StatusCode())
+	return resp.RawResponse != nil && transport.RetryableStatus(resp.StatusCode())
 }
 
-// retryWait is resty's RetryAfter callback: the wait before the next
-// attempt, from Config.Backoff and the server's Retry-After, capped by
-// remote.RetryWait.
+// retryWait is resty's RetryAfter callback: the shared policy's wait before
+// the next attempt, from Config.Backoff and the server's Retry-After.
 func (c *Client) retryWait(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+	if resp != nil && resp.Request != nil {
+		if wait, ok := c.waits.LoadAndDelete(resp.Request); ok {
+			return wait.(time.Duration), nil
+		}
+	}
 	attempt := 1
 	var hint time.Duration
 	if resp != nil {
 		if resp.Request != nil {
 			attempt = max(resp.Request.Attempt, 1)
 		}
-		if resp.RawResponse != nil && retryableStatus(resp.StatusCode()) {
-			hint, _ = remote.ParseRetryAfter(resp.Header().Get("Retry-After"), c.now())
-		}
+		hint, _ = transport.RetryAfter(resp.RawResponse, c.policy.Now())
 	}
 	// resty replaces a zero wait by its own backoff; a nanosecond is none.
-	return max(remote.RetryWait(c.cfg.Backoff, attempt, hint), time.Nanosecond), nil
+	return max(c.policy.Wait(attempt, hint), time.Nanosecond), nil
 }
 
-// logRetry is resty's retry hook: a warning per retry, without secrets.
-// resty also calls it after the last attempt, which is not followed by a
-// retry and not logged.
+// logRetry is resty's retry hook: the shared warning per retry, without
+// secrets. resty also calls it after the last attempt, which is not
+// followed by a retry and not logged.
 func (c *Client) logRetry(resp *resty.Response, err error) {
-	if resp == nil || resp.Request == nil || resp.Request.Attempt > c.cfg.MaxRetries {
+	if resp == nil || resp.Request == nil || !c.policy.Again(resp.Request.Attempt) {
 		return
 	}
 	c.retries.Add(1)
@@ -269,116 +258,14 @@ func (c *Client) logRetry(resp *resty.Response, err error) {
 	failure := ""
 	switch {
 	case err != nil:
-		failure = c.describe(err)
+		failure = transport.Describe(c.scrub, err)
 	case resp.RawResponse != nil:
 		failure = fmt.Sprintf("%d %s", resp.StatusCode(), http.StatusText(resp.StatusCode()))
 	}
-	c.cfg.Logger.Warn("openconnectors: retrying", "method", resp.Request.Method, "path", path,
-		"attempt", resp.Request.Attempt, "error", failure)
-}
-
-// describe is a transport failure's text, scrubbed, without the request URL
-// (which carries the query).
-func (c *Client) describe(err error) string {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	return quote(c.scrub, err.Error())
-}
-
-// retryableTransport reports whether a request that got no usable answer
-// may succeed when sent again: not when a redirect was refused, the
-// server's certificate was not trusted or the body was too large.
-func retryableTransport(err error) bool {
-	var (
-		tooLarge  *tooLargeError
-		verifyErr *tls.CertificateVerificationError
-		authority x509.UnknownAuthorityError
-		hostname  x509.HostnameError
-		invalid   x509.CertificateInvalidError
-	)
-	switch {
-	case errors.Is(err, endpoint.ErrRedirectRefused), errors.As(err, &tooLarge), errors.As(err, &verifyErr),
-		errors.As(err, &authority), errors.As(err, &hostname), errors.As(err, &invalid):
-		return false
-	}
-	return true
-}
-
-// attemptTransport makes one attempt of a request: the round trip and
-// reading the body, within timeout and limit. It reads the body itself,
-// inside the attempt, because resty reads bodies only after the exchange,
-// in small chunks and without looking at Content-Length first: here the
-// attempt's timeout bounds a body that trickles in, a body that fails half
-// way is a transport error resty's retry condition sees, a body announced
-// larger than limit is refused unread, and a document is read into one
-// buffer of its announced size.
-type attemptTransport struct {
-	next    http.RoundTripper
-	timeout time.Duration
-	limit   int64
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	parent := req.Context()
-	ctx, cancel := context.WithTimeout(parent, t.timeout)
-	defer cancel()
-	resp, err := t.next.RoundTrip(req.WithContext(ctx))
-	if err != nil {
-		return nil, t.failure(parent, ctx, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		// Only the start of an error body is quoted; a read that fails
-		// leaves what arrived, as the status says what matters.
-		prefix, _ := io.ReadAll(io.LimitReader(resp.Body, endpoint.MaxErrorBodyBytes))
-		resp.Body, resp.ContentLength = &bufferedBody{Reader: bytes.NewReader(prefix), data: prefix}, int64(len(prefix))
-		return resp, nil
-	}
-	if resp.ContentLength > t.limit {
-		return nil, &tooLargeError{limit: t.limit}
-	}
-	// One buffer of the announced size; bytes.MinRead spare bytes let
-	// ReadFrom reach the end without growing it.
-	buf := bytes.NewBuffer(make([]byte, 0, max(min(resp.ContentLength, t.limit), 0)+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, t.limit+1)); err != nil {
-		return nil, t.failure(parent, ctx, err)
-	}
-	if int64(buf.Len()) > t.limit {
-		return nil, &tooLargeError{limit: t.limit}
-	}
-	data := buf.Bytes()
-	resp.Body, resp.ContentLength = &bufferedBody{Reader: bytes.NewReader(data), data: data}, int64(len(data))
-	return resp, nil
-}
-
-// failure names an attempt that ran out of its own time as such.
-func (t *attemptTransport) failure(parent, attempt context.Context, err error) error {
-	if parent.Err() == nil && attempt.Err() != nil {
-		return fmt.Errorf("no complete response within %v: %w", t.timeout, context.DeadlineExceeded)
-	}
-	return err
-}
-
-// bufferedBody is a body attemptTransport has read whole.
-type bufferedBody struct {
-	*bytes.Reader
-	data []byte
-}
-
-// Close implements io.Closer.
-func (*bufferedBody) Close() error { return nil }
-
-// bodyBytes returns the body attemptTransport read. An http.Client with a
-// Timeout of its own wraps the body, which is then copied.
-func bodyBytes(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	if b, ok := resp.Body.(*bufferedBody); ok {
-		return b.data, nil
-	}
-	return io.ReadAll(resp.Body)
+	wait, _ := c.retryWait(nil, resp)
+	c.waits.Store(resp.Request, wait)
+	c.policy.LogRetry(resp.Request.Context(), "openconnectors: retrying", resp.Request.Attempt, failure, wait,
+		slog.String("method", resp.Request.Method), slog.String("path", path))
 }
 
 // discardLogger silences resty: its messages may carry request URLs and it

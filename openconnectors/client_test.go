@@ -372,7 +372,8 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	t.Run("slow attempts time out and are retried", func(t *testing.T) {
 		f := newFixture(t, func(c *Config) { c.Timeout = 20 * time.Millisecond; c.MaxRetries = 1 },
 			octest.WithInstances(instances(1)...))
-		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Latency: 5 * time.Second})
+		// Held until the attempt's own timeout ends it.
+		f.srv.AddFault(octest.EndpointInstances, octest.Fault{Latency: time.Hour})
 		_, err := f.c.Instances(t.Context())
 		require.Error(t, err)
 		assert.ErrorIs(t, err, remote.ErrRetryable)
@@ -381,9 +382,11 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		assert.Equal(t, 2, f.srv.Count(octest.EndpointInstances))
 	})
 	t.Run("one slow attempt then success", func(t *testing.T) {
-		f := newFixture(t, func(c *Config) { c.SpecTimeout = 20 * time.Millisecond },
+		// The first attempt is held until its timeout ends it; the second
+		// has ample time on a busy machine.
+		f := newFixture(t, func(c *Config) { c.SpecTimeout = 2 * time.Second },
 			octest.WithInstances(instances(1)...))
-		f.srv.AddFault(octest.EndpointDocs, octest.Fault{Latency: 5 * time.Second, Times: 1})
+		f.srv.AddFault(octest.EndpointDocs, octest.Fault{Latency: time.Hour, Times: 1})
 		_, err := f.c.Docs(t.Context(), 1)
 		require.NoError(t, err)
 		assert.Equal(t, 2, f.srv.Count(octest.EndpointDocs))
@@ -400,7 +403,7 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 	t.Run("cancellation during a request is not retried", func(t *testing.T) {
 		f := newFixture(t, nil, octest.WithInstances(instances(1)...))
 		ctx, cancel := context.WithCancel(t.Context())
-		f.srv.AddFault(octest.EndpointDocs, octest.Fault{Latency: 5 * time.Second})
+		f.srv.AddFault(octest.EndpointDocs, octest.Fault{Latency: time.Hour})
 		go func() {
 			for f.srv.Count(octest.EndpointDocs) == 0 {
 				time.Sleep(time.Millisecond)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
@@ -30,8 +31,9 @@ const (
 	// DefaultSpecTimeout bounds one attempt of an API document request,
 	// body included.
 	DefaultSpecTimeout = 30 * time.Second
-	// MaxRetriesLimit is the largest Config.MaxRetries accepted.
-	MaxRetriesLimit = 10
+	// MaxRetriesLimit is the largest Config.MaxRetries accepted, the same
+	// for every client of this module.
+	MaxRetriesLimit = remote.MaxRetriesLimit
 )
 
 // BasePath is the path of the platform API on every host.
@@ -128,17 +130,9 @@ func (c Config) Validate() error {
 	if c.MaxSpecBytes < 0 {
 		add("MaxSpecBytes", "%d is negative", c.MaxSpecBytes)
 	}
-	if c.Timeout < 0 {
-		add("Timeout", "%v is negative", c.Timeout)
-	}
-	if c.SpecTimeout < 0 {
-		add("SpecTimeout", "%v is negative", c.SpecTimeout)
-	}
-	if c.MaxRetries > MaxRetriesLimit {
-		add("MaxRetries", "%d is larger than %d", c.MaxRetries, MaxRetriesLimit)
-	}
-	if c.RootCAs != nil && c.HTTPClient != nil && c.HTTPClient.Transport != nil {
-		add("RootCAs", "cannot be combined with an HTTPClient that has its own Transport")
+	errs = append(errs, c.settings().Validate()...)
+	if err := transport.CheckDuration("SpecTimeout", c.SpecTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -177,37 +171,27 @@ func ParseHost(host string) (baseURL, context string, err error) {
 
 func hostError(problem string) error { return &remote.FieldError{Field: "Host", Problem: problem} }
 
+// settings are the fields every client's Config shares.
+func (c Config) settings() transport.Settings {
+	return transport.Settings{HTTPClient: c.HTTPClient, RootCAs: c.RootCAs, Timeout: c.Timeout,
+		MaxRetries: c.MaxRetries, Backoff: c.Backoff, Scrubber: c.Scrubber, Logger: c.Logger}
+}
+
 // withDefaults validates c and returns it with defaults applied.
 func (c Config) withDefaults() (Config, error) {
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
+	s := c.settings().WithDefaults(DefaultTimeout)
+	c.Timeout, c.MaxRetries, c.Backoff, c.Scrubber, c.Logger = s.Timeout, s.MaxRetries, s.Backoff, s.Scrubber, s.Logger
 	if c.PageSize == 0 {
 		c.PageSize = DefaultPageSize
 	}
 	if c.MaxSpecBytes == 0 {
 		c.MaxSpecBytes = DefaultMaxSpecBytes
 	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
 	if c.SpecTimeout == 0 {
 		c.SpecTimeout = DefaultSpecTimeout
-	}
-	switch {
-	case c.MaxRetries == 0:
-		c.MaxRetries = remote.DefaultMaxRetries
-	case c.MaxRetries < 0:
-		c.MaxRetries = 0
-	}
-	if c.Backoff == nil {
-		c.Backoff = remote.DefaultBackoff
-	}
-	if c.Scrubber == nil {
-		c.Scrubber = redact.NewScrubber()
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }

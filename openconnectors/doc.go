@@ -60,12 +60,12 @@
 //
 // # Errors
 //
-// GETs that fail on the network, with 429 or with a 5xx status are retried
-// by resty with Config.Backoff (remote.DefaultBackoff), honouring
-// Retry-After; other client errors, refused redirects, untrusted
+// GETs that fail on the network, with 408, 429 or a 5xx status are retried
+// by resty under the HTTP policy the compass Registry shares, with
+// Config.Backoff (remote.DefaultBackoff, which honours Retry-After); other client errors, refused redirects, untrusted
 // certificates and oversized bodies are not retried. Errors are *APIError
-// values for refused requests and wrap remote.ErrRetryable (network, 429,
-// 5xx), remote.ErrNotFound (404) or remote.ErrInvalidSpec (a document that
+// values for refused requests and wrap remote.ErrRetryable (network, 408,
+// 429, 5xx), remote.ErrNotFound (404) or remote.ErrInvalidSpec (a document that
 // is not an acceptable OpenAPI document, a *SpecError), so callers can tell
 // them apart with errors.Is. 401 and 403 on the listing wrap ocsync.ErrFatal
 // (the tenant's secrets are refused); on one instance's document they

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
@@ -51,32 +52,25 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " [requestId %s]", e.RequestID)
 	}
-	if e.Attempts > 1 {
-		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
-	}
+	b.WriteString(transport.Attempts(e.Attempts))
 	return b.String()
 }
 
 // Is classifies the status by endpoint. On the listing (Path /instances)
 // 401 and 403 are ocsync.ErrFatal: the tenant's secrets are refused and
 // nothing can be synchronised. On one instance's document they concern that
-// instance only and are ordinary item errors. 429 and 5xx are
+// instance only and are ordinary item errors. 408, 429 and 5xx are
 // remote.ErrRetryable anywhere, 404 is remote.ErrNotFound.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ocsync.ErrFatal:
 		return e.Path == instancesPath && (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden)
 	case remote.ErrRetryable:
-		return retryableStatus(e.StatusCode)
+		return transport.RetryableStatus(e.StatusCode)
 	case remote.ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	}
 	return false
-}
-
-// retryableStatus reports whether a status is worth another attempt.
-func retryableStatus(code int) bool {
-	return code == http.StatusTooManyRequests || code >= 500 && code <= 599
 }
 
 // newAPIError builds an APIError from a response's status, headers and (a
@@ -99,7 +93,7 @@ func newAPIError(method, path string, status int, h http.Header, body []byte, sc
 	}
 	// Not the platform's error body (a gateway's HTML page, plain text):
 	// its start says more than nothing. The whole prefix that was read
-	// (attemptTransport reads at most endpoint.MaxErrorBodyBytes) is scrubbed before
+	// (transport.Attempt reads at most endpoint.MaxErrorBodyBytes) is scrubbed before
 	// Quote cuts it: secrets shrink when scrubbed, so a prefix cut first
 	// could bring the readable start of a secret cut at its end into the
 	// quote.
@@ -116,13 +110,8 @@ func jsonText(raw json.RawMessage) string {
 	return s
 }
 
-// quote is scrub.Quote with runs of white space made single spaces.
-func quote(scrub *redact.Scrubber, s string) string {
-	if s == "" {
-		return ""
-	}
-	return strings.Join(strings.Fields(scrub.Quote(s)), " ")
-}
+// quote is transport.Quote: scrubbed, cut, white space made single spaces.
+func quote(scrub *redact.Scrubber, s string) string { return transport.Quote(scrub, s) }
 
 // transportError is a request that got no usable response: a network error,
 // an attempt that ran out of time, a refused redirect. msg is the scrubbed
@@ -137,10 +126,7 @@ type transportError struct {
 
 func (e *transportError) Error() string {
 	s := fmt.Sprintf("%s %s: %s", e.method, e.path, e.msg)
-	if e.attempts > 1 {
-		s += fmt.Sprintf(" after %d attempts", e.attempts)
-	}
-	return s
+	return s + transport.Attempts(e.attempts)
 }
 
 func (e *transportError) Unwrap() error { return e.err }

@@ -285,7 +285,9 @@ func TestBodiesAreBoundedInTime(t *testing.T) {
 		assert.Equal(t, 2, f.srv.Count(octest.EndpointDocs), "each attempt has its own time")
 	})
 	t.Run("one trickling attempt, then a good one", func(t *testing.T) {
-		f := newFixture(t, func(c *Config) { c.SpecTimeout = 100 * time.Millisecond }, octest.WithInstances(instances(1)...))
+		// 20 s for the trickling attempt, 2 s each: the good attempt has
+		// ample time on a busy machine.
+		f := newFixture(t, func(c *Config) { c.SpecTimeout = 2 * time.Second }, octest.WithInstances(instances(1)...))
 		f.srv.SetSpec(1, doc)
 		f.srv.AddFault(octest.EndpointDocs, octest.Fault{Trickle: 10 * time.Millisecond, Times: 1})
 		got, err := f.c.Docs(t.Context(), 1)

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
@@ -22,15 +21,12 @@ const (
 	SpecType = "OPEN_API"
 	// SpecFormat is the document format of every spec.
 	SpecFormat = "JSON"
-	// MaxNameRunes is the longest application name the Director accepts.
-	MaxNameRunes = 100
-	// MaxPrefixLen is the longest application prefix: it leaves room for
-	// "-" and any int64 instance id within MaxNameRunes.
-	MaxPrefixLen = MaxNameRunes - 1 - 19
+	// MaxPrefixLen is the longest application prefix: "-" and any int64
+	// instance id (19 digits) after it keep a name within 100 characters,
+	// the name limit of the Director (which the compass Registry checks).
+	MaxPrefixLen = 80
 	// MaxOwnerLen is the longest SourceOptions.Owner.
 	MaxOwnerLen = 63
-	// maxDescriptionRunes is the Director's limit for descriptions.
-	maxDescriptionRunes = 2000
 )
 
 var (
@@ -142,7 +138,7 @@ func (s *Source) Applications(ctx context.Context) ([]ocsync.Application, error)
 
 // Application maps one instance per the product contract: name
 // <prefix>-<id>, key the decimal id, description "SAP Open Connectors <E>:
-// <N>" (cut to 2000 runes), status FAILED when the platform says the
+// <N>" as sent (a registry cuts it to its own limit), status FAILED when the platform says the
 // instance is disabled or not valid (CONNECTED otherwise), bundle the
 // element key and API "<E>: <N>" as sent, target URL the client's base URL,
 // revision the update date, and the credential "User <u>, Organization <o>,
@@ -164,7 +160,7 @@ func (s *Source) Application(in Instance) ocsync.Application {
 		status = ocsync.StatusFailed
 	}
 	app.Attributes = ocsync.Attributes{
-		Description:  truncateRunes("SAP Open Connectors "+label, maxDescriptionRunes),
+		Description:  "SAP Open Connectors " + label,
 		ProviderName: ProviderName,
 		Status:       status,
 		Bundle:       in.Element.Key,
@@ -187,12 +183,4 @@ func (s *Source) Spec(ctx context.Context, app ocsync.Application) (ocsync.Spec,
 		return ocsync.Spec{}, err
 	}
 	return ocsync.Spec{Type: SpecType, Format: SpecFormat, Data: data}, nil
-}
-
-// truncateRunes cuts s to at most n runes.
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

@@ -228,7 +228,7 @@ func (w *world) job(concurrency, ocPage, dirPage int, force bool, now time.Time)
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client, err := openconnectors.NewClient(openconnectors.Config{
 		Host: w.plat.srv.URL, UserSecret: userSec, OrganizationSecret: orgSec, Tags: jobTags, PageSize: ocPage,
-		Timeout: 2 * time.Second, SpecTimeout: 5 * time.Second, Backoff: fastBackoff,
+		Timeout: time.Minute, SpecTimeout: time.Minute, Backoff: fastBackoff,
 		HTTPClient: &http.Client{Transport: w.ocRT}, Scrubber: scrub, Logger: log,
 	})
 	if err != nil {
@@ -239,7 +239,7 @@ func (w *world) job(concurrency, ocPage, dirPage int, force bool, now time.Time)
 		ClientID: compasstest.DefaultClientID, ClientSecret: compasstest.DefaultClientSecret, Tenant: tenant,
 		IntegrationSystemID: compasstest.DefaultIntegrationSystemID,
 		Scope:               ocsync.Scope{Context: client.Context(), Owner: owner},
-		PageSize:            dirPage, Timeout: 2 * time.Second, SpecTimeout: 5 * time.Second, Backoff: fastBackoff,
+		PageSize:            dirPage, Timeout: time.Minute, SpecTimeout: time.Minute, Backoff: fastBackoff,
 		HTTPClient: &http.Client{Transport: w.dirRT}, Scrubber: scrub, Logger: log,
 	})
 	if err != nil {

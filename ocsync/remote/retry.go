@@ -17,6 +17,9 @@ const (
 	// retryable failure (so a request is sent at most DefaultMaxRetries+1
 	// times).
 	DefaultMaxRetries = 3
+	// MaxRetriesLimit is the largest number of retries of one request a
+	// client accepts in its configuration.
+	MaxRetriesLimit = 10
 	// DefaultRetryWaitMin is the wait before the first retry; it doubles
 	// with every further retry.
 	DefaultRetryWaitMin = 250 * time.Millisecond
