@@ -166,7 +166,28 @@ func DeletionsDigest(changes []Change) string {
 		h.Write([]byte(d))
 		h.Write([]byte{'\n'})
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)[:16])
+	return digestPrefix + hex.EncodeToString(h.Sum(nil)[:digestBytes])
+}
+
+// The form of a deletions digest: the prefix and 16 bytes in lower-case hex.
+const (
+	digestPrefix = "sha256:"
+	digestBytes  = 16
+)
+
+// IsDeletionsDigest reports whether s has the form of a DeletionsDigest
+// ("sha256:" and 32 lower-case hex digits), as an approval must.
+func IsDeletionsDigest(s string) bool {
+	hexPart, ok := strings.CutPrefix(s, digestPrefix)
+	if !ok || len(hexPart) != 2*digestBytes {
+		return false
+	}
+	for _, c := range hexPart {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Count returns how many changes of kind k the plan holds.

@@ -368,3 +368,12 @@ func TestConflictReasonNamesTheHolder(t *testing.T) {
 	assert.Equal(t, `name "app-1" is taken by another sync`, plan.Changes[0].Reason)
 	assert.Equal(t, `name "app-2" is taken by an application this job does not own`, plan.Changes[1].Reason)
 }
+
+func TestIsDeletionsDigest(t *testing.T) {
+	digest := ocsync.DeletionsDigest(ocsync.Calculate(nil, syncedN(2), ocsync.PlanOptions{Now: now}).Changes)
+	assert.True(t, ocsync.IsDeletionsDigest(digest), digest)
+	for _, bad := range []string{"", "sha256:", digest + "0", digest[:len(digest)-1], "SHA256:" + digest[7:], "sha256:" + strings.Repeat("G", 32),
+		"sha256:" + strings.ToUpper(digest[7:]), "md5:" + digest[7:]} {
+		assert.False(t, ocsync.IsDeletionsDigest(bad), bad)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"regexp"
 	"time"
 
 	ocjob "github.com/kyma-incubator/open-connectors-job"
@@ -31,9 +30,6 @@ const (
 
 // defaultListen is the -listen address of service mode when none is given.
 const defaultListen = ":8080"
-
-// approveDigest is the form of a deletions digest (ocsync.DeletionsDigest).
-var approveDigest = regexp.MustCompile(`^sha256:[0-9a-f]{32}$`)
 
 // flags are the parsed command line.
 type flags struct {
@@ -82,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		return usage("unexpected argument %q", fs.Arg(0))
 	case f.output != outputText && f.output != outputJSON:
 		return usage("invalid -output %q: want %s or %s", f.output, outputText, outputJSON)
-	case f.approve != "" && !approveDigest.MatchString(f.approve):
+	case f.approve != "" && !ocsync.IsDeletionsDigest(f.approve):
 		// The value is the operator's own; it is quoted so a typo shows.
 		return usage("invalid -approve %q: want a deletions digest such as sha256:0123…, as a dry run prints it", f.approve)
 	case f.approve != "" && f.force:
