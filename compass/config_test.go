@@ -105,6 +105,6 @@ func TestRegistryScope(t *testing.T) {
 	require.NoError(t, err)
 	var scoped ocsync.Scoped = reg
 	assert.Equal(t, ocsync.Scope{Context: "h", Owner: "o"}, scoped.Scope())
-	var keyer ocsync.NameKeyer = reg
+	var keyer ocsync.Names = reg
 	assert.Equal(t, NormalizeName("My App"), keyer.NameKey("My App"))
 }

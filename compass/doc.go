@@ -1,6 +1,5 @@
 // Package compass keeps Compass applications in the shape ocsync asks for: it
-// implements ocsync.Registry (and ocsync.Scoped, ocsync.NameKeyer and
-// ocsync.NameChecker) against the Kyma Compass Director GraphQL API.
+// implements ocsync.Registry (and ocsync.Scoped and ocsync.Names) against the Kyma Compass Director GraphQL API.
 //
 // # Applications
 //
@@ -35,10 +34,11 @@
 // bundle or API definition: one is found when the application is next
 // updated (every application is updated at least at its spec refresh,
 // daily by default) and added in that run. An update that finds a part
-// missing but has no spec to add it with (the document was unchanged, so
-// none was sent) writes what it can, leaves the state label claiming no
-// spec, and fails with ErrIncomplete, which wraps ocsync.ErrNeedsSpec: the
-// engine then loads the spec and calls Update again with it.
+// missing but was given no spec (the document was unchanged, so none was
+// sent) first records a state claiming no spec, then loads the document
+// through ocsync.Update.LoadSpec and adds the part with it; when the
+// document cannot be loaded it writes what it can and fails with
+// ErrIncomplete, and the next run sends it.
 //
 // The names the plan would create are looked up first (Registry.Taken), so
 // that a clash with an application of someone else is a conflict in the

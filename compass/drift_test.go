@@ -112,9 +112,8 @@ func TestDriftFromTheSlimListing(t *testing.T) {
 }
 
 // TestBundleDeletedByHandIsRepairedInOneRun: the slim listing cannot see a
-// missing bundle; the update that finds it asks for the spec
-// (ErrIncomplete wraps ocsync.ErrNeedsSpec), and the engine sends it at
-// once.
+// missing bundle; the update that finds it loads the spec through
+// ocsync.Update.LoadSpec and adds the bundle at once.
 func TestBundleDeletedByHandIsRepairedInOneRun(t *testing.T) {
 	now := time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
 	srv := newServer(t)
@@ -146,8 +145,8 @@ func TestBundleDeletedByHandIsRepairedInOneRun(t *testing.T) {
 	assert.Equal(t, 1, rep.Summary.Updated)
 	counts := srv.Counts()
 	delete(counts, compasstest.TokenOperation)
-	assert.Equal(t, map[string]int{"application": 2, "updateApplication": 1, "addBundle": 1, "setApplicationLabel": 3}, counts,
-		"nothing is written twice: pending state, description, the spec-less state; then the bundle and the final state")
+	assert.Equal(t, map[string]int{"application": 1, "updateApplication": 1, "addBundle": 1, "setApplicationLabel": 3}, counts,
+		"nothing is written or read twice: pending state, description, the spec-less state, the bundle and the final state")
 	assertStored(t, srv, app)
 	assert.Equal(t, string(spec.Data), storedSpec(t, srv, plan.Changes[0].ID))
 

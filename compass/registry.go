@@ -42,17 +42,15 @@ type Registry struct {
 var (
 	_ ocsync.Registry    = (*Registry)(nil)
 	_ ocsync.Scoped      = (*Registry)(nil)
-	_ ocsync.NameKeyer   = (*Registry)(nil)
-	_ ocsync.NameChecker = (*Registry)(nil)
+	_ ocsync.Names       = (*Registry)(nil)
 )
 
 // ErrIncomplete is wrapped by the error of an update that found the
-// application without its bundle or API definition and had no spec to add
-// one with. The fields it could write are written, and the stored state no
-// longer claims the spec. It wraps ocsync.ErrNeedsSpec, so the engine loads
-// the spec and sends the update again with it in the same run (and were
-// that not possible, the next run would send the spec).
-var ErrIncomplete = fmt.Errorf("application lacks its bundle or API definition: %w", ocsync.ErrNeedsSpec)
+// application without its bundle or API definition and could not load the
+// spec document to add one with (ocsync.Update.LoadSpec failed). The fields
+// it could write are written, and the stored state no longer claims the
+// spec, so the next run sends it.
+var ErrIncomplete = errors.New("application lacks its bundle or API definition")
 
 // Ref is what a listed ocsync.Registered holds in its Ref field. The
 // listing fills IdentityCurrent only; Update reads the ids of the bundle
@@ -788,21 +786,21 @@ func (r *Registry) lookup(ctx context.Context, app ocsync.Application) (bool, er
 }
 
 // Update brings the owned application cur to app. It reads the ids of the
-// application's bundle and API definition (one application query), writes
-// u.Pending first when set, then only what the changed fields need (an
-// application without state gets everything): updateApplication for
-// description, provider name and status; updateBundle for the bundle name
-// and the credential; updateAPIDefinition for the API name, the target URL
-// and the spec (sent only when u.Spec is set; otherwise the Director keeps
-// the stored one). A missing bundle or API definition is added again with
-// u.Spec. The identity label is rewritten when it is not in the current
-// form, and u.State is written last, so an interrupted update is redone on
-// the next run.
+// application's bundle and API definition (one application query), records
+// u.PendingState first when there is one, then writes only what the changed
+// fields need (an application without state gets everything):
+// updateApplication for description, provider name and status; updateBundle
+// for the bundle name and the credential; updateAPIDefinition for the API
+// name, the target URL and the spec (sent only when u.Spec is set; otherwise
+// the Director keeps the stored one). The identity label is rewritten when
+// it is not in the current form, and u.State is written last, so an update
+// interrupted anywhere is redone on the next run.
 //
-// Without u.Spec, a missing bundle or API definition cannot be added: the
-// other fields are written, the state label is left claiming no spec, and
-// the error wraps ErrIncomplete (and so ocsync.ErrNeedsSpec: the engine
-// calls Update again with the spec).
+// A bundle or API definition deleted in the Director is added again with the
+// spec: u.Spec, or the document u.LoadSpec loads. Before that the state is
+// recorded without the spec, so an interruption leaves no claim on a
+// document the Director lacks. When the document cannot be loaded, the
+// other fields are written and the error wraps ErrIncomplete.
 func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
 	if !cur.Owned {
 		return fmt.Errorf("compass: application %s is not owned by this job: %w", cur.Name, ocsync.ErrConflict)
@@ -818,12 +816,38 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 		return err
 	}
 	r.registerCredential(app)
-	if u.Pending != nil {
-		pending := *u.Pending
-		pending.Pending = true
-		if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, pending); err != nil {
+	pending := u.PendingState(cur.State)
+	if pending != nil {
+		if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, *pending); err != nil {
 			return err
 		}
+	}
+	// spec is what a missing part is added with; final the state recorded
+	// last (that of a document loaded here, when one is).
+	spec, final := u.Spec, u.State
+	var missing string
+	var loadErr error
+	restore := func(part string) bool {
+		if spec != nil {
+			return true
+		}
+		if st := specless(cur.State, pending); st != nil {
+			if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, *st); err != nil {
+				loadErr = err
+				return false
+			}
+		}
+		if u.LoadSpec == nil {
+			missing, loadErr = part, errors.New("no document was given")
+			return false
+		}
+		s, st, err := u.LoadSpec(ctx)
+		if err != nil {
+			missing, loadErr = part, err
+			return false
+		}
+		spec, final = &s, st
+		return true
 	}
 	all := cur.State == nil
 	changed := func(fields ...string) bool {
@@ -831,7 +855,7 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 	}
 	needApp := changed(ocsync.FieldDescription, ocsync.FieldProviderName, ocsync.FieldStatus)
 	needBundle := changed(ocsync.FieldBundle, ocsync.FieldCredential)
-	needAPI := changed(ocsync.FieldAPI, ocsync.FieldTargetURL) || u.Spec != nil
+	needAPI := changed(ocsync.FieldAPI, ocsync.FieldTargetURL) || spec != nil
 
 	if needApp {
 		in := updateInput(r.cfg.IntegrationSystemID, app)
@@ -846,14 +870,12 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 		}
 	}
 
-	var missing string
 	switch {
 	case ref.BundleID == "":
-		if u.Spec == nil {
-			missing = "bundle"
+		if !restore("bundle") {
 			break
 		}
-		in, err := bundleCreateInput(app, u.Spec)
+		in, err := bundleCreateInput(app, spec)
 		if err != nil {
 			return err
 		}
@@ -872,11 +894,10 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 				return err
 			}
 		}
-		if u.Spec == nil {
-			missing = "API definition"
+		if !restore("API definition") {
 			break
 		}
-		in, err := apiInput(app, u.Spec)
+		in, err := apiInput(app, spec)
 		if err != nil {
 			return err
 		}
@@ -896,12 +917,12 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 			}
 		}
 		if needAPI {
-			in, err := apiInput(app, u.Spec)
+			in, err := apiInput(app, spec)
 			if err != nil {
 				return err
 			}
 			timeout := r.cfg.Timeout
-			if u.Spec != nil {
+			if spec != nil {
 				timeout = r.cfg.SpecTimeout
 			}
 			if err := r.mutate(ctx, "updateAPIDefinition", timeout, retryIdempotent, func(ctx context.Context) (*string, error) {
@@ -921,16 +942,14 @@ func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync
 			return err
 		}
 	}
-	if missing != "" {
-		if st := specless(cur.State, u.Pending); st != nil {
-			if err := r.setLabel(ctx, cur.ID, r.cfg.Labels.State, *st); err != nil {
-				return err
-			}
-		}
-		return fmt.Errorf("compass: application %s has no %s and no spec was given to add one; the next run sends it: %w",
-			cur.Name, missing, ErrIncomplete)
+	switch {
+	case missing != "":
+		return fmt.Errorf("compass: application %s has no %s and its document could not be loaded to add one; the next run sends it: %w",
+			cur.Name, missing, errors.Join(ErrIncomplete, loadErr))
+	case loadErr != nil:
+		return loadErr
 	}
-	return r.setLabel(ctx, cur.ID, r.cfg.Labels.State, u.State)
+	return r.setLabel(ctx, cur.ID, r.cfg.Labels.State, final)
 }
 
 // specless is the state written when an update could not add a missing

@@ -333,17 +333,17 @@ func TestRegistryUpdateCalls(t *testing.T) {
 		wantCalls map[string]int
 	}{
 		{"description", []string{ocsync.FieldDescription}, nil, false, func(a *ocsync.Application) { a.Description = "d2" },
-			map[string]int{"application": 1, "updateApplication": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateApplication": 1, "setApplicationLabel": 2}},
 		{"status", []string{ocsync.FieldStatus}, nil, false, func(a *ocsync.Application) { a.Status = ocsync.StatusFailed },
-			map[string]int{"application": 1, "updateApplication": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateApplication": 1, "setApplicationLabel": 2}},
 		{"credential", []string{ocsync.FieldCredential}, nil, false, func(a *ocsync.Application) { a.Credential = "User x, Organization y, Element z" },
-			map[string]int{"application": 1, "updateBundle": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateBundle": 1, "setApplicationLabel": 2}},
 		{"target URL", []string{ocsync.FieldTargetURL}, nil, false, func(a *ocsync.Application) { a.TargetURL = "https://other.example.com/elements/api-v2" },
-			map[string]int{"application": 1, "updateAPIDefinition": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateAPIDefinition": 1, "setApplicationLabel": 2}},
 		{"spec", []string{ocsync.FieldSpec}, &newSpec, false, func(*ocsync.Application) {},
-			map[string]int{"application": 1, "updateAPIDefinition": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "updateAPIDefinition": 1, "setApplicationLabel": 2}},
 		{"revision only", []string{ocsync.FieldRevision, ocsync.FieldSpec}, nil, false, func(a *ocsync.Application) { a.Revision = "r2" },
-			map[string]int{"application": 1, "setApplicationLabel": 1}},
+			map[string]int{"application": 1, "setApplicationLabel": 2}},
 		{"adopted without state", []string{ocsync.FieldDescription}, nil, true, func(*ocsync.Application) {},
 			map[string]int{"application": 1, "updateApplication": 1, "updateBundle": 1, "updateAPIDefinition": 1, "setApplicationLabel": 1}},
 	}
@@ -374,7 +374,7 @@ func TestRegistryUpdateCalls(t *testing.T) {
 					delete(calls, op)
 				}
 			}
-			assert.Equal(t, tt.wantCalls, calls, "one application query for the ids, then only what changed")
+			assert.Equal(t, tt.wantCalls, calls, "one application query for the ids, the pending state when a state is stored, then only what changed")
 
 			regs, err = reg.Applications(t.Context())
 			require.NoError(t, err)
@@ -558,7 +558,7 @@ func TestRegistryRetries(t *testing.T) {
 				}
 				app := desired("1")
 				return r.Update(context.Background(), regs[0], app, ocsync.Update{Fields: []string{ocsync.FieldRevision}, State: stateOf(app, spec)})
-			}, wantCalls: 2, wantApps: 1},
+			}, wantCalls: 3, wantApps: 1}, // the pending state (refused once, sent again), then the final one
 		{name: "invalid data not retried", op: "updateApplication", fault: compasstest.Fault{Code: compasstest.InvalidData, Times: 1}, seedCreated: true,
 			run: func(r *Registry) error {
 				regs, err := r.Applications(context.Background())

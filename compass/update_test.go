@@ -1,6 +1,8 @@
 package compass
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -13,8 +15,8 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
-// pendingOf is what the engine asks to write first: the stored state
-// without the hashes of the fields the update changes, marked pending.
+// pendingOf is what the registry writes first: the stored state without
+// the hashes of the fields the update changes, marked pending.
 func pendingOf(st ocsync.State, fields ...string) *ocsync.State {
 	p := st
 	p.Fields = map[string]string{}
@@ -72,7 +74,9 @@ func TestUpdateWritesPendingFirstAndStateLast(t *testing.T) {
 	final := stateOf(app, spec)
 	rec.bodies = nil
 	require.NoError(t, reg.Update(t.Context(), regs[0], app, ocsync.Update{
-		Fields: []string{ocsync.FieldCredential, ocsync.FieldDescription}, Pending: pending, State: final}))
+		Fields: []string{ocsync.FieldCredential, ocsync.FieldDescription}, State: final}))
+	assert.Equal(t, pending, ocsync.Update{Fields: []string{ocsync.FieldCredential, ocsync.FieldDescription}}.PendingState(&stored),
+		"the pending state is the stored one without what the update writes")
 
 	assert.Equal(t, []string{"GetApplication", "SetApplicationLabel", "UpdateApplication", "UpdateBundle", "SetApplicationLabel"}, rec.operations())
 	writes := labelWrites(rec, StateLabel)
@@ -104,7 +108,7 @@ func TestUpdateInterruptedConverges(t *testing.T) {
 	app.Credential = "User u2, Organization o2, Element e2"
 	fields := []string{ocsync.FieldCredential, ocsync.FieldDescription}
 	srv.AddFault("updateBundle", compasstest.Fault{Code: compasstest.InvalidData, Times: 1})
-	err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, Pending: pendingOf(stored, fields...), State: stateOf(app, spec)})
+	err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, State: stateOf(app, spec)})
 	require.ErrorIs(t, err, remote.ErrInvalidInput)
 
 	regs, err = reg.Applications(t.Context())
@@ -184,8 +188,13 @@ func TestUpdateMissingPartsWithoutSpec(t *testing.T) {
 			require.Equal(t, []string{ocsync.FieldCredential, ocsync.FieldDescription, ocsync.FieldProviderName, ocsync.FieldStatus}, fields,
 				"the listing cannot see the missing parts")
 			srv.ResetCounts()
-			err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, Pending: pendingOf(stored, fields...), State: stateOf(app, spec)})
+			unavailable := errors.New("document unavailable")
+			err = reg.Update(t.Context(), regs[0], app, ocsync.Update{Fields: fields, State: stateOf(app, spec),
+				LoadSpec: func(context.Context) (ocsync.Spec, ocsync.State, error) {
+					return ocsync.Spec{}, ocsync.State{}, unavailable
+				}})
 			require.ErrorIs(t, err, ErrIncomplete)
+			require.ErrorIs(t, err, unavailable)
 			calls := srv.Counts()
 			delete(calls, compasstest.TokenOperation)
 			assert.Equal(t, tt.wantCalls, calls, "the application fields and the pending and spec-less states are written; nothing is added without a spec")

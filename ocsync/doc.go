@@ -15,7 +15,7 @@
 //
 // Build an Engine with [NewEngine]: it checks that the Source and the Registry
 // name the same [Scope] (when both know theirs) and takes the Registry's name
-// rule ([NameKeyer]), so an embedder cannot wire the two sides of different
+// rule ([Names]), so an embedder cannot wire the two sides of different
 // syncs together.
 //
 // The rules:
@@ -25,7 +25,7 @@
 //     whose name is taken by one the job does not own is a conflict, found at
 //     plan time when the Registry lists it (see [PlanOptions].NameKey for
 //     targets that compare names normalised) or can look the name up
-//     ([NameChecker]), and otherwise when the Registry refuses the create
+//     ([Names]), and otherwise when the Registry refuses the create
 //     ([ErrConflict]).
 //   - A source object that cannot be mapped ([Application].Unusable) leaves its
 //     application exactly as it is (no update, no status change, no delete),
@@ -49,11 +49,12 @@
 //     two listings only. An update sends the spec only when its hash changed.
 //   - An update writes what changed, independently: when its spec cannot be
 //     loaded, the other fields are still written and the item is reported
-//     failed; the spec stays due. Registries record [Update].Pending before
-//     anything else and the final state last, so an update interrupted
-//     anywhere is completed by the next run, even if the source changed back.
-//     A Registry that finds parts missing which only the spec can restore
-//     asks for it ([ErrNeedsSpec]); the engine loads it and updates again.
+//     failed; the spec stays due. A Registry that finds parts missing which
+//     only the spec can restore loads it through [Update].LoadSpec, in the
+//     same call. A Registry that writes an update in several steps records
+//     [Update.PendingState] first and the final state last, so an update
+//     interrupted anywhere is completed by the next run, even if the source
+//     changed back.
 //   - Applications whose source is disabled or invalid ([StatusFailed]) are
 //     kept and marked failed, and never created.
 //   - One failing item never stops the others: Apply keeps going and returns

@@ -105,16 +105,19 @@ func TestApplyRefusesAPlanItDidNotMake(t *testing.T) {
 	assert.ErrorIs(t, err, ocsync.ErrPlanInvalid)
 }
 
-// recordingRegistry records every Update it is asked for.
+// recordingRegistry records every Update it is asked for, and the pending
+// state a registry that writes in steps records first for it.
 type recordingRegistry struct {
 	*ocsynctest.Registry
 	mu      sync.Mutex
 	updates []ocsync.Update
+	pending []*ocsync.State
 }
 
 func (r *recordingRegistry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
 	r.mu.Lock()
 	r.updates = append(r.updates, u)
+	r.pending = append(r.pending, u.PendingState(cur.State))
 	r.mu.Unlock()
 	return r.Registry.Update(ctx, cur, app, u)
 }
@@ -151,9 +154,9 @@ func TestUpdateWritesWhatChangedWhenTheSpecFails(t *testing.T) {
 		"the revision is not recorded, so the spec stays due")
 	require.Len(t, reg.updates, 1)
 	assert.NotContains(t, reg.updates[0].Fields, ocsync.FieldRevision)
-	require.NotNil(t, reg.updates[0].Pending)
-	assert.True(t, reg.updates[0].Pending.Pending)
-	assert.NotContains(t, reg.updates[0].Pending.Fields, ocsync.FieldCredential)
+	require.NotNil(t, reg.pending[0])
+	assert.True(t, reg.pending[0].Pending)
+	assert.NotContains(t, reg.pending[0].Fields, ocsync.FieldCredential)
 
 	// Next run, the document loads: only the spec part is left, and it is done.
 	src.Hook = nil
@@ -193,11 +196,12 @@ func TestUpdateWithoutADueSpecDownloadsNothing(t *testing.T) {
 	assert.Equal(t, 4, rep.Summary.Updated)
 	assert.Zero(t, src.Count(ocsynctest.OpSpec))
 	assert.Zero(t, rep.Summary.SpecFetches)
-	for _, u := range reg.updates {
+	for i, u := range reg.updates {
 		assert.Nil(t, u.Spec)
-		require.NotNil(t, u.Pending)
-		assert.Equal(t, synced(desired(0)).State.SpecSHA256, u.Pending.SpecSHA256, "the stored spec is still claimed: it is not rewritten")
-		assert.Len(t, u.Pending.Fields, len(desired(0).Fingerprint())-1)
+		p := reg.pending[i]
+		require.NotNil(t, p)
+		assert.Equal(t, synced(desired(0)).State.SpecSHA256, p.SpecSHA256, "the stored spec is still claimed: it is not rewritten")
+		assert.Len(t, p.Fields, len(desired(0).Fingerprint())-1)
 	}
 }
 
@@ -215,9 +219,9 @@ func (r *interruptingRegistry) Update(ctx context.Context, cur ocsync.Registered
 	// The spec (and every other field) reaches the target, the final state
 	// label does not.
 	half := u
-	switch {
-	case u.Pending != nil:
-		half.State = *u.Pending
+	switch p := u.PendingState(cur.State); {
+	case p != nil:
+		half.State = *p
 	case cur.State != nil:
 		half.State = *cur.State // no pending state: the old one stays
 	}
@@ -530,5 +534,5 @@ func TestUpdateLoadsTheSpecWhenTheTargetLacksParts(t *testing.T) {
 	assert.False(t, got.Incomplete, "repaired in one run")
 	assert.Equal(t, "renamed", got.Attributes.Description)
 	assert.Equal(t, ocsync.SpecSHA256(ocsynctest.DefaultSpec(d.Name).Data), got.State.SpecSHA256)
-	assert.Equal(t, 2, inner.Count(ocsynctest.OpUpdate), "the update is sent again with the spec")
+	assert.Equal(t, 1, inner.Count(ocsynctest.OpUpdate), "one update: the registry loads the spec it needs through LoadSpec")
 }

@@ -29,15 +29,6 @@ var (
 	// ErrDeadline reports that the run's deadline passed: no new change
 	// was started after it.
 	ErrDeadline = errors.New("run deadline passed")
-	// ErrNeedsSpec is wrapped by the error of a Registry's Update that
-	// found parts missing (a bundle or an API definition deleted in the
-	// target) which only the spec document can restore, when Update.Spec
-	// was nil. Such an Update writes everything else first and leaves a
-	// stored state that claims only what it wrote. The engine then loads
-	// the spec and calls Update once more, with the spec, Fields holding
-	// FieldStructure alone and the final State, so the application is
-	// repaired in the same run without writing anything twice.
-	ErrNeedsSpec = errors.New("the update needs the spec document")
 	// ErrFatal marks a failure that affects the whole run, such as rejected
 	// credentials or an unknown tenant. Apply starts no new item after one.
 	ErrFatal = errors.New("fatal")

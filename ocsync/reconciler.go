@@ -41,47 +41,73 @@ type Registry interface {
 	Delete(ctx context.Context, cur Registered) error
 }
 
-// Update is what Registry.Update is asked to write. A Registry writes
-// Pending (when set) before anything else, then the changed fields and the
-// spec, and State last, so that an update interrupted anywhere leaves a
-// stored state that claims nothing that was not written: the next run then
-// brings every stored part back to the source's value.
+// Update is what Registry.Update is asked to write: the changed fields, the
+// new document when it changed, and the state to record last.
 type Update struct {
 	// Fields are the fields to write, as in Change.Fields. A field whose
 	// write depends on a spec that could not be loaded is left out.
 	Fields []string
 	// Spec is the new spec document, or nil when the stored one is kept.
 	Spec *Spec
-	// Pending, when not nil, is the state to record first: the stored
-	// state without the hashes of Fields (and without the spec hash when
-	// Spec is set), marked Pending. Nil when the stored state claims
-	// nothing that the update changes.
-	Pending *State
+	// LoadSpec loads the spec document, for a Registry that finds parts
+	// missing which only the document can restore (a bundle or an API
+	// definition deleted in the target) while Spec is nil. It returns the
+	// document and the state to record with it in place of State. It is
+	// never nil, loads at most once, and fails when the document could
+	// not be loaded for this update.
+	LoadSpec func(ctx context.Context) (Spec, State, error)
 	// State is the state to record once everything else is written.
 	State State
 }
 
-// NameKeyer is implemented by a Registry whose target compares application
-// names under a normalisation (the Director lower-cases and rewrites them).
-// NewEngine takes Engine.NameKey from it, so name clashes with applications
-// the sync does not own are found at plan time.
-type NameKeyer interface {
-	// NameKey maps a name to the key the target compares.
-	NameKey(name string) string
+// PendingState is the state a Registry that writes an update in several
+// steps records before the first one, so that an update interrupted
+// anywhere leaves a stored state that claims nothing that was not written:
+// old (the stored state) without the hashes of what u writes (every field
+// when it repairs the structure; the spec hash when it sends a spec),
+// marked Pending. The next run then brings every such part back to the
+// source's value, even when the source changed back meanwhile. Nil when old
+// claims nothing the update changes (no stored state, or an update that
+// only records a new fetch time).
+func (u Update) PendingState(old *State) *State {
+	if old == nil || len(old.Fields) == 0 && (u.Spec == nil || old.SpecSHA256 == "") {
+		return nil // the stored state claims nothing this update changes
+	}
+	writes := u.Spec != nil || slices.ContainsFunc(u.Fields, func(f string) bool { return f != FieldSpec })
+	if !writes {
+		return nil
+	}
+	p := &State{Fields: maps.Clone(old.Fields), SpecSHA256: old.SpecSHA256, SpecFetchedAt: old.SpecFetchedAt, Pending: true}
+	if slices.Contains(u.Fields, FieldStructure) {
+		clear(p.Fields)
+	}
+	for _, f := range u.Fields {
+		delete(p.Fields, f)
+	}
+	if u.Spec != nil {
+		p.SpecSHA256, p.SpecFetchedAt = "", time.Time{}
+	}
+	return p
 }
 
-// NameChecker is implemented by a Registry that can look up, by name,
-// applications that Applications does not list (those the sync does not
-// own). Plan calls Taken with the names it would create and turns every name
-// taken into a conflict, so a known clash costs no download and no refused
-// create. A failed lookup fails the plan like a failed listing.
+// Names is the one optional capability of a Registry: a target with a name
+// rule of its own and application names the listing does not show (those
+// of applications the sync does not own). With it, name clashes are
+// conflicts in the plan and in a dry run, not refused creates.
 //
-// A look-up costs the target work for every name, and most names are free:
-// Taken may answer for some names only, or none, when looking them up would
-// cost the target more than the creates save (see compass.Registry.Taken).
-// A clash it does not report is found when Create is refused, once: a run
-// after it creates few, and Taken then looks those up.
-type NameChecker interface {
+// NewEngine takes Engine.NameKey from NameKey. Plan calls Taken with the
+// names it would create and turns every name taken into a conflict, so a
+// known clash costs no download and no refused create; a failed look-up
+// fails the plan like a failed listing. A look-up costs the target work for
+// every name, and most names are free: Taken may answer for some names
+// only, or none, when looking them up would cost the target more than the
+// creates save (see compass.Registry.Taken). A clash it does not report is
+// found when Create is refused, once: a run after it creates few, and Taken
+// then looks those up.
+type Names interface {
+	// NameKey maps a name to the key the target compares (the Director
+	// lower-cases and rewrites names).
+	NameKey(name string) string
 	// Taken returns registered applications whose names clash (under the
 	// target's name rule) with names: all it found, which need not be all
 	// there are.
@@ -128,7 +154,7 @@ type Engine struct {
 	// fetching specs. It is the only place where dry run is decided.
 	DryRun bool
 	// NameKey is passed to Calculate (see PlanOptions.NameKey). NewEngine
-	// takes it from a Registry that implements NameKeyer.
+	// takes it from a Registry that implements Names.
 	NameKey func(string) string
 	// Deadline, when not zero, is the end of the run: Plan lists under it,
 	// and Apply starts no change after it (such changes are not started,
@@ -159,7 +185,7 @@ const DefaultProgressInterval = 10 * time.Second
 // both sides are given, and when both know their Scope they name the same one
 // (an error wrapping ErrScopeMismatch otherwise; the zero Scope means
 // unknown and is not compared). When the Registry
-// implements NameKeyer, its name rule becomes Engine.NameKey.
+// implements Names, its name rule becomes Engine.NameKey.
 func NewEngine(source Source, registry Registry) (*Engine, error) {
 	if source == nil || registry == nil {
 		return nil, errors.New("ocsync: NewEngine needs a Source and a Registry")
@@ -170,7 +196,7 @@ func NewEngine(source Source, registry Registry) (*Engine, error) {
 		}
 	}
 	e := &Engine{Source: source, Registry: registry}
-	if k, ok := registry.(NameKeyer); ok {
+	if k, ok := registry.(Names); ok {
 		e.NameKey = k.NameKey
 	}
 	return e, nil
@@ -193,7 +219,7 @@ func (e *Engine) logger() *slog.Logger {
 // Plan lists the source and the registry concurrently and computes the plan.
 // If a listing fails, it returns no plan and a *ListError (ErrListFailed)
 // per failed side, joined: both sides always list to the end.
-// When the Registry implements NameChecker, the names the plan would create
+// When the Registry implements Names, the names the plan would create
 // are looked up, and those taken become conflicts; a failed look-up fails the
 // plan like a listing.
 func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
@@ -240,7 +266,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	}
 	plan := Calculate(desired, registered, opts)
 	plan.listed = listDone
-	checker, ok := e.Registry.(NameChecker)
+	checker, ok := e.Registry.(Names)
 	if !ok {
 		return plan, nil
 	}
@@ -779,60 +805,39 @@ func (e *Engine) update(ctx context.Context, c *Change, r *Result) (bool, error)
 			return true, specErr
 		}
 	}
-	u.Pending = pendingState(old, u)
-
-	err := e.Registry.Update(ctx, *cur, *d, u)
-	if errors.Is(err, ErrNeedsSpec) && u.Spec == nil && specErr == nil {
-		// The target lacks parts the listing could not show; they come
-		// with the spec document. Load it (unless it was) and send it.
-		if spec == nil {
-			fetched = true
-			s, serr := e.Source.Spec(ctx, *d)
-			if serr != nil {
-				return fetched, errors.Join(err, fmt.Errorf("load spec: %w", serr))
-			}
-			spec = &s
-			u.State.SpecSHA256, u.State.SpecFetchedAt = SpecSHA256(s.Data), e.now().UTC()
+	// A registry that finds parts missing loads the document through
+	// LoadSpec (once; it is sent whatever its hash, since the parts that
+	// held it are gone).
+	loaded := false
+	u.LoadSpec = func(ctx context.Context) (Spec, State, error) {
+		if specErr != nil {
+			return Spec{}, State{}, specErr
 		}
-		// The registry wrote the rest already and left a state that claims
-		// no more than that: only the missing parts are left to write.
-		u = Update{Fields: []string{FieldStructure}, Spec: spec, State: u.State}
-		err = e.Registry.Update(ctx, *cur, *d, u)
+		if spec == nil {
+			s, err := e.Source.Spec(ctx, *d)
+			if err != nil {
+				specErr = fmt.Errorf("load spec: %w", err)
+				return Spec{}, State{}, specErr
+			}
+			spec, fetched = &s, true
+		}
+		loaded = true
+		st := u.State
+		st.SpecSHA256, st.SpecFetchedAt = SpecSHA256(spec.Data), e.now().UTC()
+		return *spec, st, nil
 	}
-	if err != nil {
-		return fetched, errors.Join(err, specErr)
+
+	if err := e.Registry.Update(ctx, *cur, *d, u); err != nil {
+		if specErr != nil && !errors.Is(err, specErr) {
+			err = errors.Join(err, specErr)
+		}
+		return fetched, err
 	}
-	r.SpecReplaced = u.Spec != nil
+	r.SpecReplaced = u.Spec != nil || loaded
 	if specErr != nil {
 		return fetched, fmt.Errorf("fields %s written, spec not refreshed: %w", strings.Join(u.Fields, ", "), specErr)
 	}
 	return fetched, nil
-}
-
-// pendingState is the state to record before an update writes anything: the
-// stored state without the hashes of what u writes (every field when it
-// repairs the structure; the spec hash when it sends a spec), marked
-// Pending. Nil when the stored state claims nothing the update changes: no
-// stored state, or an update that only records a new fetch time.
-func pendingState(old *State, u Update) *State {
-	if old == nil || len(old.Fields) == 0 && (u.Spec == nil || old.SpecSHA256 == "") {
-		return nil // the stored state claims nothing this update changes
-	}
-	writes := u.Spec != nil || slices.ContainsFunc(u.Fields, func(f string) bool { return f != FieldSpec })
-	if !writes {
-		return nil
-	}
-	p := &State{Fields: maps.Clone(old.Fields), SpecSHA256: old.SpecSHA256, SpecFetchedAt: old.SpecFetchedAt, Pending: true}
-	if slices.Contains(u.Fields, FieldStructure) {
-		clear(p.Fields)
-	}
-	for _, f := range u.Fields {
-		delete(p.Fields, f)
-	}
-	if u.Spec != nil {
-		p.SpecSHA256, p.SpecFetchedAt = "", time.Time{}
-	}
-	return p
 }
 
 // fieldHash returns the stored hash of field, if any.

@@ -146,7 +146,7 @@ type State struct {
 	// SpecFetchedAt is when the stored spec was last fetched from the source.
 	SpecFetchedAt time.Time `json:"specFetchedAt,omitzero"`
 	// Pending is true while an update is being written: the state then
-	// claims only the fields the update does not touch (see Update.Pending).
+	// claims only the fields the update does not touch (see Update.PendingState).
 	Pending bool `json:"pending,omitempty"`
 }
 

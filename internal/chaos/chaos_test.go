@@ -600,7 +600,7 @@ func (w *world) cleanCheck() {
 			break
 		}
 		// The update that finds a bundle missing loads the spec and adds
-		// it in the same run (ocsync.ErrNeedsSpec).
+		// it in the same run (ocsync.Update.LoadSpec).
 		w.violation(vConverge, "a clean run failed to add a bundle deleted by hand")
 		w.stats.extraCleanRuns++
 		if k == 2 {

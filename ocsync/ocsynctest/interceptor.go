@@ -32,8 +32,8 @@ type SourceFuncs struct {
 }
 
 // InterceptRegistry returns a Registry that sends every call through funcs
-// to next. It keeps next's scope, name rule and name look-up (ocsync.Scoped,
-// ocsync.NameKeyer, ocsync.NameChecker) when next has them.
+// to next. It keeps next's scope and names (ocsync.Scoped, ocsync.Names)
+// when next has them.
 func InterceptRegistry(next ocsync.Registry, funcs RegistryFuncs) *InterceptedRegistry {
 	return &InterceptedRegistry{next: next, funcs: funcs}
 }
@@ -53,8 +53,7 @@ type InterceptedRegistry struct {
 var (
 	_ ocsync.Registry    = (*InterceptedRegistry)(nil)
 	_ ocsync.Scoped      = (*InterceptedRegistry)(nil)
-	_ ocsync.NameKeyer   = (*InterceptedRegistry)(nil)
-	_ ocsync.NameChecker = (*InterceptedRegistry)(nil)
+	_ ocsync.Names       = (*InterceptedRegistry)(nil)
 	_ ocsync.Source      = (*InterceptedSource)(nil)
 	_ ocsync.Scoped      = (*InterceptedSource)(nil)
 )
@@ -98,7 +97,7 @@ func (r *InterceptedRegistry) Scope() ocsync.Scope { return scopeOf(r.next) }
 // NameKey applies the wrapped Registry's name rule; names are compared as
 // they are when it has none.
 func (r *InterceptedRegistry) NameKey(name string) string {
-	if k, ok := r.next.(ocsync.NameKeyer); ok {
+	if k, ok := r.next.(ocsync.Names); ok {
 		return k.NameKey(name)
 	}
 	return name
@@ -107,7 +106,7 @@ func (r *InterceptedRegistry) NameKey(name string) string {
 // Taken asks the wrapped Registry; nothing is taken when it cannot look
 // names up.
 func (r *InterceptedRegistry) Taken(ctx context.Context, names []string) ([]ocsync.Registered, error) {
-	if c, ok := r.next.(ocsync.NameChecker); ok {
+	if c, ok := r.next.(ocsync.Names); ok {
 		return c.Taken(ctx, names)
 	}
 	return nil, nil

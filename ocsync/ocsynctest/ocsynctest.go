@@ -369,16 +369,17 @@ func (r *Registry) create(app ocsync.Application, spec ocsync.Spec, state ocsync
 	return nil
 }
 
-// Update implements ocsync.Registry as a target of several steps would: it
-// records u.Pending first (when set), then writes only the fields u.Fields
-// names (every field when the application had no state) and the spec when
-// u.Spec is set, and records u.State last. It refuses applications not
+// Update implements ocsync.Registry: it writes only the fields u.Fields
+// names (every field when the application had no state), the spec when
+// u.Spec is set (or, for an application that lacks parts, the document
+// u.LoadSpec loads), and u.State. One write under one lock cannot be
+// interrupted, so it needs no pending state. It refuses applications not
 // owned.
 func (r *Registry) Update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
-	return r.knobs.call(ctx, r.Hook, OpUpdate, cur.Name, func() error { return r.update(cur, app, u) })
+	return r.knobs.call(ctx, r.Hook, OpUpdate, cur.Name, func() error { return r.update(ctx, cur, app, u) })
 }
 
-func (r *Registry) update(cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
+func (r *Registry) update(ctx context.Context, cur ocsync.Registered, app ocsync.Application, u ocsync.Update) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.entries[cur.Name]
@@ -388,9 +389,16 @@ func (r *Registry) update(cur ocsync.Registered, app ocsync.Application, u ocsyn
 	case !e.Owned:
 		return fmt.Errorf("update %s: not owned: %w", cur.Name, ocsync.ErrConflict)
 	}
-	if u.Pending != nil {
-		p := *u.Pending
-		e.State = &p
+	st := u.State
+	if e.Incomplete && u.Spec == nil {
+		if u.LoadSpec == nil {
+			return fmt.Errorf("update %s: the application lacks parts and no document was given", cur.Name)
+		}
+		spec, loaded, err := u.LoadSpec(ctx)
+		if err != nil {
+			return fmt.Errorf("update %s: the application lacks parts and its document could not be loaded: %w", cur.Name, err)
+		}
+		u.Spec, st = &spec, loaded
 	}
 	all := cur.State == nil
 	write := func(field string) bool { return all || slices.Contains(u.Fields, field) }
@@ -418,16 +426,10 @@ func (r *Registry) update(cur ocsync.Registered, app ocsync.Application, u ocsyn
 		e.Credential = app.Credential
 	}
 	e.Key = app.Key
-	if e.Incomplete {
-		if u.Spec == nil {
-			return fmt.Errorf("update %s: the application lacks parts and no spec was given to add them: %w", cur.Name, ocsync.ErrNeedsSpec)
-		}
-		e.Incomplete = false
-	}
+	e.Incomplete = false
 	if u.Spec != nil {
 		e.Spec = *u.Spec
 	}
-	st := u.State
 	e.State = &st
 	return nil
 }

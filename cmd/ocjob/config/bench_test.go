@@ -160,11 +160,11 @@ func (r countingRegistry) Delete(ctx context.Context, cur ocsync.Registered) err
 	return r.Registry.Delete(ctx, cur)
 }
 
-// Taken forwards the plan's name look-up (ocsync.NameChecker), which the
+// Taken forwards the plan's name look-up (ocsync.Names), which the
 // embedded interface would hide from the engine; a Registry without one
 // finds no name taken.
 func (r countingRegistry) Taken(ctx context.Context, names []string) ([]ocsync.Registered, error) {
-	if c, ok := r.Registry.(ocsync.NameChecker); ok {
+	if c, ok := r.Registry.(ocsync.Names); ok {
 		return c.Taken(ctx, names)
 	}
 	return nil, nil

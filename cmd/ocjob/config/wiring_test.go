@@ -130,7 +130,7 @@ func TestNewEngineScopes(t *testing.T) {
 		require.True(t, ok, "%T keeps the optional interfaces of what it wraps", side)
 		assert.Equal(t, want, s.Scope())
 	}
-	_, ok := e.Registry.(ocsync.NameChecker)
+	_, ok := e.Registry.(ocsync.Names)
 	assert.True(t, ok)
 	assert.Equal(t, config.DefaultRunTimeout, ctl.RunTimeout)
 }
