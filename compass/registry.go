@@ -40,9 +40,9 @@ type Registry struct {
 }
 
 var (
-	_ ocsync.Registry    = (*Registry)(nil)
-	_ ocsync.Scoped      = (*Registry)(nil)
-	_ ocsync.Names       = (*Registry)(nil)
+	_ ocsync.Registry = (*Registry)(nil)
+	_ ocsync.Scoped   = (*Registry)(nil)
+	_ ocsync.Names    = (*Registry)(nil)
 )
 
 // ErrIncomplete is wrapped by the error of an update that found the

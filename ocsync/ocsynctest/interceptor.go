@@ -51,11 +51,11 @@ type InterceptedRegistry struct {
 }
 
 var (
-	_ ocsync.Registry    = (*InterceptedRegistry)(nil)
-	_ ocsync.Scoped      = (*InterceptedRegistry)(nil)
-	_ ocsync.Names       = (*InterceptedRegistry)(nil)
-	_ ocsync.Source      = (*InterceptedSource)(nil)
-	_ ocsync.Scoped      = (*InterceptedSource)(nil)
+	_ ocsync.Registry = (*InterceptedRegistry)(nil)
+	_ ocsync.Scoped   = (*InterceptedRegistry)(nil)
+	_ ocsync.Names    = (*InterceptedRegistry)(nil)
+	_ ocsync.Source   = (*InterceptedSource)(nil)
+	_ ocsync.Scoped   = (*InterceptedSource)(nil)
 )
 
 // Applications implements ocsync.Registry.
