@@ -1,6 +1,8 @@
 module github.com/kyma-incubator/open-connectors-job
 
-go 1.26.2
+go 1.26.0
+
+toolchain go1.26.2
 
 require (
 	github.com/99designs/gqlgen v0.17.98
