@@ -269,7 +269,7 @@ func (j *jobTools) measure(name string, args ...string) (processUsage, error) {
 
 // writeProfilingOverlay writes profilingMain and a go build overlay that
 // puts it in place of cmd/ocjob/main.go (the benchmarks run in
-// cmd/ocjob/job), and returns the overlay's path.
+// cmd/ocjob/config), and returns the overlay's path.
 func writeProfilingOverlay(dir string) (string, error) {
 	mainGo, err := filepath.Abs(filepath.Join("..", "main.go"))
 	if err != nil {
