@@ -2,7 +2,7 @@
 // fake SAP Open Connectors tenant (openconnectors/octest) with a few dozen
 // demo instances of ten connectors, and a fake Compass Director
 // (compass/compasstest). It writes an ocjob configuration file pointing at
-// them and runs the job nine times, the way ocjob runs it (config.Load,
+// them and runs the job ten times, the way ocjob runs it (config.Load,
 // config.NewController, ocsync.Controller.RunOnce, ocsync.Report.WriteText),
 // with the
 // flags ocjob would get (-dry-run, -approve):
@@ -29,7 +29,11 @@
 //     digest is printed (exit 4);
 //  8. a dry run shows the new digest (exit 0);
 //  9. -approve with that digest: exactly those deletions are applied
-//     (exit 0).
+//     (exit 0);
+//  10. a dry run of a second job (another sync.owner, the same
+//     applicationPrefix, no tags): every name it would create is held by
+//     the first job, a conflict that names the first job and says that the
+//     two jobs' selections overlap (exit 0).
 //
 // Each run prints an explanation, the ocjob command line it stands for and
 // its report, and is checked against what it should do and against the
@@ -45,7 +49,7 @@
 //	go run ./examples/sandbox [-instances 36] [-serve] [-config FILE] [-keep-config] [-v]
 //
 // With -v the job's log records (the progress records among them) go to
-// stderr. With -serve the fakes keep running after the nine runs, until
+// stderr. With -serve the fakes keep running after the ten runs, until
 // interrupted, and the sandbox prints the configuration file's path, so that
 // ocjob can be run by hand against them:
 //

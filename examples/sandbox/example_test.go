@@ -44,5 +44,6 @@ func Example() {
 	// run 7, exit code 4: 0 created, 0 updated, 0 deleted, 3 unchanged, 1 skipped, 0 conflicts, 0 failed, 8 withheld, 0 not started
 	// run 8, exit code 0: 0 created, 0 updated, 0 deleted, 3 unchanged, 1 skipped, 0 conflicts, 0 failed, 8 withheld, 0 not started
 	// run 9, exit code 0: 0 created, 0 updated, 8 deleted, 3 unchanged, 1 skipped, 0 conflicts, 0 failed, 0 withheld, 0 not started
+	// run 10, exit code 0: 0 created, 0 updated, 0 deleted, 0 unchanged, 1 skipped, 3 conflicts, 0 failed, 0 withheld, 0 not started
 	// as expected: true
 }

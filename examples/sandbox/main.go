@@ -52,7 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keepConfig, "keep-config", false, "keep the temporary configuration file on exit")
 	fs.BoolVar(&o.verbose, "v", false, "show the job's log records on stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: sandbox [flags]\n\nRuns ocjob nine times against a fake Open Connectors tenant and a fake Compass Director.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: sandbox [flags]\n\nRuns ocjob ten times against a fake Open Connectors tenant and a fake Compass Director.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

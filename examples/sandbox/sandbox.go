@@ -154,6 +154,9 @@ type runOptions struct {
 	dryRun bool
 	// approve is the value of -approve: a deletions digest.
 	approve string
+	// owner, when set, replaces sync.owner: the run stands for a second
+	// job with its own configuration.
+	owner string
 }
 
 // command is the ocjob command line of a run with o.
@@ -164,6 +167,9 @@ func (s *sandbox) command(o runOptions) string {
 	}
 	if o.approve != "" {
 		cmd += " -approve " + o.approve
+	}
+	if o.owner != "" {
+		cmd += fmt.Sprintf("   # a second job: the same file with \"sync\": {\"owner\": %q}", o.owner)
 	}
 	return cmd
 }
@@ -178,6 +184,9 @@ func (s *sandbox) sync(ctx context.Context, o runOptions) (*ocsync.Report, int, 
 	cfg, err := config.Load(ctx, s.configPath, nil)
 	if err != nil {
 		return nil, ocsync.ExitFailed, err
+	}
+	if o.owner != "" {
+		cfg.Source.Owner = o.owner
 	}
 	ctl, err := config.NewController(cfg, config.Options{Logger: s.logger, DryRun: o.dryRun, Approve: o.approve})
 	if err != nil {
@@ -246,12 +255,16 @@ type step struct {
 	sameDigest, newDigest int
 	// registered is how many applications the Director holds afterwards.
 	registered int
+	// owner, when set, makes the run a second job's, with that sync.owner.
+	owner string
+	// reason is what every conflict's reason must say; empty for none.
+	reason string
 }
 
 // options are the flags of st's run; approvals take their digest from the
 // earlier runs done.
 func (st step) options(done []outcome) (runOptions, error) {
-	o := runOptions{dryRun: st.dryRun}
+	o := runOptions{dryRun: st.dryRun, owner: st.owner}
 	if st.approve == 0 {
 		return o, nil
 	}
@@ -261,6 +274,9 @@ func (st step) options(done []outcome) (runOptions, error) {
 	o.approve = done[st.approve-1].report.Plan.DeletionsDigest
 	return o, nil
 }
+
+// secondOwner is the sync.owner of the second job of the tenth run.
+const secondOwner = "shard-b"
 
 // lastDeleted is the position of the instance deleted after the review
 // (before the seventh run): one that never changed before.
@@ -324,6 +340,17 @@ func (s *sandbox) steps() []step {
 		lines := []string{"skipped " + disabled, "delete " + appName(instanceID(lastDeleted))}
 		for i := cut; i <= s.n; i++ {
 			lines = append(lines, "delete "+appName(instanceID(i)))
+		}
+		return sortChanges(lines)
+	}
+	// A second job with the same prefix selects every instance of the first:
+	// each application left after the ninth run is a conflict for it.
+	overlap := func() []string {
+		lines := []string{"skipped " + disabled}
+		for i := 0; i <= s.n; i++ {
+			if i != idxDeleted && i != idxDisabled && i != lastDeleted && i < cut {
+				lines = append(lines, "conflict "+appName(instanceID(i)))
+			}
 		}
 		return sortChanges(lines)
 	}
@@ -453,6 +480,21 @@ func (s *sandbox) steps() []step {
 		changes:    approved(),
 		guard:      guardApproved,
 		registered: owned - removed - 1,
+	}, {
+		title:  "tenth run, a second job whose selection overlaps the first's",
+		owner:  secondOwner,
+		dryRun: true,
+		explain: []string{
+			fmt.Sprintf("A second job (sync.owner %q) is configured with the same applicationPrefix and no tags, so it", secondOwner),
+			"selects the same instances. Every name it would create is held by the first job: each is a",
+			"conflict that names the first job and says that the two selections overlap. Give each job its",
+			"own applicationPrefix, or tags that no instance carries for both.",
+		},
+		exit:       ocsync.ExitOK,
+		summary:    ocsync.Summary{Conflicts: owned - removed - 1, Skipped: 1},
+		changes:    overlap(),
+		registered: owned - removed - 1,
+		reason:     "the two jobs' selections overlap",
 	}}
 }
 
@@ -745,6 +787,11 @@ func (s *sandbox) check(st step, o outcome, done []outcome) []string {
 	}
 	if st.slow {
 		problems = append(problems, checkProgress(o.progress, rep.Plan.Mutations())...)
+	}
+	for _, c := range rep.Plan.Changes {
+		if st.reason != "" && c.Kind == ocsync.KindConflict && !strings.Contains(c.Reason, st.reason) {
+			problems = append(problems, fmt.Sprintf("conflict %s: reason %q does not say %q", c.Name, c.Reason, st.reason))
+		}
 	}
 	return problems
 }

@@ -76,7 +76,7 @@ func TestSyncs(t *testing.T) {
 			t.Parallel()
 			sb := newSandbox(t, n)
 			steps := sb.steps()
-			require.Len(t, steps, 9)
+			require.Len(t, steps, 10)
 			initial, specs := demoInstances(n)
 			disabled, broken := initial[idxDisabled], initial[idxBroken]
 
@@ -225,7 +225,7 @@ func TestRun(t *testing.T) {
 		noConfig bool
 	}{
 		{name: "scenario", args: []string{"-instances", "12"}, code: exitOK,
-			stdout: []string{"=== Run 1 of 9: first sync", "=== Run 2 of 9", "=== Run 3 of 9", "=== Run 9 of 9", "All 9 runs behaved as expected.",
+			stdout: []string{"=== Run 1 of 10: first sync", "=== Run 2 of 10", "=== Run 3 of 10", "=== Run 10 of 10", "All 10 runs behaved as expected.", "the two jobs' selections overlap",
 				"営業 東京", "renamed instance", "Exit code 3, as expected.", "Exit code 0, as expected.", "Exit code 4, as expected.",
 				"progress: ", "Deletions digest: sha256:", " -dry-run\n", " -approve sha256:", "does not match this plan's deletions",
 				"deletions applied (approved sha256:"}},
