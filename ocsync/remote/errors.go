@@ -89,17 +89,32 @@ func Advice(err error, name func(config, field string) string) []string {
 	return out
 }
 
-// Explain returns the text of err with the advice of every *ConfigError
-// in it naming the fields by name(Config, field) instead of their Go
-// names, for a configuration layer that names its own keys; err.Error()
-// when it holds none.
-func Explain(err error, name func(config, field string) string) string {
+// Explain returns err with a text whose advice of every *ConfigError
+// names the fields by name(Config, field) instead of their Go names, for
+// a configuration layer that names its own keys; errors.Is and errors.As
+// still see err. It returns err itself when it holds no *ConfigError.
+func Explain(err error, name func(config, field string) string) error {
+	if err == nil {
+		return nil
+	}
 	text := err.Error()
 	for _, ce := range configErrors(err, nil) {
 		text = strings.ReplaceAll(text, ce.Error(), ce.Check(func(f string) string { return name(ce.Config, f) }))
 	}
-	return text
+	if text == err.Error() {
+		return err
+	}
+	return &explained{text: text, err: err}
 }
+
+// explained is an error with another text.
+type explained struct {
+	text string
+	err  error
+}
+
+func (e *explained) Error() string { return e.text }
+func (e *explained) Unwrap() error { return e.err }
 
 // configErrors appends the *ConfigError values of err's tree to out.
 func configErrors(err error, out []*ConfigError) []*ConfigError {

@@ -24,8 +24,12 @@ func TestConfigError(t *testing.T) {
 		return keys[field]
 	}
 	assert.Equal(t, []string{"check compass.clientID, compass.clientSecret and compass.tokenUrl", "check Host"}, Advice(err, name))
-	assert.Equal(t, "list registry: token refused; check compass.clientID, compass.clientSecret and compass.tokenUrl\n"+
-		"list source: page; check Host", Explain(err, name))
+	explained := Explain(err, name)
+	assert.EqualError(t, explained, "list registry: token refused; check compass.clientID, compass.clientSecret and compass.tokenUrl\n"+
+		"list source: page; check Host")
+	assert.ErrorIs(t, explained, creds, "the chain is kept")
 	assert.Empty(t, Advice(errors.New("plain"), name))
-	assert.Equal(t, "plain", Explain(errors.New("plain"), name))
+	plain := errors.New("plain")
+	assert.Same(t, plain, Explain(plain, name))
+	assert.NoError(t, Explain(nil, name))
 }

@@ -114,9 +114,7 @@ func mapFieldError(section string, keys map[string]libraryKey, err error) *Error
 func Explain(err error) []error {
 	out := Leaves(err)
 	for i, e := range out {
-		if text := remote.Explain(e, keyOf); text != e.Error() {
-			out[i] = &explained{text: text, err: e}
-		}
+		out[i] = remote.Explain(e, keyOf)
 	}
 	return out
 }
@@ -128,14 +126,6 @@ func Hints(err error) []string { return remote.Advice(err, keyOf) }
 func keyOf(config, field string) string {
 	return map[string]map[string]libraryKey{"compass": compassKeys, "openconnectors": openConnectorsKeys}[config][field].key
 }
-
-type explained struct {
-	text string
-	err  error
-}
-
-func (e *explained) Error() string { return e.text }
-func (e *explained) Unwrap() error { return e.err }
 
 // Leaves lists the errors joined in err (by errors.Join, recursively), each
 // one a problem of its own; none for nil.
