@@ -33,7 +33,9 @@ type Error struct {
 	Code int
 	// Name is the Director's extensions.error (for example "NotFound"),
 	// the OAuth2 error code (for example "invalid_client"), or one of
-	// "HTTPError", "NetworkError" and "Timeout".
+	// "HTTPError", "NetworkError", "Timeout", "HTMLPage" (an HTML page
+	// where JSON was expected, summarised by its title) and "NotAToken"
+	// (a token endpoint's answer without a token).
 	Name string
 	// Message is the Director's or the token endpoint's message.
 	Message string
@@ -49,6 +51,9 @@ type Error struct {
 
 	kind  error
 	cause error
+	// fix names the Config fields to check, when a configuration value
+	// is the likely cause.
+	fix *remote.ConfigError
 }
 
 // Error renders the operation, the Director's error name and its message.
@@ -68,11 +73,16 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
 	}
 	b.WriteString(transport.Attempts(e.Attempts))
+	if e.fix != nil {
+		b.WriteString("; ")
+		b.WriteString(e.fix.Error())
+	}
 	return b.String()
 }
 
-// Unwrap returns the classifying ocsync sentinel and the underlying cause,
-// when there are any.
+// Unwrap returns the classifying ocsync sentinel, the underlying cause and
+// the *remote.ConfigError naming the Config fields to check, when there
+// are any.
 func (e *Error) Unwrap() []error {
 	var errs []error
 	if e.kind != nil {
@@ -80,6 +90,9 @@ func (e *Error) Unwrap() []error {
 	}
 	if e.cause != nil {
 		errs = append(errs, e.cause)
+	}
+	if e.fix != nil {
+		errs = append(errs, e.fix)
 	}
 	return errs
 }
@@ -173,6 +186,10 @@ func classify(parent context.Context, q *redact.Scrubber, op string, err error) 
 		return &Error{Operation: op, Name: "HTTPError", Message: http.StatusText(ra.status), StatusCode: ra.status,
 			RetryAfter: ra.wait, kind: remote.ErrRetryable}
 	}
+	var page *transport.PageError
+	if errors.As(err, &page) {
+		return htmlPageError(op, page, "DirectorURL")
+	}
 	var he *graphql.HTTPError
 	if errors.As(err, &he) {
 		e := fromGQLErrors(q, op, he.Response.Errors)
@@ -246,13 +263,56 @@ func fromGQLErrors(q *redact.Scrubber, op string, list gqlerror.List) *Error {
 	return e
 }
 
-// tokenError classifies a failure to get a token: a refusal by the token
-// endpoint (invalid_client, invalid_scope, ...) is fatal, rate limits,
-// server errors and network failures are retryable. The message holds the
-// OAuth2 error code and description only, quoted through q, never the body.
-func tokenError(q *redact.Scrubber, err error) *Error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
+// htmlPageError is the *Error of an HTML page where JSON was expected (see
+// transport.PageCheck): classified by its status, and, unless the status
+// is one worth another attempt (a proxy's error page), fatal and naming
+// field, the Config field of the URL, as the likely fix.
+func htmlPageError(op string, page *transport.PageError, field string) *Error {
+	e := &Error{Operation: op, Name: "HTMLPage", Message: strings.TrimSpace(page.URL + " " + page.Summary()),
+		StatusCode: page.StatusCode, kind: kindOf("", page.StatusCode), cause: page}
+	if !transport.RetryableStatus(page.StatusCode) {
+		e.kind, e.fix = ocsync.ErrFatal, fixOf(field)
+	}
+	return e
+}
+
+// notTokenError reports a successful answer of the token endpoint that
+// holds no token (see tokenAnswerTransport).
+type notTokenError struct {
+	what string
+}
+
+func (e *notTokenError) Error() string { return "answered " + e.what + " instead of a token" }
+
+// fixOf names the Config fields to check.
+func fixOf(fields ...string) *remote.ConfigError {
+	return &remote.ConfigError{Config: "compass", Fields: fields}
+}
+
+// tokenError classifies a failure to get a token from tokenURL: a refusal
+// by the token endpoint (invalid_client, invalid_scope, ...) is fatal, rate
+// limits, server errors and network failures are retryable. An answer that
+// is no token (an HTML page, JSON without access_token) is fatal too: the
+// URL is not the token endpoint, and asking again cannot help. Refused
+// client credentials name ClientID, ClientSecret and TokenURL, an answer
+// that is no token TokenURL (a *remote.ConfigError in the chain). The
+// message names the token URL (endpoint.Redacted) and holds the OAuth2
+// error code and description only, quoted through q, never the body.
+func tokenError(q *redact.Scrubber, tokenURL string, err error) *Error {
+	at := endpoint.Redacted(tokenURL)
+	var (
+		re   *oauth2.RetrieveError
+		page *transport.PageError
+		nt   *notTokenError
+	)
+	switch {
+	case errors.As(err, &page):
+		page.URL = at
+		return htmlPageError("token", page, "TokenURL")
+	case errors.As(err, &nt):
+		return &Error{Operation: "token", Name: "NotAToken", Message: at + " " + nt.Error(), StatusCode: http.StatusOK,
+			kind: ocsync.ErrFatal, cause: ErrMalformed, fix: fixOf("TokenURL")}
+	case errors.As(err, &re):
 		status := 0
 		if re.Response != nil {
 			status = re.Response.StatusCode
@@ -261,7 +321,7 @@ func tokenError(q *redact.Scrubber, err error) *Error {
 		if e.Name == "" {
 			e.Name = "HTTPError"
 		}
-		e.Message = "token request refused"
+		e.Message = "token request refused by " + at
 		if re.ErrorDescription != "" {
 			e.Message += ": " + q.Quote(re.ErrorDescription)
 		}
@@ -271,6 +331,12 @@ func tokenError(q *redact.Scrubber, err error) *Error {
 			e.RetryAfter, _ = transport.RetryAfter(re.Response, time.Now())
 		default:
 			e.kind = ocsync.ErrFatal
+		}
+		switch {
+		case re.ErrorCode == "invalid_client", re.ErrorCode == "unauthorized_client", status == http.StatusUnauthorized:
+			e.fix = fixOf("ClientID", "ClientSecret", "TokenURL")
+		case status == http.StatusNotFound, status == http.StatusMethodNotAllowed:
+			e.fix = fixOf("TokenURL")
 		}
 		return e
 	}

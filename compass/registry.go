@@ -99,7 +99,10 @@ func NewRegistry(cfg Config) (*Registry, error) {
 	// One attempt reads the whole answer within MaxResponseBytes; the
 	// attempt's time is the context of the call loop (r.call).
 	rt := http.RoundTripper(&transport.Attempt{Next: settings.BaseTransport(), Limit: MaxResponseBytes})
-	tokenClient := settings.Client(rt)
+	// An HTML page is a *transport.PageError and an answer of the token
+	// endpoint without a token a *notTokenError, so neither is read as
+	// JSON that failed to parse.
+	tokenClient := settings.Client(&tokenAnswerTransport{next: &transport.PageCheck{Scrubber: scrub, Next: rt}})
 	tokenClient.Timeout = cfg.Timeout
 	tokens := &tokenSource{
 		cfg: clientcredentials.Config{
@@ -113,7 +116,8 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		scrub:  scrub,
 	}
 	gql := settings.Client(&legacyEscapeTransport{next: &tenantTransport{tenant: cfg.Tenant,
-		next: &tokenTransport{src: tokens, next: &retryAfterTransport{next: rt, now: time.Now}}}})
+		next: &transport.PageCheck{Scrubber: scrub,
+			Next: &tokenTransport{src: tokens, next: &retryAfterTransport{next: rt, now: time.Now}}}}})
 	return &Registry{cfg: cfg, client: graphql.NewClient(cfg.DirectorURL, gql), tokens: tokens, scrub: scrub,
 		policy: settings.Policy()}, nil
 }

@@ -3,9 +3,12 @@ package compass
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -51,13 +54,68 @@ func (s *tokenSource) token(ctx context.Context) (tok *oauth2.Token, fresh bool,
 	tok, err = s.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, s.client))
 	s.fetches++
 	if err != nil {
-		return nil, false, tokenError(s.scrub, err)
+		return nil, false, tokenError(s.scrub, s.cfg.TokenURL, err)
 	}
 	// Known before the token is first sent, so that an echo of it in any
 	// answer is scrubbed.
 	s.scrub.AddCredential("Bearer " + tok.AccessToken)
 	s.tok = tok
 	return tok, true, nil
+}
+
+// tokenAnswerTransport checks that a successful answer of the token
+// endpoint holds a token before golang.org/x/oauth2 reads it: a JSON
+// object with an access_token string, or, for a Content-Type of
+// application/x-www-form-urlencoded or text/plain, a form with one. Any
+// other answer is a *notTokenError (naming what it was, quoting nothing),
+// so that a URL that is not a token endpoint is not taken for a network
+// failure. An answer that names an OAuth2 error is left to oauth2, which
+// reports it as such. It looks at bodies transport.Attempt read.
+type tokenAnswerTransport struct {
+	next http.RoundTripper
+}
+
+func (t *tokenAnswerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp, err
+	}
+	b, ok := resp.Body.(*transport.Buffered)
+	if !ok {
+		return resp, nil
+	}
+	body, _ := io.ReadAll(b)
+	_, _ = b.Seek(0, io.SeekStart)
+	what := ""
+	switch ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct {
+	case "application/x-www-form-urlencoded", "text/plain":
+		if v, perr := url.ParseQuery(string(body)); perr != nil || v.Get("access_token") == "" && v.Get("error") == "" {
+			what = "a form without access_token"
+		}
+	default:
+		var answer struct {
+			AccessToken any `json:"access_token"`
+			Error       any `json:"error"`
+		}
+		switch trimmed := bytes.TrimSpace(body); {
+		case len(trimmed) == 0:
+			what = "an empty body"
+		case trimmed[0] != '{' || json.Unmarshal(trimmed, &answer) != nil:
+			what = "a body that is not a JSON object"
+		case answer.Error != nil:
+		case answer.AccessToken == nil || answer.AccessToken == "":
+			what = "a JSON object without access_token"
+		default:
+			if _, isString := answer.AccessToken.(string); !isString {
+				what = "a JSON object whose access_token is not a string"
+			}
+		}
+	}
+	if what == "" {
+		return resp, nil
+	}
+	_ = resp.Body.Close()
+	return nil, &notTokenError{what: what}
 }
 
 // invalidate drops the cached token if it is still old.

@@ -438,7 +438,8 @@ func TestListFailures(t *testing.T) {
 		fault octest.Fault
 		want  string
 	}{
-		{"not JSON", octest.Fault{Body: []byte("<html>oops</html>")}, "body is not JSON, want a JSON array of instances"},
+		{"not JSON", octest.Fault{Body: []byte("oops")}, "body is not JSON, want a JSON array of instances"},
+		{"an HTML page", octest.Fault{Body: []byte("<html>oops</html>")}, "200 OK: answered an HTML page"},
 		{"an object", octest.Fault{Body: []byte(`{"id":1}`)}, "body is an object, want a JSON array"},
 		{"null", octest.Fault{Body: []byte(`null`)}, "body is null, want a JSON array"},
 		{"a string", octest.Fault{Body: []byte(`"[]"`)}, "body is a string, want a JSON array"},

@@ -37,6 +37,10 @@ type APIError struct {
 	ProviderMessage string
 	// Attempts is how many times the request was sent.
 	Attempts int
+
+	// fix names the Config fields to check, when a configuration value
+	// is the likely cause.
+	fix *remote.ConfigError
 }
 
 // Error implements error.
@@ -53,7 +57,23 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " [requestId %s]", e.RequestID)
 	}
 	b.WriteString(transport.Attempts(e.Attempts))
+	if e.fix != nil {
+		b.WriteString("; ")
+		b.WriteString(e.fix.Error())
+	}
 	return b.String()
+}
+
+// Unwrap returns the *remote.ConfigError naming the Config fields to
+// check, when a configuration value is the likely cause: UserSecret and
+// OrganizationSecret for a listing refused with 401 or 403, Host for a
+// listing answered by an HTML page (other than a proxy's error page with
+// a status worth another attempt); nil otherwise.
+func (e *APIError) Unwrap() error {
+	if e.fix == nil {
+		return nil
+	}
+	return e.fix
 }
 
 // Is classifies the status by endpoint. On the listing (Path /instances)
@@ -74,9 +94,23 @@ func (e *APIError) Is(target error) bool {
 }
 
 // newAPIError builds an APIError from a response's status, headers and (a
-// prefix of) its body. Every text is scrubbed and cut by scrub.Quote.
+// prefix of) its body. Every text is scrubbed and cut by scrub.Quote; an
+// HTML page is summarised by its title (transport.HTMLPage).
 func newAPIError(method, path string, status int, h http.Header, body []byte, scrub *redact.Scrubber) *APIError {
 	e := &APIError{Method: method, Path: path, StatusCode: status, RequestID: quote(scrub, h.Get("Elements-Request-Id"))}
+	listing := path == instancesPath
+	if listing && (status == http.StatusUnauthorized || status == http.StatusForbidden) {
+		e.fix = &remote.ConfigError{Config: "openconnectors", Fields: []string{"UserSecret", "OrganizationSecret"}}
+	}
+	if page := transport.HTMLPage(scrub, status, h, body); page != nil {
+		// A login page, a web site or a proxy's error page: summarised,
+		// never quoted.
+		e.Message = page.Summary()
+		if listing && e.fix == nil && !transport.RetryableStatus(status) {
+			e.fix = &remote.ConfigError{Config: "openconnectors", Fields: []string{"Host"}}
+		}
+		return e
+	}
 	body = bytes.TrimSpace(body)
 	var wire struct {
 		RequestID       json.RawMessage `json:"requestId"`

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 )
 
@@ -56,7 +57,10 @@ const instancesPath = "/instances"
 // Every instance token decoded, and the Authorization value made with it,
 // is registered with the Config's Scrubber. Errors wrap what failed: an
 // *APIError, a transport error (remote.ErrRetryable), ocsync.ErrFatal for
-// 401 and 403.
+// 401 and 403. A refusal (401, 403) names UserSecret and
+// OrganizationSecret and a page answered by an HTML page (a wrong Host)
+// names Host, as the fields to check (a *remote.ConfigError in the
+// chain).
 func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 	q := url.Values{}
 	for _, t := range c.cfg.Tags {
@@ -77,6 +81,9 @@ func (c *Client) Instances(ctx context.Context) ([]Instance, error) {
 		h, body, err := c.get(ctx, c.list, instancesPath, q)
 		if err != nil {
 			return nil, fmt.Errorf("list instances: page %d: %w", page, err)
+		}
+		if transport.HTMLPage(c.scrub, http.StatusOK, h, body) != nil {
+			return nil, fmt.Errorf("list instances: page %d: %w", page, newAPIError(http.MethodGet, instancesPath, http.StatusOK, h, body, c.scrub))
 		}
 		items, err := decodePage(body)
 		if err != nil {

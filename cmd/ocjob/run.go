@@ -178,6 +178,9 @@ func failed(stdout, stderr io.Writer, f flags, scrubber *redact.Scrubber, err er
 // as the JSON document.
 func writeReport(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger, output string, scrubber *redact.Scrubber, o ocsync.RunOutcome) {
 	code := o.ExitCode()
+	if hints := config.Hints(o.Err); len(hints) > 0 {
+		log.LogAttrs(ctx, slog.LevelError, "configuration to check", slog.Any("hints", hints))
+	}
 	switch rep := o.Report; {
 	case output == outputJSON:
 		writeJSON(stdout, stderr, scrubber, rep, o.Err, code)
@@ -191,7 +194,7 @@ func writeReport(ctx context.Context, stdout, stderr io.Writer, log *slog.Logger
 
 // writeJSON writes the JSON document of one run (see ocjob.WriteDocument).
 func writeJSON(stdout, stderr io.Writer, scrubber *redact.Scrubber, rep *ocsync.Report, err error, code int) {
-	if werr := ocjob.WriteDocument(stdout, buildVersion(), rep, config.Leaves(err), code, scrubber); werr != nil {
+	if werr := ocjob.WriteDocument(stdout, buildVersion(), rep, config.Explain(err), code, scrubber); werr != nil {
 		fmt.Fprintln(stderr, "ocjob: writing the JSON document:", werr)
 	}
 }

@@ -15,8 +15,18 @@ type Fault struct {
 	// ClearFaults, n > 0 the next n.
 	Times int
 	// Status, when set, is the HTTP status of the whole response (e.g. 503
-	// or 502); the body is plain text, as from a proxy.
+	// or 502); the body is plain text, as from a proxy, unless Body is
+	// set.
 	Status int
+	// Body, with Status (200 included), is the body of the whole response
+	// instead of the plain text, sent with ContentType: a proxy's HTML
+	// error page, a login page at a wrong URL, a token endpoint's answer
+	// without a token. For TokenOperation it is the token endpoint's
+	// answer.
+	Body []byte
+	// ContentType is the Content-Type of Body; empty means
+	// "text/html; charset=utf-8".
+	ContentType string
 	// Code, used when Status is 0, is the Director error code sent in a
 	// GraphQL error with HTTP 200 (e.g. InternalError, NotUniqueName).
 	Code ErrorCode

@@ -290,6 +290,8 @@ func (c *caller) hasScope(scope string) bool { return slices.Contains(c.scopes, 
 type exchange struct {
 	mu        sync.Mutex
 	status    int
+	body      []byte
+	ctype     string
 	malformed []malformedField
 	echo      string
 }
@@ -419,7 +421,12 @@ func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p)
 func (b *bufferedResponse) flush(w http.ResponseWriter, ex *exchange) {
 	ex.mu.Lock()
 	forced, malformed, echo := ex.status, ex.malformed, ex.echo
+	forcedBody, ctype := ex.body, ex.ctype
 	ex.mu.Unlock()
+	if forced != 0 && forcedBody != nil {
+		writeRaw(w, forced, ctype, forcedBody)
+		return
+	}
 	if forced != 0 {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Del("Content-Length")
@@ -436,6 +443,17 @@ func (b *bufferedResponse) flush(w http.ResponseWriter, ex *exchange) {
 		w.Header().Del("Content-Length")
 	}
 	w.WriteHeader(b.status)
+	_, _ = w.Write(body)
+}
+
+// writeRaw writes a whole response of a fault with a Body.
+func writeRaw(w http.ResponseWriter, status int, ctype string, body []byte) {
+	if ctype == "" {
+		ctype = "text/html; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Del("Content-Length")
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
@@ -501,7 +519,7 @@ func (s *Server) aroundRootField(ctx context.Context, next graphql.RootResolver)
 	if f.Status != 0 {
 		ex := callerFrom(ctx).exchange
 		ex.mu.Lock()
-		ex.status = f.Status
+		ex.status, ex.body, ex.ctype = f.Status, f.Body, f.ContentType
 		ex.mu.Unlock()
 		return graphql.Null
 	}

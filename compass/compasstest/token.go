@@ -51,6 +51,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeTokenErrorEcho(w, status, code, description, echo)
 	}
 	if f := s.takeFault(TokenOperation); f != nil {
+		if f.Status != 0 && f.Body != nil {
+			writeRaw(w, f.Status, f.ContentType, f.Body)
+			return
+		}
 		status := f.Status
 		if status == 0 {
 			status = http.StatusInternalServerError

@@ -56,8 +56,13 @@ func Idempotent(method string) bool {
 // RetryableError reports whether a request that got no usable answer may
 // succeed when sent again: not when the run was cancelled, a redirect was
 // refused, the server's certificate was not trusted or the answer was too
-// large; a timeout and any other network failure may.
+// large; an HTML page (*PageError) when its status is retryable; a timeout
+// and any other network failure may.
 func RetryableError(err error) bool {
+	var page *PageError
+	if errors.As(err, &page) {
+		return RetryableStatus(page.StatusCode)
+	}
 	var (
 		tooLarge  *TooLargeError
 		verifyErr *tls.CertificateVerificationError

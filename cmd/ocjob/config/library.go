@@ -109,6 +109,24 @@ func mapFieldError(section string, keys map[string]libraryKey, err error) *Error
 	return &Error{Key: k.key, Problem: k.prefix + fe.Problem, Err: err}
 }
 
+// Explain returns the leaves of a run's error (Leaves), each naming the
+// fields of its likely fix (remote.ConfigError) by configuration key.
+func Explain(err error) []error {
+	out := Leaves(err)
+	for i, e := range out {
+		out[i] = remote.Explain(e, keyOf)
+	}
+	return out
+}
+
+// Hints are the fixes a run's error suggests, naming configuration keys.
+func Hints(err error) []string { return remote.Advice(err, keyOf) }
+
+// keyOf is the configuration key of a field of a client's Config.
+func keyOf(config, field string) string {
+	return map[string]map[string]libraryKey{"compass": compassKeys, "openconnectors": openConnectorsKeys}[config][field].key
+}
+
 // Leaves lists the errors joined in err (by errors.Join, recursively), each
 // one a problem of its own; none for nil.
 func Leaves(err error) []error {

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,27 @@ func TestShortSecretsRefused(t *testing.T) {
 			assert.True(t, strings.HasPrefix(got[0], tt.key+": is shorter than 4 characters"), "%q", got[0])
 			assert.NotContains(t, err.Error(), tt.value)
 		})
+	}
+}
+
+func TestExplainNamesKeys(t *testing.T) {
+	for _, tt := range []struct {
+		fix  *remote.ConfigError
+		want string
+	}{
+		{&remote.ConfigError{Config: "compass", Fields: []string{"ClientID", "ClientSecret", "TokenURL"}},
+			"check compass.clientID, compass.clientSecret and compass.tokenUrl"},
+		{&remote.ConfigError{Config: "compass", Fields: []string{"DirectorURL"}}, "check compass.directorURL"},
+		{&remote.ConfigError{Config: "openconnectors", Fields: []string{"UserSecret", "OrganizationSecret"}},
+			"check openConnectors.userSecret and openConnectors.organizationSecret"},
+		{&remote.ConfigError{Config: "openconnectors", Fields: []string{"Host"}}, "check openConnectors.hostname"},
+	} {
+		err := errors.Join(fmt.Errorf("list source: refused; %w", tt.fix), errors.New("another"))
+		got := config.Explain(err)
+		require.Len(t, got, 2)
+		assert.Equal(t, "list source: refused; "+tt.want, got[0].Error())
+		assert.ErrorIs(t, got[0], tt.fix)
+		assert.Equal(t, "another", got[1].Error())
+		assert.Equal(t, []string{tt.want}, config.Hints(err))
 	}
 }
