@@ -9,6 +9,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -27,6 +28,10 @@ type Config struct {
 	// sets its own, of both clients (with a component attribute); nil
 	// discards them.
 	Logger *slog.Logger
+	// RequestObserver, when set, is told about every attempt of every
+	// request of both clients, unless their part sets its own (for
+	// example metrics.Metrics.ObserveRequest).
+	RequestObserver remote.RequestObserver
 }
 
 // PartError is a problem with one part of a Config: Part is
@@ -109,6 +114,12 @@ func New(cfg Config) (*ocsync.Controller, error) {
 	if occ.Scrubber == nil && cc.Scrubber == nil {
 		occ.Scrubber = cfg.NewScrubber()
 		cc.Scrubber = occ.Scrubber
+	}
+	if occ.RequestObserver == nil {
+		occ.RequestObserver = cfg.RequestObserver
+	}
+	if cc.RequestObserver == nil {
+		cc.RequestObserver = cfg.RequestObserver
 	}
 	if occ.Logger == nil {
 		occ.Logger = log.With(slog.String("component", "openconnectors"))

@@ -26,7 +26,9 @@ const LevelTrace = slog.Level(-8)
 
 // NewLogger returns a logger writing to w at level in format (FormatAuto,
 // FormatText or FormatJSON) with every message and attribute passed through
-// scrubber (see redact.NewHandler): the logger of ocjob.
+// scrubber (see redact.NewHandler): the logger of ocjob. Durations
+// (slog.Duration, time.Duration values) are written in seconds, as
+// numbers: "wait":0.25, not nanoseconds or "250ms".
 func NewLogger(w io.Writer, level slog.Level, format string, scrubber *redact.Scrubber) *slog.Logger {
 	opts := &slog.HandlerOptions{
 		Level: level,
@@ -35,6 +37,9 @@ func NewLogger(w io.Writer, level slog.Level, format string, scrubber *redact.Sc
 				if l, ok := a.Value.Any().(slog.Level); ok && l < slog.LevelDebug {
 					a.Value = slog.StringValue("TRACE")
 				}
+			}
+			if a.Value.Kind() == slog.KindDuration {
+				a.Value = slog.Float64Value(a.Value.Duration().Seconds())
 			}
 			return a
 		},

@@ -116,6 +116,11 @@ type Config struct {
 	// duration, error; never variables or secrets) and a warning per retry
 	// (operation, attempt, error, wait); nil discards.
 	Logger *slog.Logger
+	// RequestObserver, when set, is told about every attempt of every
+	// request to the Director and its token endpoint (its status class and duration;
+	// never a URL or a secret), for example to count requests in metrics.
+	// It is called concurrently.
+	RequestObserver remote.RequestObserver
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -186,7 +191,8 @@ func scopeProblem(s string) string {
 // settings are the fields every client's Config shares.
 func (c Config) settings() transport.Settings {
 	return transport.Settings{HTTPClient: c.HTTPClient, RootCAs: c.RootCAs, Timeout: c.Timeout,
-		MaxRetries: c.MaxRetries, Backoff: c.Backoff, Scrubber: c.Scrubber, Logger: c.Logger}
+		MaxRetries: c.MaxRetries, Backoff: c.Backoff, Scrubber: c.Scrubber, Logger: c.Logger,
+		RequestObserver: c.RequestObserver}
 }
 
 // withDefaults returns a copy of c with defaults applied; c is valid.

@@ -98,7 +98,7 @@ func NewRegistry(cfg Config) (*Registry, error) {
 	settings := cfg.settings()
 	// One attempt reads the whole answer within MaxResponseBytes; the
 	// attempt's time is the context of the call loop (r.call).
-	rt := http.RoundTripper(&transport.Attempt{Next: settings.BaseTransport(), Limit: MaxResponseBytes})
+	rt := http.RoundTripper(settings.Attempt(remote.Compass, settings.BaseTransport(), 0, MaxResponseBytes))
 	// An HTML page is a *transport.PageError and an answer of the token
 	// endpoint without a token a *notTokenError, so neither is read as
 	// JSON that failed to parse.

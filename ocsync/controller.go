@@ -73,6 +73,9 @@ type RunOutcome struct {
 	Retries Retries
 	// Finished is when the run ended.
 	Finished time.Time
+	// DryRun is true for a run of an engine that only plans (Engine.DryRun),
+	// also when the run made no plan.
+	DryRun bool
 }
 
 // ExitCode classifies the outcome (see ExitCode).
@@ -218,6 +221,7 @@ func (c *Controller) RunOnce(ctx context.Context) RunOutcome {
 	}
 	retried := retriesOf(&e)
 	o := c.runOnce(ctx, &e, start)
+	o.DryRun = e.DryRun
 	o.Finished = time.Now()
 	o.Duration = o.Finished.Sub(start)
 	now := retriesOf(&e)

@@ -286,3 +286,21 @@ func runEngine(ctx context.Context, e *ocsync.Engine) (*ocsync.Report, error) {
 	o := (&ocsync.Controller{Engine: e}).RunOnce(ctx)
 	return o.Report, o.Err
 }
+
+func TestRunOutcomeSaysDryRunWithoutAPlan(t *testing.T) {
+	src, reg := world(t, 1)
+	src.Hook = func(_ context.Context, op ocsynctest.Op, _ string) error {
+		if op == ocsynctest.OpList {
+			return errors.New("platform down")
+		}
+		return nil
+	}
+	e := engine(src, reg)
+	e.DryRun = true
+	o := (&ocsync.Controller{Engine: e}).RunOnce(context.Background())
+	assert.Nil(t, o.Report)
+	assert.True(t, o.DryRun, "a dry run that could not list is still a dry run")
+	src.Hook = nil
+	e.DryRun = false
+	assert.False(t, (&ocsync.Controller{Engine: e}).RunOnce(context.Background()).DryRun)
+}

@@ -90,7 +90,7 @@ func NewClient(cfg Config) (*Client, error) {
 // (transport.Attempt); resty's own retry mechanism sends a request again
 // under the shared policy (retry condition, wait, log record).
 func (c *Client) newResty(next http.RoundTripper, timeout time.Duration, limit int64) *resty.Client {
-	rc := resty.NewWithClient(c.cfg.settings().Client(&transport.Attempt{Next: next, Timeout: timeout, Limit: limit}))
+	rc := resty.NewWithClient(c.cfg.settings().Client(c.cfg.settings().Attempt(remote.OpenConnectors, next, timeout, limit)))
 	rc.SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetDebug(false).

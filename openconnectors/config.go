@@ -97,6 +97,11 @@ type Config struct {
 	// Logger receives debug records for requests and warnings for retries.
 	// Nil discards them.
 	Logger *slog.Logger
+	// RequestObserver, when set, is told about every attempt of every
+	// request to the platform (its status class and duration;
+	// never a URL or a secret), for example to count requests in metrics.
+	// It is called concurrently.
+	RequestObserver remote.RequestObserver
 }
 
 // Validate reports every invalid field of c as an *remote.FieldError (joined
@@ -174,7 +179,8 @@ func hostError(problem string) error { return &remote.FieldError{Field: "Host", 
 // settings are the fields every client's Config shares.
 func (c Config) settings() transport.Settings {
 	return transport.Settings{HTTPClient: c.HTTPClient, RootCAs: c.RootCAs, Timeout: c.Timeout,
-		MaxRetries: c.MaxRetries, Backoff: c.Backoff, Scrubber: c.Scrubber, Logger: c.Logger}
+		MaxRetries: c.MaxRetries, Backoff: c.Backoff, Scrubber: c.Scrubber, Logger: c.Logger,
+		RequestObserver: c.RequestObserver}
 }
 
 // withDefaults validates c and returns it with defaults applied.

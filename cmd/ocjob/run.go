@@ -126,8 +126,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		slog.String("approve", f.approve), slog.Duration("interval", f.interval),
 		slog.String("openConnectors", cfg.OpenConnectors.Host), slog.String("tenant", cfg.Compass.Tenant),
 		slog.String("owner", cfg.Source.Owner), slog.String("policy", string(cfg.Sync.Policy)))
+	var service *metrics.Metrics // the process's metrics, served with -listen
+	if f.listen != "" {
+		service = metrics.NewServiceMetrics(buildVersion())
+	}
 	ctl, err := config.NewController(cfg, config.Options{DryRun: f.dryRun, Force: f.force, Approve: f.approve,
-		Logger: log, Scrubber: scrubber})
+		Logger: log, Scrubber: scrubber, RequestObserver: service.ObserveRequest})
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "invalid configuration", slog.String("error", err.Error()))
 		return failed(stdout, stderr, f, scrubber, err)
@@ -136,8 +140,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	ctl.Observer = ocsync.ObserverFuncs{OnFinished: func(ctx context.Context, o ocsync.RunOutcome) {
 		writeReport(ctx, stdout, stderr, log, f.output, scrubber, o)
 	}}
-	if url := cfg.Metrics.PushgatewayURL; url != "" {
-		ctl.Observer = ocsync.Observers(ctl.Observer, &metrics.Pusher{URL: url, Owner: cfg.Source.Owner, Scrubber: scrubber, Logger: log})
+	if p := cfg.Metrics.Pushgateway; p.URL != "" {
+		p.Owner, p.Version, p.Scrubber, p.Logger = cfg.Source.Owner, buildVersion(), scrubber, log
+		ctl.Observer = ocsync.Observers(ctl.Observer, &p)
 	}
 	if f.listen == "" {
 		return ctl.RunOnce(ctx).ExitCode()
@@ -150,7 +155,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if onListen != nil {
 		onListen(ln.Addr())
 	}
-	if err := metrics.Serve(ctx, ln, ctl, metrics.NewServiceMetrics(), log); err != nil {
+	if err := metrics.Serve(ctx, ln, ctl, service, log); err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "serving failed", slog.String("error", err.Error()))
 		return ocsync.ExitFailed
 	}

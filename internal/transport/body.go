@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // TooLargeError reports an answer whose body is larger than the limit of
@@ -61,10 +62,30 @@ type Attempt struct {
 	// Limit bounds the body of a success; a larger one is a
 	// *TooLargeError.
 	Limit int64
+	// Remote names the API in what Observe is told (remote.OpenConnectors,
+	// remote.Compass).
+	Remote string
+	// Observe, when set, is told about the attempt once it ended: its
+	// status (0 without a complete answer) and how long it took.
+	Observe remote.RequestObserver
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Attempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.Observe == nil {
+		return t.roundTrip(req)
+	}
+	start := time.Now()
+	resp, err := t.roundTrip(req)
+	r := remote.Request{Remote: t.Remote, Method: req.Method, Duration: time.Since(start)}
+	if err == nil {
+		r.Status = resp.StatusCode
+	}
+	t.Observe(r)
+	return resp, err
+}
+
+func (t *Attempt) roundTrip(req *http.Request) (*http.Response, error) {
 	parent := req.Context()
 	ctx := parent
 	if t.Timeout > 0 {

@@ -34,6 +34,9 @@ type Settings struct {
 	Scrubber *redact.Scrubber
 	// Logger receives the client's records; nil discards them.
 	Logger *slog.Logger
+	// RequestObserver, when set, is told about every attempt (see
+	// Settings.Attempt).
+	RequestObserver remote.RequestObserver
 }
 
 // Validate returns a *remote.FieldError per invalid field, named like the
@@ -93,6 +96,13 @@ func (s Settings) WithDefaults(timeout time.Duration) Settings {
 // Policy returns the retry policy of defaulted settings.
 func (s Settings) Policy() *Policy {
 	return &Policy{MaxRetries: s.MaxRetries, Backoff: s.Backoff, Logger: s.Logger, Now: time.Now}
+}
+
+// Attempt returns the round tripper of one attempt (see Attempt) of a
+// request to the API named name (remote.OpenConnectors, remote.Compass),
+// sending through next and telling RequestObserver about every attempt.
+func (s Settings) Attempt(name string, next http.RoundTripper, timeout time.Duration, limit int64) *Attempt {
+	return &Attempt{Next: next, Timeout: timeout, Limit: limit, Remote: name, Observe: s.RequestObserver}
 }
 
 // BaseTransport returns the round tripper requests leave through: the

@@ -206,3 +206,47 @@ func TestAttempt(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "no complete response within 50ms")
 }
+
+func TestAttemptObservesEveryAttempt(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/large":
+			_, _ = io.WriteString(w, strings.Repeat("x", 64))
+		case "/missing":
+			http.NotFound(w, r)
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	var seen []remote.Request
+	s := Settings{RequestObserver: func(r remote.Request) { seen = append(seen, r) }}
+	client := s.Client(s.Attempt(remote.Compass, http.DefaultTransport, 0, 16))
+	for _, path := range []string{"/large", "/missing", "/busy"} {
+		resp, err := client.Get(srv.URL + path)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	unreachable := httptest.NewServer(http.NotFoundHandler())
+	unreachable.Close()
+	_, err := client.Head(unreachable.URL)
+	require.Error(t, err)
+
+	require.Len(t, seen, 4)
+	var outcomes []string
+	for _, r := range seen {
+		assert.Equal(t, remote.Compass, r.Remote)
+		assert.GreaterOrEqual(t, r.Duration, time.Duration(0))
+		outcomes = append(outcomes, r.Method+" "+r.Outcome())
+	}
+	assert.Equal(t, []string{"GET error", "GET 4xx", "GET 5xx", "HEAD error"}, outcomes,
+		"an answer larger than the limit is no complete answer")
+	assert.Equal(t, http.StatusNotFound, seen[1].Status)
+
+	// Without an observer nothing is told, and nothing fails.
+	quiet := Settings{}
+	resp, err := quiet.Client(quiet.Attempt(remote.Compass, http.DefaultTransport, 0, -1)).Get(srv.URL + "/missing")
+	require.NoError(t, err)
+	resp.Body.Close()
+}

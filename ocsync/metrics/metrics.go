@@ -5,21 +5,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
+	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/push"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
-	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // PushTimeout bounds a push to the Pushgateway.
@@ -63,11 +61,31 @@ var itemSeries = []struct {
 	{ocsync.KindSkipped, []ocsync.Outcome{ocsync.OutcomeNone, ocsync.OutcomeUnusable}},
 }
 
-// The remote label values of ocjob_last_run_retries.
+// The remote label values of ocjob_last_run_retries,
+// ocjob_requests_total and ocjob_request_duration_seconds.
 const (
-	remoteOpenConnectors = "openconnectors"
-	remoteCompass        = "compass"
+	remoteOpenConnectors = remote.OpenConnectors
+	remoteCompass        = remote.Compass
 )
+
+// requestOutcomes are the outcome label values of ocjob_requests_total
+// (remote.Request.Outcome), each exported from the start, zero until seen.
+var requestOutcomes = []string{"2xx", "3xx", "4xx", "5xx", remote.OutcomeError}
+
+// requestBuckets are the buckets of ocjob_request_duration_seconds, in
+// seconds: from a fast listing page to a slow API document.
+var requestBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+// changeKinds are the kinds ocjob_changes_total counts.
+var changeKinds = []ocsync.ChangeKind{ocsync.KindCreate, ocsync.KindUpdate, ocsync.KindDelete}
+
+// labelValue is the one spelling of a label value: snake_case, the
+// Prometheus convention. The engine's names with a hyphen ("not-started")
+// become snake_case ("not_started").
+func labelValue(s string) string { return strings.ReplaceAll(s, "-", "_") }
+
+// unknownVersion is the version of ocjob_build_info when none is given.
+const unknownVersion = "unknown"
 
 // The phase label values of ocjob_phase_duration_seconds.
 const (
@@ -79,8 +97,8 @@ const (
 // Metrics are the Prometheus collectors of ocjob on a registry of their
 // own: one per run when the run pushes to a Pushgateway, one per process in
 // service mode (see NewServiceMetrics). Every family but
-// ocjob_last_success_timestamp_seconds and ocjob_runs_total carries its
-// samples from the first Observe on, so that a push with Add replaces all
+// ocjob_last_success_timestamp_seconds and the service's cumulative ones
+// carries its samples from the first Observe on, so that a push with Add replaces all
 // of them (see Push). Observe and Push may be called from several
 // goroutines, and the registry gathered meanwhile.
 type Metrics struct {
@@ -98,13 +116,20 @@ type Metrics struct {
 	phases      *prometheus.GaugeVec
 	retries     *prometheus.GaugeVec
 	lastSuccess prometheus.Gauge
+	buildInfo   *prometheus.GaugeVec
 	runs        *prometheus.CounterVec // nil unless service metrics
-	hasSuccess  bool                   // lastSuccess is registered
-	succeeded   bool                   // the last observed run succeeded
+	changeCount *prometheus.CounterVec // nil unless service metrics
+	requests    *prometheus.CounterVec // nil unless service metrics
+	requestTime *prometheus.HistogramVec
+	hasSuccess  bool // lastSuccess is registered
+	succeeded   bool // the last observed run succeeded
 }
 
-// NewMetrics returns the metrics of one run on a new registry.
-func NewMetrics() *Metrics {
+// NewMetrics returns the metrics of one run on a new registry, with
+// ocjob_build_info for version (the program's version, for example
+// ocjob.Version(); "" is reported as "unknown") and the Go version of the
+// running binary.
+func NewMetrics(version string) *Metrics {
 	gauge := func(name, help string) prometheus.Gauge {
 		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 	}
@@ -129,23 +154,74 @@ func NewMetrics() *Metrics {
 		}, []string{"remote"}),
 		lastSuccess: gauge("ocjob_last_success_timestamp_seconds",
 			"When the last run that exited 0 and was not a dry run finished, in seconds since the epoch."),
+		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ocjob_build_info", Help: "Always 1: the version of ocjob and the Go version it was built with.",
+		}, []string{"version", "goversion"}),
 	}
-	m.Registry.MustRegister(m.lastRun, m.duration, m.exitCode, m.dryRun, m.specFetches, m.changes, m.items, m.phases, m.retries)
+	if version == "" {
+		version = unknownVersion
+	}
+	m.buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
+	m.Registry.MustRegister(m.buildInfo, m.lastRun, m.duration, m.exitCode, m.dryRun, m.specFetches, m.changes, m.items, m.phases, m.retries)
 	return m
 }
 
 // NewServiceMetrics returns the metrics of a process that runs the sync
-// repeatedly: those of NewMetrics, ocjob_runs_total{exit_code}, and the Go
-// runtime and process collectors.
-func NewServiceMetrics() *Metrics {
-	m := NewMetrics()
+// repeatedly: those of NewMetrics, the counters that add up over the
+// process's runs (ocjob_runs_total{exit_code},
+// ocjob_changes_total{kind,result}, and, from ObserveRequest,
+// ocjob_requests_total{remote,outcome} and the histogram
+// ocjob_request_duration_seconds{remote}), and the Go runtime and process
+// collectors.
+func NewServiceMetrics(version string) *Metrics {
+	m := NewMetrics(version)
 	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ocjob_runs_total", Help: "Runs since the process started, by exit code.",
 	}, []string{"exit_code"})
-	m.Registry.MustRegister(m.runs, collectors.NewGoCollector(),
+	m.changeCount = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ocjob_changes_total",
+		Help: "Changes since the process started, by kind (create, update, delete) and result (planned in a dry run).",
+	}, []string{"kind", "result"})
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ocjob_requests_total",
+		Help: "Attempts of requests to the remote APIs since the process started, by remote and outcome (2xx, 3xx, 4xx, 5xx, error: no complete answer).",
+	}, []string{"remote", "outcome"})
+	m.requestTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ocjob_request_duration_seconds", Help: "How long the attempts of requests to each remote API took, reading the answer included.",
+		Buckets: requestBuckets,
+	}, []string{"remote"})
+	for _, k := range itemSeries {
+		if slices.Contains(changeKinds, k.kind) {
+			for _, o := range k.results {
+				m.changeCount.WithLabelValues(labelValue(string(k.kind)), labelValue(string(o)))
+			}
+		}
+	}
+	for _, r := range []string{remoteOpenConnectors, remoteCompass} {
+		for _, o := range requestOutcomes {
+			m.requests.WithLabelValues(r, o)
+		}
+		m.requestTime.WithLabelValues(r)
+	}
+	m.Registry.MustRegister(m.runs, m.changeCount, m.requests, m.requestTime, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// ObserveRequest counts one attempt of a request in ocjob_requests_total
+// and its duration in ocjob_request_duration_seconds: a
+// remote.RequestObserver for both clients (ocjob.Config.RequestObserver).
+// It does nothing on metrics of one run (NewMetrics) or a nil *Metrics.
+func (m *Metrics) ObserveRequest(r remote.Request) {
+	if m == nil || m.requests == nil {
+		return
+	}
+	m.requests.WithLabelValues(labelValue(r.Remote), r.Outcome()).Inc()
+	m.requestTime.WithLabelValues(labelValue(r.Remote)).Observe(r.Duration.Seconds())
+}
+
+// dryRun reports whether o is the outcome of a dry run.
+func dryRun(o ocsync.RunOutcome) bool { return o.DryRun || o.Report != nil && o.Report.DryRun }
 
 // Progress does nothing: the metrics describe ended runs.
 func (m *Metrics) Progress(context.Context, ocsync.Progress) {}
@@ -168,7 +244,7 @@ func (m *Metrics) Observe(r ocsync.RunOutcome) {
 	m.duration.Set(r.Duration.Seconds())
 	m.exitCode.Set(float64(r.ExitCode()))
 	dry := 0.0
-	if r.Report != nil && r.Report.DryRun {
+	if dryRun(r) {
 		dry = 1
 	}
 	m.dryRun.Set(dry)
@@ -183,13 +259,17 @@ func (m *Metrics) Observe(r ocsync.RunOutcome) {
 	m.items.Reset()
 	for _, k := range itemSeries {
 		for _, o := range k.results {
-			m.items.WithLabelValues(string(k.kind), string(o)).Set(0)
+			m.items.WithLabelValues(labelValue(string(k.kind)), labelValue(string(o))).Set(0)
 		}
 	}
 	if r.Report != nil {
 		for i := range r.Report.Results {
 			res := &r.Report.Results[i]
-			m.items.WithLabelValues(string(res.Kind), string(res.Outcome)).Inc()
+			kind, result := labelValue(string(res.Kind)), labelValue(string(res.Outcome))
+			m.items.WithLabelValues(kind, result).Inc()
+			if m.changeCount != nil && slices.Contains(changeKinds, res.Kind) {
+				m.changeCount.WithLabelValues(kind, result).Inc()
+			}
 		}
 	}
 	m.phases.WithLabelValues(phaseList).Set(r.Phases.List.Seconds())
@@ -210,99 +290,11 @@ func (m *Metrics) Observe(r ocsync.RunOutcome) {
 	}
 }
 
-// Push sends the registry to the Pushgateway at pushgatewayURL under the
-// grouping key job="ocjob" (plus owner=<owner> when owner is set; the
-// library encodes the values), in the Prometheus protobuf format, with an
-// HTTP POST: the Pushgateway's Add, which replaces only the families the
-// push carries. Every run carries every per-run family, so none of them
-// keeps a value of an earlier run; but ocjob_last_success_timestamp_seconds
-// is carried only once a run succeeded, so the Pushgateway keeps the time
-// of the last success across failed runs. client nil means a client with
-// the module's redirect policy. The push is bounded by PushTimeout and by
-// ctx; only the first 64 KiB of an answer is read, and its text is quoted
-// scrubbed by scrubber (nil: quoted as it is).
-func (m *Metrics) Push(ctx context.Context, client *http.Client, pushgatewayURL, owner string, scrubber *redact.Scrubber) error {
-	if client == nil {
-		client = &http.Client{CheckRedirect: endpoint.CheckRedirect}
-	}
-	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
-	defer cancel()
-	p := push.New(pushgatewayURL, PushJob).Gatherer(m.Registry).Client(limitedDoer{client})
-	if owner != "" {
-		p = p.Grouping("owner", owner)
-	}
-	if err := p.AddContext(ctx); err != nil {
-		return &pushError{msg: "push metrics: " + scrubber.Quote(err.Error()), err: err}
-	}
-	return nil
-}
-
-// pushError is a failed push with a quoted message over the library's error,
-// so that errors.Is still sees a cancellation.
-type pushError struct {
-	msg string
-	err error
-}
-
-func (e *pushError) Error() string { return e.msg }
-func (e *pushError) Unwrap() error { return e.err }
-
-// limitedDoer cuts every answer's body at endpoint.MaxErrorBodyBytes: the push
-// package reads an error answer whole into its message, and a Pushgateway's
-// answer is untrusted.
-type limitedDoer struct{ c *http.Client }
-
-func (d limitedDoer) Do(req *http.Request) (*http.Response, error) {
-	resp, err := d.c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, endpoint.MaxErrorBodyBytes), Closer: resp.Body}
-	return resp, nil
-}
-
-type limitedBody struct {
-	io.Reader
-	io.Closer
-}
-
-// Pusher is an ocsync.Observer that pushes the metrics of every run that
-// ends to a Pushgateway (see Metrics.Push): what a CronJob, which does not
-// live to be scraped, reports with.
-type Pusher struct {
-	// URL is the Pushgateway's base URL. Required.
-	URL string
-	// Owner becomes the owner grouping label when set, so that several
-	// jobs do not overwrite each other's metrics.
-	Owner string
-	// Client sends the push; nil means a client with the module's
-	// redirect policy.
-	Client *http.Client
-	// Scrubber scrubs the quoted answer of a refused push; nil quotes it
-	// as it is.
-	Scrubber *redact.Scrubber
-	// Logger receives a warning when a push fails; nil discards it.
-	Logger *slog.Logger
-}
-
-// Progress does nothing: only ended runs are pushed.
-func (p *Pusher) Progress(context.Context, ocsync.Progress) {}
-
-// Finished records the run on the metrics of one run (NewMetrics) and
-// pushes them, even when ctx is cancelled (bounded by PushTimeout). A
-// failed push is logged at Warn: it never changes the run's outcome.
-func (p *Pusher) Finished(ctx context.Context, o ocsync.RunOutcome) {
-	m := NewMetrics()
-	m.Observe(o)
-	if err := m.Push(context.WithoutCancel(ctx), p.Client, p.URL, p.Owner, p.Scrubber); err != nil && p.Logger != nil {
-		p.Logger.LogAttrs(ctx, slog.LevelWarn, "pushing metrics failed", slog.String("error", err.Error()))
-	}
-}
-
 // Exposition renders the metrics of one run recording m in the Prometheus
-// text exposition format: what a push of m carries.
-func Exposition(m ocsync.RunOutcome) []byte {
-	metrics := NewMetrics()
+// text exposition format, for a program of version: what a push of m
+// carries.
+func Exposition(version string, m ocsync.RunOutcome) []byte {
+	metrics := NewMetrics(version)
 	metrics.Observe(m)
 	b, err := metrics.Text()
 	if err != nil {

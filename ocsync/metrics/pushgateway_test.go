@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,6 +34,7 @@ type pushgateway struct {
 
 type pushRequest struct {
 	method, path, contentType string
+	authorization             string // the Authorization header
 	group                     string // the decoded grouping key, "job=ocjob,owner=a"
 	families                  map[string]*dto.MetricFamily
 }
@@ -45,6 +47,18 @@ func newPushgateway(t *testing.T) *pushgateway {
 	return pg
 }
 
+// newTLSPushgateway is a pushgateway served over TLS with a certificate of
+// its own authority (pg.Certificate()).
+func newTLSPushgateway(t *testing.T) *pushgateway {
+	t.Helper()
+	pg := &pushgateway{groups: map[string]map[string]*dto.MetricFamily{}}
+	pg.Server = httptest.NewUnstartedServer(http.HandlerFunc(pg.serve))
+	pg.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the tests' point
+	pg.StartTLS()
+	t.Cleanup(pg.Close)
+	return pg
+}
+
 func (pg *pushgateway) serve(w http.ResponseWriter, r *http.Request) {
 	group, err := groupingKey(r.URL.EscapedPath())
 	if err != nil {
@@ -52,7 +66,8 @@ func (pg *pushgateway) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := pushRequest{method: r.Method, path: r.URL.EscapedPath(), contentType: r.Header.Get("Content-Type"), group: group,
-		families: map[string]*dto.MetricFamily{}}
+		authorization: r.Header.Get("Authorization"),
+		families:      map[string]*dto.MetricFamily{}}
 	if r.Method != http.MethodDelete {
 		dec := expfmt.NewDecoder(io.LimitReader(r.Body, 1<<20), expfmt.ResponseFormat(r.Header))
 		for {
@@ -95,7 +110,8 @@ func (pg *pushgateway) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // groupingKey decodes /metrics/job/<job>{/<label>[@base64]/<value>} into
-// "job=<job>,<label>=<value>..." in path order.
+// "job=<job>,<label>=<value>..." with the labels after job sorted by name:
+// the Pushgateway's groups are label sets, whatever the order in the path.
 func groupingKey(path string) (string, error) {
 	rest, ok := strings.CutPrefix(path, "/metrics/")
 	if !ok {
@@ -121,6 +137,7 @@ func groupingKey(path string) (string, error) {
 		}
 		pairs = append(pairs, name+"="+value)
 	}
+	slices.Sort(pairs[1:])
 	return strings.Join(pairs, ","), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -40,11 +41,12 @@ const (
 //	          or listing failure (ocsync.Controller.Ready), and 503 before
 //	          the first run ended or after such a failure
 func Handler(ctl *ocsync.Controller, m *Metrics) http.Handler {
-	if m == nil {
-		m = NewMetrics()
+	var reg prometheus.Gatherer = prometheus.NewRegistry()
+	if m != nil {
+		reg = m.Registry
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		MaxRequestsInFlight: maxScrapesInFlight,
 	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

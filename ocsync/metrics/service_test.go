@@ -133,7 +133,7 @@ func TestServiceRunsEveryIntervalAndServesMetrics(t *testing.T) {
 		}
 		return ocsync.ExitOK
 	})
-	require.NoError(t, metrics.Serve(ctx, ln, ctl, metrics.NewServiceMetrics(), nil))
+	require.NoError(t, metrics.Serve(ctx, ln, ctl, metrics.NewServiceMetrics("v1.2.3"), nil))
 	assert.Equal(t, 3, runs, "no run starts after the context ended")
 	assert.Equal(t, 3, ctl.Runs())
 	assert.Equal(t, 2.0, observed)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/metrics"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
 
@@ -64,6 +65,8 @@ const (
 	EnvCompassClientSecret              = "OCJOB_COMPASS_CLIENT_SECRET"
 	EnvOpenConnectorsOrganizationSecret = "OCJOB_OPENCONNECTORS_ORGANIZATION_SECRET"
 	EnvOpenConnectorsUserSecret         = "OCJOB_OPENCONNECTORS_USER_SECRET"
+	EnvPushgatewayPassword              = "OCJOB_METRICS_PUSHGATEWAY_PASSWORD"
+	EnvPushgatewayBearerToken           = "OCJOB_METRICS_PUSHGATEWAY_BEARER_TOKEN"
 )
 
 // ErrInvalid is wrapped by every error of Load and Parse: test for it with
@@ -141,6 +144,9 @@ type Sync struct {
 type Metrics struct {
 	// PushgatewayURL, when set, is where run metrics are pushed.
 	PushgatewayURL string
+	// Pushgateway is the section's Pusher: the URL, the credentials and
+	// the CA bundle (set Owner, Version, Scrubber and Logger before use).
+	Pushgateway metrics.Pusher
 }
 
 // Load reads the file at path and calls Parse. env looks up environment
@@ -283,4 +289,6 @@ func applyEnv(f *file, env func(string) string) {
 	set(&f.Compass.ClientSecret, EnvCompassClientSecret)
 	set(&f.OpenConnectors.OrganizationSecret, EnvOpenConnectorsOrganizationSecret)
 	set(&f.OpenConnectors.UserSecret, EnvOpenConnectorsUserSecret)
+	set(&f.Metrics.PushgatewayPassword, EnvPushgatewayPassword)
+	set(&f.Metrics.PushgatewayBearerToken, EnvPushgatewayBearerToken)
 }

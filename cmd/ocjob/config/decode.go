@@ -55,7 +55,11 @@ type syncFile struct {
 }
 
 type metricsFile struct {
-	PushgatewayURL string `json:"pushgatewayURL"`
+	PushgatewayURL         string `json:"pushgatewayURL"`
+	PushgatewayUsername    string `json:"pushgatewayUsername"`
+	PushgatewayPassword    string `json:"pushgatewayPassword"`
+	PushgatewayBearerToken string `json:"pushgatewayBearerToken"`
+	CAFile                 string `json:"caFile"`
 }
 
 const problemUnknownKey = "unknown key"

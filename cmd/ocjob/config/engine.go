@@ -10,6 +10,7 @@ import (
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // Options are the choices of a run besides the configuration.
@@ -31,15 +32,20 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// RequestObserver is told about every request of both clients.
+	RequestObserver remote.RequestObserver
 }
 
 // NewScrubber returns the Scrubber of the runs of cfg, knowing the secrets
-// of the configuration (see ocjob.Config.NewScrubber).
+// of the configuration (see ocjob.Config.NewScrubber and
+// metrics.Pusher.RegisterSecrets).
 func NewScrubber(cfg *Config) *redact.Scrubber {
 	if cfg == nil {
 		return redact.NewScrubber()
 	}
-	return cfg.Library().NewScrubber()
+	s := cfg.Library().NewScrubber()
+	cfg.Metrics.Pushgateway.RegisterSecrets(s)
+	return s
 }
 
 // NewController builds the sync of cfg with ocjob.New, sharing
@@ -54,7 +60,7 @@ func NewController(cfg *Config, opts Options) (*ocsync.Controller, error) {
 		return nil, &Error{Problem: "no configuration"}
 	}
 	lib := cfg.Library()
-	lib.Logger = opts.Logger
+	lib.Logger, lib.RequestObserver = opts.Logger, opts.RequestObserver
 	lib.OpenConnectors.HTTPClient, lib.OpenConnectors.Scrubber = opts.HTTPClient, opts.Scrubber
 	lib.Compass.HTTPClient, lib.Compass.Scrubber = opts.HTTPClient, opts.Scrubber
 	ctl, err := ocjob.New(lib)

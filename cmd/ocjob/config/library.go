@@ -48,6 +48,12 @@ var (
 		"Timeout":             {key: "compass.timeoutMills"},
 		"RootCAs":             {key: "compass.caFile"},
 	}
+	metricsKeys = map[string]libraryKey{
+		"URL":         {key: "metrics.pushgatewayURL"},
+		"Username":    {key: "metrics.pushgatewayUsername"},
+		"Password":    {key: "metrics.pushgatewayPassword"},
+		"BearerToken": {key: "metrics.pushgatewayBearerToken"},
+	}
 )
 
 // Library returns the library values of the file: what ocjob.New builds

@@ -10,6 +10,7 @@ import (
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
+	"github.com/kyma-incubator/open-connectors-job/ocsync/metrics"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
@@ -105,8 +106,14 @@ func (f *file) resolve() (*Config, []error) {
 		RunTimeout:          duration(&errs, "sync.runTimeout", s.RunTimeout, DefaultRunTimeout, MaxRunTimeout),
 	}
 
-	if u := f.Metrics.PushgatewayURL; u != "" {
-		cfg.Metrics.PushgatewayURL = pushgatewayURL(&errs, "metrics.pushgatewayURL", u)
+	if m := &f.Metrics; *m != (metricsFile{}) {
+		p := metrics.Pusher{URL: m.PushgatewayURL, Username: m.PushgatewayUsername, Password: redact.Secret(m.PushgatewayPassword),
+			BearerToken: redact.Secret(m.PushgatewayBearerToken), RootCAs: certPool(&errs, "metrics.caFile", m.CAFile)}
+		for _, e := range Leaves(p.Validate()) {
+			errs = append(errs, mapFieldError("metrics", metricsKeys, e))
+		}
+		p.URL, _ = metrics.ParseURL(p.URL)
+		cfg.Metrics = Metrics{PushgatewayURL: p.URL, Pushgateway: p}
 	}
 
 	errs = append(errs, libraryProblems(cfg, keysOf(errs))...)
@@ -199,27 +206,4 @@ func intIn(errs *problems, key string, v *int64, def, lo, hi int64) int64 {
 		return def
 	}
 	return *v
-}
-
-// pushgatewayURL checks the Pushgateway URL. A Pushgateway is usually an
-// in-cluster service reached over plain http, and nothing secret is sent to
-// it, so plain http is accepted for any host: endpoint.ParseURL, which
-// accepts it for loopback hosts only, judges the URL with its scheme read
-// as https, and every other rule (no credentials, query or fragment) holds.
-func pushgatewayURL(errs *problems, key, raw string) string {
-	const plain = "http://"
-	check := raw
-	isPlain := len(raw) >= len(plain) && strings.EqualFold(raw[:len(plain)], plain)
-	if isPlain {
-		check = "https://" + raw[len(plain):]
-	}
-	u, err := endpoint.ParseURL(check)
-	if err != nil {
-		*errs = append(*errs, &Error{Key: key, Problem: err.Error(), Err: err})
-		return ""
-	}
-	if isPlain {
-		u.Scheme = "http"
-	}
-	return strings.TrimSuffix(u.String(), "/")
 }
