@@ -27,6 +27,8 @@ type compassFile struct {
 	TokenURL            string `json:"tokenUrl"`
 	ClientID            string `json:"clientID"`
 	ClientSecret        string `json:"clientSecret"`
+	ClientIDFile        string `json:"clientIDFile"`
+	ClientSecretFile    string `json:"clientSecretFile"`
 	ApplicationPrefix   string `json:"applicationPrefix"`
 	TimeoutMills        int64  `json:"timeoutMills"`
 	IntegrationSystemID string `json:"integrationSystemID"`
@@ -35,14 +37,16 @@ type compassFile struct {
 }
 
 type openConnectorsFile struct {
-	Hostname           string   `json:"hostname"`
-	OrganizationSecret string   `json:"organizationSecret"`
-	UserSecret         string   `json:"userSecret"`
-	TimeoutMills       int64    `json:"timeoutMills"`
-	Tags               []string `json:"tags"`
-	PageSize           *int64   `json:"pageSize"`
-	MaxSpecBytes       *int64   `json:"maxSpecBytes"`
-	CAFile             string   `json:"caFile"`
+	Hostname               string   `json:"hostname"`
+	OrganizationSecret     string   `json:"organizationSecret"`
+	UserSecret             string   `json:"userSecret"`
+	OrganizationSecretFile string   `json:"organizationSecretFile"`
+	UserSecretFile         string   `json:"userSecretFile"`
+	TimeoutMills           int64    `json:"timeoutMills"`
+	Tags                   []string `json:"tags"`
+	PageSize               *int64   `json:"pageSize"`
+	MaxSpecBytes           *int64   `json:"maxSpecBytes"`
+	CAFile                 string   `json:"caFile"`
 }
 
 type syncFile struct {
