@@ -10,6 +10,7 @@ import (
 	ocjob "github.com/kyma-incubator/open-connectors-job"
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
+	"github.com/kyma-incubator/open-connectors-job/internal/strictjson"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
 )
@@ -195,7 +196,7 @@ func parse(ctx context.Context, data []byte, env func(string) string) (*Config, 
 
 func onlyUnknownKeys(errs []error) bool {
 	for _, err := range errs {
-		if e, ok := err.(*Error); !ok || e.Problem != problemUnknownKey {
+		if e, ok := err.(*Error); !ok || e.Problem != strictjson.UnknownKey {
 			return false
 		}
 	}
