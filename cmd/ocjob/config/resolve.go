@@ -116,7 +116,11 @@ func (f *file) resolve(ctx context.Context, env func(string) string) (*Config, [
 			errs.add(k.key, "missing value: set it in the file or in %s", k.env)
 		}
 	}
-	errs = append(errs, annotate(libraryProblems(cfg, keysOf(errs)), cfg, from)...)
+	reported := keysOf(errs)
+	for key, o := range from {
+		reported[key] = reported[key] || reported[o.key] // an unreadable file
+	}
+	errs = append(errs, annotate(libraryProblems(cfg, reported), cfg, from)...)
 	sortByKey(errs)
 	if len(errs) > 0 {
 		return nil, errs
