@@ -78,13 +78,14 @@ func (c Config) Validate() error {
 			errs = append(errs, &PartError{Part: name, Err: err})
 		}
 	}
-	part("openConnectors", c.OpenConnectors.Validate())
+	// The range of a timeout comes first: a negative one is out of it too.
+	part("openConnectors", errors.Join(c.timeouts("openConnectors"), c.OpenConnectors.Validate()))
 	part("source", c.Source.Validate())
 	cc, err := c.compass()
 	if err == nil {
 		err = cc.Validate() // an invalid host is reported as the scope's too
 	}
-	part("compass", err)
+	part("compass", errors.Join(c.timeouts("compass"), err))
 	return errors.Join(errs...)
 }
 
@@ -100,12 +101,18 @@ func (c Config) NewScrubber() *redact.Scrubber {
 }
 
 // New builds the Open Connectors source, the Compass registry of the same
-// scope and the engine over both, and returns the Controller that runs it,
+// scope and the engine over both, and returns the Controller that runs it
+// (refusing intervals below MinInterval),
 // with the engine's defaults (tune ctl.Engine and ctl itself before the
 // first run). It sends no request. When neither client has a Scrubber,
 // both share one from NewScrubber. Errors are *PartError values (or wrap
 // ocsync.ErrScopeMismatch).
 func New(cfg Config) (*ocsync.Controller, error) {
+	for _, part := range []string{"openConnectors", "compass"} {
+		if err := cfg.timeouts(part); err != nil {
+			return nil, &PartError{Part: part, Err: err}
+		}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -148,7 +155,7 @@ func New(cfg Config) (*ocsync.Controller, error) {
 		return nil, err
 	}
 	e.Logger = log
-	return &ocsync.Controller{Engine: e}, nil
+	return &ocsync.Controller{Engine: e, MinInterval: MinInterval}, nil
 }
 
 // Version is the version of the running program: the module version it

@@ -3,6 +3,7 @@ package ocjob_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +85,31 @@ func TestNewScrubberKnowsBothClients(t *testing.T) {
 func TestVersion(t *testing.T) {
 	v := ocjob.Version()
 	assert.True(t, v == "devel" || strings.HasPrefix(v, "devel-") || strings.HasPrefix(v, "v"), v)
+}
+
+func TestTimeoutLimits(t *testing.T) {
+	for _, d := range []time.Duration{time.Millisecond, ocjob.MinTimeout - 1, ocjob.MaxTimeout + 1, -time.Second} {
+		cfg := valid()
+		cfg.OpenConnectors.Timeout = d
+		cfg.Compass.SpecTimeout = d
+		err := cfg.Validate()
+		require.Error(t, err, d)
+		var pe *ocjob.PartError
+		require.ErrorAs(t, err, &pe)
+		assert.Contains(t, err.Error(), "openConnectors: Timeout: value out of range", d)
+		assert.Contains(t, err.Error(), "compass: SpecTimeout: value out of range", d)
+		_, err = ocjob.New(cfg)
+		assert.ErrorContains(t, err, "value out of range", d)
+	}
+	for _, d := range []time.Duration{0, ocjob.MinTimeout, ocjob.MaxTimeout} {
+		cfg := valid()
+		cfg.OpenConnectors.Timeout, cfg.Compass.Timeout = d, d
+		require.NoError(t, cfg.Validate(), d)
+		ctl, err := ocjob.New(cfg)
+		require.NoError(t, err, d)
+		assert.Equal(t, ocjob.MinInterval, ctl.MinInterval)
+	}
+	assert.NoError(t, ocjob.CheckRunTimeout(ocjob.MinRunTimeout))
+	assert.ErrorContains(t, ocjob.CheckRunTimeout(ocjob.MinRunTimeout-1), "value out of range")
+	assert.Error(t, ocjob.CheckRunTimeout(ocjob.MaxRunTimeout+1))
 }

@@ -2,9 +2,12 @@ package ocjob
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/redact"
@@ -23,6 +26,37 @@ const (
 // LevelTrace is the level of the original job's "Trace": below
 // slog.LevelDebug. NewLogger shows it as TRACE.
 const LevelTrace = slog.Level(-8)
+
+// ParseLevel reads a level as the original job's logLevel spelt it,
+// case-insensitively: Trace, Debug, Info (also ""), Warn (or Warning),
+// Error.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "trace":
+		return LevelTrace, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, errors.New("want Trace, Debug, Info, Warn or Error")
+}
+
+// ParseFormat reads a log format case-insensitively: FormatAuto (also
+// ""), FormatText or FormatJSON.
+func ParseFormat(s string) (string, error) {
+	switch f := strings.ToLower(s); f {
+	case "":
+		return FormatAuto, nil
+	case FormatAuto, FormatText, FormatJSON:
+		return f, nil
+	}
+	return FormatAuto, fmt.Errorf("want %q, %q or %q", FormatAuto, FormatText, FormatJSON)
+}
 
 // NewLogger returns a logger writing to w at level in format (FormatAuto,
 // FormatText or FormatJSON) with every message and attribute passed through

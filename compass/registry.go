@@ -36,6 +36,7 @@ type Registry struct {
 	tokens  *tokenSource
 	scrub   *redact.Scrubber
 	policy  *transport.Policy
+	base    http.RoundTripper // where every request leaves, the token's included
 	retries atomic.Int64
 }
 
@@ -98,7 +99,8 @@ func NewRegistry(cfg Config) (*Registry, error) {
 	settings := cfg.settings()
 	// One attempt reads the whole answer within MaxResponseBytes; the
 	// attempt's time is the context of the call loop (r.call).
-	rt := http.RoundTripper(settings.Attempt(remote.Compass, settings.BaseTransport(), 0, MaxResponseBytes))
+	base := settings.BaseTransport()
+	rt := http.RoundTripper(settings.Attempt(remote.Compass, base, 0, MaxResponseBytes))
 	// An HTML page is a *transport.PageError and an answer of the token
 	// endpoint without a token a *notTokenError, so neither is read as
 	// JSON that failed to parse.
@@ -119,7 +121,17 @@ func NewRegistry(cfg Config) (*Registry, error) {
 		next: &transport.PageCheck{Scrubber: scrub,
 			Next: &tokenTransport{src: tokens, next: &retryAfterTransport{next: rt, now: time.Now}}}}})
 	return &Registry{cfg: cfg, client: graphql.NewClient(cfg.DirectorURL, gql), tokens: tokens, scrub: scrub,
-		policy: settings.Policy()}, nil
+		policy: settings.Policy(), base: base}, nil
+}
+
+// CloseIdleConnections closes the keep-alive connections of the
+// Registry's transport that carry no request now; a later request opens a
+// new one. A program that runs the sync now and then calls it after each
+// run, so that nothing lingers between runs.
+func (r *Registry) CloseIdleConnections() {
+	if t, ok := r.base.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 }
 
 // Scope returns the scope of the applications this Registry owns.

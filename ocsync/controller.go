@@ -3,6 +3,7 @@ package ocsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -186,6 +187,16 @@ type Controller struct {
 	Observer Observer
 	// Logger receives the controller's records; nil means Engine.Logger.
 	Logger *slog.Logger
+	// MinInterval, when positive, is the shortest Interval Run accepts
+	// (an Interval of 0, one run, is always accepted): a loop that runs
+	// again at once hammers both remotes. ocjob.New sets it.
+	MinInterval time.Duration
+	// Prepare, when set, is called at the start of every run, before the
+	// Engine is read, with the run lock held: it may replace Engine (for
+	// example with one built from credentials read afresh). An error ends
+	// the run before anything is listed, with ExitFailed and the error in
+	// RunOutcome.Err.
+	Prepare func(ctx context.Context) error
 
 	run      sync.Mutex // held for the whole of a run
 	mu       sync.Mutex // guards the counters below
@@ -208,8 +219,14 @@ func (c *Controller) logger() *slog.Logger {
 func (c *Controller) RunOnce(ctx context.Context) RunOutcome {
 	c.run.Lock()
 	defer c.run.Unlock()
-	e := *c.Engine // the run's own deadline and hooks, the caller's engine untouched
 	start := time.Now()
+	if c.Prepare != nil {
+		if err := c.Prepare(ctx); err != nil {
+			c.logger().LogAttrs(ctx, slog.LevelError, "preparing the run failed, nothing changed", slog.String("error", err.Error()))
+			return c.finish(ctx, RunOutcome{Err: fmt.Errorf("%w: %w", ErrPrepare, err), DryRun: c.Engine.DryRun}, start, Retries{})
+		}
+	}
+	e := *c.Engine // the run's own deadline and hooks, the caller's engine untouched
 	if c.RunTimeout > 0 {
 		e.Deadline = start.Add(c.RunTimeout)
 	}
@@ -222,10 +239,17 @@ func (c *Controller) RunOnce(ctx context.Context) RunOutcome {
 	retried := retriesOf(&e)
 	o := c.runOnce(ctx, &e, start)
 	o.DryRun = e.DryRun
+	now := retriesOf(&e)
+	closeIdle(e.Source)
+	closeIdle(e.Registry)
+	return c.finish(ctx, o, start, Retries{Source: now.Source - retried.Source, Registry: now.Registry - retried.Registry})
+}
+
+// finish completes the outcome of a run, counts it and tells the Observer.
+func (c *Controller) finish(ctx context.Context, o RunOutcome, start time.Time, retries Retries) RunOutcome {
 	o.Finished = time.Now()
 	o.Duration = o.Finished.Sub(start)
-	now := retriesOf(&e)
-	o.Retries = Retries{Source: now.Source - retried.Source, Registry: now.Registry - retried.Registry}
+	o.Retries = retries
 	code := o.ExitCode()
 	c.mu.Lock()
 	c.runs++
@@ -295,6 +319,22 @@ func (c *Controller) runOnce(ctx context.Context, e *Engine, start time.Time) (o
 	return o
 }
 
+// IdleCloser is implemented by a Source or a Registry that keeps
+// connections open between requests (the openconnectors and compass
+// clients do). The Controller closes them at the end of every run: a run
+// leaves no connection, and no goroutine serving one, behind it, while the
+// clients themselves (and a cached token) are kept for the next run.
+type IdleCloser interface {
+	// CloseIdleConnections closes the connections no request uses now.
+	CloseIdleConnections()
+}
+
+func closeIdle(v any) {
+	if c, ok := v.(IdleCloser); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // retriesOf reads the retry counters of e's two sides; zero for a side that
 // does not count.
 func retriesOf(e *Engine) Retries {
@@ -345,6 +385,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	if c.Engine == nil || c.Interval < 0 {
 		return errors.New("ocsync: Controller needs an Engine and an Interval that is not negative")
 	}
+	if err := c.CheckInterval(); err != nil {
+		return err
+	}
 	log := c.logger()
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -369,6 +412,15 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	if c.Interval > 0 {
 		log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "service stopping", slog.Int("runs", c.Runs()))
+	}
+	return nil
+}
+
+// CheckInterval returns an error when Interval is positive but below
+// MinInterval, naming both; Run refuses to start then.
+func (c *Controller) CheckInterval() error {
+	if c.Interval > 0 && c.Interval < c.MinInterval {
+		return fmt.Errorf("ocsync: the interval %v is shorter than the minimum of %v", c.Interval, c.MinInterval)
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ var (
 	// ErrFatal marks a failure that affects the whole run, such as rejected
 	// credentials or an unknown tenant. Apply starts no new item after one.
 	ErrFatal = errors.New("fatal")
+	// ErrPrepare is wrapped by the error of a run whose Controller.Prepare
+	// failed: nothing was listed or changed.
+	ErrPrepare = errors.New("preparing the run failed")
 )
 
 // ListError reports a failed listing of one side.

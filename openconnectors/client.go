@@ -27,15 +27,16 @@ const MaxListPageBytes = 64 << 20
 // Client is a client of the Open Connectors platform API. It is safe for
 // concurrent use.
 type Client struct {
-	cfg     Config
-	base    string
-	context string
-	list    *resty.Client // listing requests: Timeout and MaxListPageBytes per attempt
-	docs    *resty.Client // document requests: SpecTimeout and MaxSpecBytes per attempt
-	auth    string
-	scrub   *redact.Scrubber
-	policy  *transport.Policy
-	retries atomic.Int64
+	cfg       Config
+	base      string
+	context   string
+	list      *resty.Client // listing requests: Timeout and MaxListPageBytes per attempt
+	docs      *resty.Client // document requests: SpecTimeout and MaxSpecBytes per attempt
+	auth      string
+	scrub     *redact.Scrubber
+	policy    *transport.Policy
+	transport http.RoundTripper // where both resty clients send through
+	retries   atomic.Int64
 	// waits holds the wait logRetry decided for a request, until resty
 	// asks retryWait for it (the hook runs first).
 	waits sync.Map // *resty.Request → time.Duration
@@ -80,6 +81,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	cfg.RegisterSecrets(c.scrub)
 	next := cfg.settings().BaseTransport()
+	c.transport = next
 	c.list = c.newResty(next, cfg.Timeout, MaxListPageBytes)
 	c.docs = c.newResty(next, cfg.SpecTimeout, cfg.MaxSpecBytes)
 	return c, nil
@@ -106,6 +108,16 @@ func (c *Client) newResty(next http.RoundTripper, timeout time.Duration, limit i
 		AddRetryCondition(c.shouldRetry).
 		AddRetryHook(c.logRetry)
 	return rc
+}
+
+// CloseIdleConnections closes the keep-alive connections of the client's
+// transport that carry no request now; a later request opens a new one.
+// A program that runs the sync now and then calls it after each run, so
+// that nothing lingers between runs.
+func (c *Client) CloseIdleConnections() {
+	if t, ok := c.transport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 }
 
 // Retries returns how many requests were retried so far (one per retry,

@@ -121,6 +121,10 @@ func (s *Source) Scope() ocsync.Scope {
 // far (see Client.Retries).
 func (s *Source) Retries() int64 { return s.client.Retries() }
 
+// CloseIdleConnections closes the client's idle connections (see
+// Client.CloseIdleConnections).
+func (s *Source) CloseIdleConnections() { s.client.CloseIdleConnections() }
+
 // Applications lists the instances and maps each to an application (see
 // Source.Application). A failed listing is returned as it is (the engine
 // reports it as ocsync.ErrListFailed), never with a partial list.

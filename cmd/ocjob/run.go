@@ -31,6 +31,9 @@ const (
 // defaultListen is the -listen address of service mode when none is given.
 const defaultListen = ":8080"
 
+// minInterval is the shortest -interval, the library's (tests lower it).
+var minInterval = ocjob.MinInterval
+
 // flags are the parsed command line.
 type flags struct {
 	config   string
@@ -52,7 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.output, "output", outputText, "output `format`: text or json (json: one document per run on stdout)")
 	fs.BoolVar(&f.force, "force", false, "lift the deletion guard for this run (not with -interval)")
 	fs.StringVar(&f.approve, "approve", "", "apply withheld deletions only if their `digest` (sha256:..., shown by -dry-run) is still the plan's (one run, not with -interval)")
-	fs.DurationVar(&f.interval, "interval", 0, "run as a service: sync every `duration` until SIGTERM or SIGINT (0: run once)")
+	fs.DurationVar(&f.interval, "interval", 0, "run as a service: sync every `duration` (at least "+minInterval.String()+") until SIGTERM or SIGINT (0: run once)")
 	fs.StringVar(&f.listen, "listen", "", "serve /metrics, /healthz and /readyz on `address` (default "+defaultListen+" with -interval, off otherwise)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -85,6 +88,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		return usage("-approve and -force cannot be combined: -force lifts the guard for any deletions")
 	case f.interval < 0:
 		return usage("invalid -interval %v: must not be negative", f.interval)
+	case f.interval > 0 && f.interval < minInterval:
+		return usage("invalid -interval %v: want at least %v (or 0 to run once)", f.interval, minInterval)
 	case f.force && f.interval > 0:
 		// A service would run without its deletion guard for as long as it lives.
 		return usage("-force is for one run and cannot be combined with -interval: run ocjob once with -force")
@@ -126,6 +131,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		slog.String("approve", f.approve), slog.Duration("interval", f.interval),
 		slog.String("openConnectors", cfg.OpenConnectors.Host), slog.String("tenant", cfg.Compass.Tenant),
 		slog.String("owner", cfg.Source.Owner), slog.String("policy", string(cfg.Sync.Policy)))
+	for _, name := range cfg.Trimmed {
+		log.LogAttrs(ctx, slog.LevelDebug, "a trailing newline was removed from a secret", slog.String("source", name))
+	}
 	var service *metrics.Metrics // the process's metrics, served with -listen
 	if f.listen != "" {
 		service = metrics.NewServiceMetrics(buildVersion())
@@ -136,7 +144,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		log.LogAttrs(ctx, slog.LevelError, "invalid configuration", slog.String("error", err.Error()))
 		return failed(stdout, stderr, f, scrubber, err)
 	}
-	ctl.Interval = f.interval
+	ctl.Interval, ctl.MinInterval = f.interval, minInterval
 	ctl.Observer = ocsync.ObserverFuncs{OnFinished: func(ctx context.Context, o ocsync.RunOutcome) {
 		writeReport(ctx, stdout, stderr, log, f.output, scrubber, o)
 	}}

@@ -659,7 +659,7 @@ func TestRunTimeout(t *testing.T) {
 		f := newFixture(t, 3)
 		f.oc.AddFault(octest.EndpointInstances, octest.Fault{Latency: time.Hour})
 		r := f.run(t, func(doc map[string]any) {
-			doc["sync"] = map[string]any{"runTimeout": "300ms"}
+			doc["sync"] = map[string]any{"runTimeout": "1s"} // the shortest accepted
 		}, "-output", "json")
 		require.Equal(t, ocsync.ExitFailed, r.code, "stderr: %s", r.stderr)
 		doc := decodeDocument(t, r.stdout)

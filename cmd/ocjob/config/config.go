@@ -3,16 +3,14 @@ package config
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"time"
 
 	ocjob "github.com/kyma-incubator/open-connectors-job"
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
+	"github.com/kyma-incubator/open-connectors-job/internal/strictjson"
 	"github.com/kyma-incubator/open-connectors-job/ocsync"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/metrics"
 	"github.com/kyma-incubator/open-connectors-job/openconnectors"
@@ -45,7 +43,7 @@ const (
 	// DefaultRunTimeout is the overall deadline of one run.
 	DefaultRunTimeout = 20 * time.Minute
 	// MaxRunTimeout is the longest accepted sync.runTimeout.
-	MaxRunTimeout = 24 * time.Hour
+	MaxRunTimeout = ocjob.MaxRunTimeout
 	// MaxFileBytes is the largest configuration document accepted (1 MiB).
 	// A larger one is an error; it is never read whole.
 	MaxFileBytes = 1 << 20
@@ -60,6 +58,9 @@ const (
 )
 
 // Environment variables that override the file (non-empty values win).
+// Each may also name a file to read the secret from, with "_FILE" appended
+// (OCJOB_COMPASS_CLIENT_SECRET_FILE); so may the file's keys, with "File"
+// appended (compass.clientSecretFile).
 const (
 	EnvCompassClientID                  = "OCJOB_COMPASS_CLIENT_ID"
 	EnvCompassClientSecret              = "OCJOB_COMPASS_CLIENT_SECRET"
@@ -123,6 +124,13 @@ type Config struct {
 	Sync Sync
 	// Metrics holds where run metrics go.
 	Metrics Metrics
+	// SecretFiles are the secrets read from files, which ReadSecrets
+	// reads again.
+	SecretFiles []SecretFile
+	// Trimmed names the environment variables and files whose secret lost
+	// its trailing newline (as a Secret made with kubectl create secret
+	// --from-file of a file written by echo has one).
+	Trimmed []string
 }
 
 // Sync is the sync section but its owner (see Config.Source).
@@ -149,31 +157,32 @@ type Metrics struct {
 	Pushgateway metrics.Pusher
 }
 
-// Load reads the file at path and calls Parse. env looks up environment
+// Load reads the file at path and calls Parse; secrets are read from the
+// files their keys or variables name (see SecretFile). env looks up environment
 // variables (os.Getenv, or nil for none). Reading stops when ctx is done,
 // even while the path is a FIFO nobody writes to; the error then wraps the
 // context's error. A file larger than MaxFileBytes is an error, found
 // without reading it.
 func Load(ctx context.Context, path string, env func(string) string) (*Config, error) {
-	data, err := readFile(ctx, path)
+	data, err := ocjob.ReadFile(ctx, path, MaxFileBytes)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Problem: err.Error(), Err: err}
 	}
-	return parse(data, env)
+	return parse(ctx, data, env)
 }
 
 // Parse reads a configuration document of at most MaxFileBytes, applies the
 // environment overrides and the defaults, and validates the result. The
 // error joins one *Error per problem found.
 func Parse(r io.Reader, env func(string) string) (*Config, error) {
-	data, err := readDocument(r)
+	data, err := ocjob.ReadAll(r, MaxFileBytes)
 	if err != nil {
 		return nil, &Error{Problem: "cannot read the document: " + err.Error(), Err: err}
 	}
-	return parse(data, env)
+	return parse(context.Background(), data, env)
 }
 
-func parse(data []byte, env func(string) string) (*Config, error) {
+func parse(ctx context.Context, data []byte, env func(string) string) (*Config, error) {
 	if env == nil {
 		env = func(string) string { return "" }
 	}
@@ -184,111 +193,18 @@ func parse(data []byte, env func(string) string) (*Config, error) {
 		// values now would report it a second time as missing.
 		return nil, errors.Join(errs...)
 	}
-	applyEnv(&f, env)
-	cfg, valueErrs := f.resolve()
+	cfg, valueErrs := f.resolve(ctx, env)
 	if errs = append(errs, valueErrs...); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return cfg, nil
 }
 
-// errTooLarge is the error of a document over MaxFileBytes.
-var errTooLarge = fmt.Errorf("larger than the limit of %d bytes (1 MiB)", MaxFileBytes)
-
-// readDocument reads r whole, up to MaxFileBytes: one byte more is
-// errTooLarge, and nothing beyond it is read.
-func readDocument(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileBytes {
-		return nil, errTooLarge
-	}
-	return data, nil
-}
-
-// readFile reads the document at path, giving up when ctx is done. open(2)
-// of a FIFO blocks until a writer appears and cannot be interrupted, so the
-// file is opened and read on a goroutine; once ctx is done, Load returns and
-// a read in progress is stopped through the file's read deadline (which
-// works for FIFOs, pipes and sockets; a regular file never blocks). A
-// goroutine still waiting in open ends when that open returns.
-func readFile(ctx context.Context, path string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, cancelled(ctx, path)
-	}
-	type result struct {
-		data []byte
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		data, err := readOpened(ctx, path)
-		done <- result{data, err}
-	}()
-	select {
-	case <-ctx.Done():
-		return nil, cancelled(ctx, path)
-	case r := <-done:
-		if r.err != nil && ctx.Err() != nil {
-			return nil, cancelled(ctx, path)
-		}
-		return r.data, r.err
-	}
-}
-
-func readOpened(ctx context.Context, path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fileError(path, err)
-	}
-	defer f.Close()
-	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
-	defer stop()
-	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > MaxFileBytes {
-		return nil, fileError(path, errTooLarge)
-	}
-	data, err := readDocument(f)
-	if err != nil {
-		return nil, fileError(path, err)
-	}
-	return data, nil
-}
-
-// fileError says why path cannot be read, naming it once.
-func fileError(path string, err error) error {
-	msg := err
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		msg = pe.Err
-	}
-	return &Error{Problem: fmt.Sprintf("cannot read %s: %v", path, msg), Err: err}
-}
-
-func cancelled(ctx context.Context, path string) error {
-	return &Error{Problem: fmt.Sprintf("reading %s stopped: %v", path, ctx.Err()), Err: ctx.Err()}
-}
-
 func onlyUnknownKeys(errs []error) bool {
 	for _, err := range errs {
-		if e, ok := err.(*Error); !ok || e.Problem != problemUnknownKey {
+		if e, ok := err.(*Error); !ok || e.Problem != strictjson.UnknownKey {
 			return false
 		}
 	}
 	return true
-}
-
-func applyEnv(f *file, env func(string) string) {
-	set := func(dst *string, name string) {
-		if v := env(name); v != "" {
-			*dst = v
-		}
-	}
-	set(&f.Compass.ClientID, EnvCompassClientID)
-	set(&f.Compass.ClientSecret, EnvCompassClientSecret)
-	set(&f.OpenConnectors.OrganizationSecret, EnvOpenConnectorsOrganizationSecret)
-	set(&f.OpenConnectors.UserSecret, EnvOpenConnectorsUserSecret)
-	set(&f.Metrics.PushgatewayPassword, EnvPushgatewayPassword)
-	set(&f.Metrics.PushgatewayBearerToken, EnvPushgatewayBearerToken)
 }

@@ -2,7 +2,7 @@
 // original Open Connectors job, every key of which keeps its meaning, plus the
 // optional keys of ocjob (page sizes, spec size limit, CA bundles, sync
 // policy, owner, concurrency, deletion guard, spec refresh interval, run
-// timeout, metrics), and the environment variables that may supply the
+// timeout, metrics), and the environment variables and files that may supply the
 // secrets instead of the file.
 //
 // Load and Parse check the whole document and report its problems at once,

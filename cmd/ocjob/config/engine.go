@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -59,6 +60,9 @@ func NewController(cfg *Config, opts Options) (*ocsync.Controller, error) {
 	if cfg == nil {
 		return nil, &Error{Problem: "no configuration"}
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	lib := cfg.Library()
 	lib.Logger, lib.RequestObserver = opts.Logger, opts.RequestObserver
 	lib.OpenConnectors.HTTPClient, lib.OpenConnectors.Scrubber = opts.HTTPClient, opts.Scrubber
@@ -80,5 +84,37 @@ func NewController(cfg *Config, opts Options) (*ocsync.Controller, error) {
 	e.DryRun, e.Force, e.ApproveDigest = opts.DryRun, opts.Force, opts.Approve
 	e.Now = opts.Now
 	ctl.RunTimeout = cfg.Sync.RunTimeout
+	if len(cfg.SecretFiles) > 0 {
+		ctl.Prepare = reload(ctl, *cfg, opts)
+	}
 	return ctl, nil
+}
+
+// reload returns the Controller.Prepare of secrets read from files: before
+// every run it reads them again and, only when one changed, replaces the
+// engine by one with new clients. Rebuilding keeps the clients free of
+// any notion of rotation (their credentials are fixed, their token cached,
+// and an unchanged file costs one small read), and a rotated secret that
+// fails its checks fails that run, naming its key, while the next run
+// reads it again. The old clients' idle connections are closed as every
+// run's are (ocsync.IdleCloser); the Scrubber keeps the old secrets.
+func reload(ctl *ocsync.Controller, cur Config, opts Options) func(context.Context) error {
+	return func(ctx context.Context) error {
+		next := cur
+		changed, err := next.ReadSecrets(ctx)
+		for _, name := range next.Trimmed {
+			opts.Logger.LogAttrs(ctx, slog.LevelDebug, "a trailing newline was removed from a secret", slog.String("source", name))
+		}
+		if err != nil || !changed {
+			return err
+		}
+		next.SecretFiles = nil // the new engine's runs are prepared by this one
+		fresh, err := NewController(&next, opts)
+		if err != nil {
+			return err
+		}
+		ctl.Engine, cur.Compass, cur.OpenConnectors = fresh.Engine, next.Compass, next.OpenConnectors
+		opts.Logger.LogAttrs(ctx, slog.LevelInfo, "a secret file changed: the clients use the new secret")
+		return nil
+	}
 }

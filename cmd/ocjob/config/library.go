@@ -9,6 +9,7 @@ import (
 
 	ocjob "github.com/kyma-incubator/open-connectors-job"
 
+	"github.com/kyma-incubator/open-connectors-job/internal/strictjson"
 	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
@@ -170,7 +171,7 @@ var keyRank = sync.OnceValue(func() map[string]int {
 	walk = func(prefix string, t reflect.Type) {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			key := joinKey(prefix, f.Tag.Get("json"))
+			key := strictjson.JoinKey(prefix, f.Tag.Get("json"))
 			rank[key] = len(rank)
 			if f.Type.Kind() == reflect.Struct {
 				walk(key, f.Type)

@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,6 +41,26 @@ func TestPushgatewayCredentials(t *testing.T) {
 		cfg, err := parseDoc(t, doc, envOf(map[string]string{config.EnvPushgatewayBearerToken: token}))
 		require.NoError(t, err)
 		assert.Equal(t, redact.Secret(token), cfg.Metrics.Pushgateway.BearerToken, "the environment wins")
+		assert.Equal(t, "[redacted]", config.NewScrubber(cfg).Scrub(token))
+	})
+	t.Run("from files, a trailing newline removed", func(t *testing.T) {
+		dir := t.TempDir()
+		pwFile, tokenFile := filepath.Join(dir, "password"), filepath.Join(dir, "token")
+		require.NoError(t, os.WriteFile(pwFile, []byte(password+"\n"), 0o600))
+		require.NoError(t, os.WriteFile(tokenFile, []byte(token), 0o600))
+		doc := minimal()
+		section(doc, "metrics")["pushgatewayURL"] = "https://pushgateway.example.org"
+		section(doc, "metrics")["pushgatewayUsername"] = "ocjob"
+		section(doc, "metrics")["pushgatewayPasswordFile"] = pwFile
+		cfg, err := parseDoc(t, doc, noEnv)
+		require.NoError(t, err)
+		assert.Equal(t, redact.Secret(password), cfg.Metrics.Pushgateway.Password)
+
+		doc = minimal()
+		section(doc, "metrics")["pushgatewayURL"] = "https://pushgateway.example.org"
+		cfg, err = parseDoc(t, doc, envOf(map[string]string{config.EnvPushgatewayBearerToken + "_FILE": tokenFile}))
+		require.NoError(t, err)
+		assert.Equal(t, redact.Secret(token), cfg.Metrics.Pushgateway.BearerToken)
 		assert.Equal(t, "[redacted]", config.NewScrubber(cfg).Scrub(token))
 	})
 	tests := []struct {

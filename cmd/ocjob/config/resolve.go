@@ -1,11 +1,14 @@
 package config
 
 import (
+	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
+
+	ocjob "github.com/kyma-incubator/open-connectors-job"
 
 	"github.com/kyma-incubator/open-connectors-job/compass"
 	"github.com/kyma-incubator/open-connectors-job/internal/endpoint"
@@ -20,7 +23,6 @@ const (
 	// MaxPrefixLength leaves room in the Director's 100-rune name limit for
 	// "-" and the longest Open Connectors instance id (19 digits).
 	MaxPrefixLength = openconnectors.MaxPrefixLen
-	maxTimeoutMills = 10 * 60 * 1000
 	maxSpecBytes    = 1 << 30
 )
 
@@ -37,18 +39,15 @@ func (p *problems) add(key, format string, args ...any) {
 // its keys; durations, policies, CA files, the Pushgateway URL); every other
 // rule belongs to the library that uses the value, whose validation is
 // mapped to the keys (see libraryProblems).
-func (f *file) resolve() (*Config, []error) {
+func (f *file) resolve(ctx context.Context, env func(string) string) (*Config, []error) {
 	var errs problems
 	cfg := &Config{}
-
-	cfg.LogLevel = parseLevel(&errs, f.LogLevel)
-	switch strings.ToLower(f.LogFormat) {
-	case "", FormatAuto:
-		cfg.LogFormat = FormatAuto
-	case FormatText, FormatJSON:
-		cfg.LogFormat = strings.ToLower(f.LogFormat)
-	default:
-		errs.add("logFormat", "want %q, %q or %q", FormatAuto, FormatText, FormatJSON)
+	var err error
+	if cfg.LogLevel, err = ocjob.ParseLevel(f.LogLevel); err != nil {
+		errs.add("logLevel", "%v", err)
+	}
+	if cfg.LogFormat, err = ocjob.ParseFormat(f.LogFormat); err != nil {
+		errs.add("logFormat", "%v", err)
 	}
 
 	c := &f.Compass
@@ -59,7 +58,7 @@ func (f *file) resolve() (*Config, []error) {
 		ClientID:            c.ClientID,
 		ClientSecret:        redact.Secret(c.ClientSecret),
 		IntegrationSystemID: c.IntegrationSystemID,
-		Timeout:             timeout(&errs, "compass.timeoutMills", c.TimeoutMills),
+		Timeout:             timeout(c.TimeoutMills),
 		PageSize:            int(intIn(&errs, "compass.pageSize", c.PageSize, compass.DefaultPageSize, 1, compass.MaxPageSize)),
 		RootCAs:             certPool(&errs, "compass.caFile", c.CAFile),
 	}
@@ -67,8 +66,6 @@ func (f *file) resolve() (*Config, []error) {
 	required(&errs, "compass.directorURL", c.DirectorURL)
 	required(&errs, "compass.tenantId", c.TenantID)
 	required(&errs, "compass.tokenUrl", c.TokenURL)
-	requireSecret(&errs, "compass.clientID", c.ClientID, EnvCompassClientID)
-	requireSecret(&errs, "compass.clientSecret", c.ClientSecret, EnvCompassClientSecret)
 	required(&errs, "compass.applicationPrefix", c.ApplicationPrefix)
 
 	o := &f.OpenConnectors
@@ -77,14 +74,12 @@ func (f *file) resolve() (*Config, []error) {
 		OrganizationSecret: redact.Secret(o.OrganizationSecret),
 		UserSecret:         redact.Secret(o.UserSecret),
 		Tags:               o.Tags,
-		Timeout:            timeout(&errs, "openConnectors.timeoutMills", o.TimeoutMills),
+		Timeout:            timeout(o.TimeoutMills),
 		PageSize:           int(intIn(&errs, "openConnectors.pageSize", o.PageSize, openconnectors.DefaultPageSize, 1, openconnectors.MaxPageSize)),
 		MaxSpecBytes:       intIn(&errs, "openConnectors.maxSpecBytes", o.MaxSpecBytes, DefaultMaxSpecBytes, 1, maxSpecBytes),
 		RootCAs:            certPool(&errs, "openConnectors.caFile", o.CAFile),
 	}
 	required(&errs, "openConnectors.hostname", o.Hostname)
-	requireSecret(&errs, "openConnectors.organizationSecret", o.OrganizationSecret, EnvOpenConnectorsOrganizationSecret)
-	requireSecret(&errs, "openConnectors.userSecret", o.UserSecret, EnvOpenConnectorsUserSecret)
 	for i, tag := range o.Tags {
 		// An empty tag is the library's to report; one of white space
 		// only is as useless, and this layer's rule.
@@ -95,6 +90,12 @@ func (f *file) resolve() (*Config, []error) {
 
 	s := &f.Sync
 	policy, err := ocsync.ParsePolicy(s.Policy)
+	positive := func(d time.Duration) error {
+		if d <= 0 {
+			return errors.New("value out of range: want a positive duration")
+		}
+		return nil
+	}
 	if err != nil {
 		errs.add("sync.policy", "want %q, %q or %q", ocsync.PolicySync, ocsync.PolicyUpsertOnly, ocsync.PolicyCreateOnly)
 	}
@@ -102,43 +103,36 @@ func (f *file) resolve() (*Config, []error) {
 		Policy:              policy,
 		Concurrency:         int(intIn(&errs, "sync.concurrency", s.Concurrency, DefaultConcurrency, 1, MaxConcurrency)),
 		MaxDeletePercent:    int(intIn(&errs, "sync.maxDeletePercent", s.MaxDeletePercent, DefaultMaxDeletePercent, 1, 100)),
-		SpecRefreshInterval: duration(&errs, "sync.specRefreshInterval", s.SpecRefreshInterval, DefaultSpecRefreshInterval, 0),
-		RunTimeout:          duration(&errs, "sync.runTimeout", s.RunTimeout, DefaultRunTimeout, MaxRunTimeout),
+		SpecRefreshInterval: duration(&errs, "sync.specRefreshInterval", s.SpecRefreshInterval, DefaultSpecRefreshInterval, positive),
+		RunTimeout:          duration(&errs, "sync.runTimeout", s.RunTimeout, DefaultRunTimeout, ocjob.CheckRunTimeout),
 	}
 
-	if m := &f.Metrics; *m != (metricsFile{}) {
-		p := metrics.Pusher{URL: m.PushgatewayURL, Username: m.PushgatewayUsername, Password: redact.Secret(m.PushgatewayPassword),
-			BearerToken: redact.Secret(m.PushgatewayBearerToken), RootCAs: certPool(&errs, "metrics.caFile", m.CAFile)}
+	m := &f.Metrics
+	cfg.Metrics.Pushgateway = metrics.Pusher{URL: m.PushgatewayURL, Username: m.PushgatewayUsername, Password: redact.Secret(m.PushgatewayPassword),
+		BearerToken: redact.Secret(m.PushgatewayBearerToken), RootCAs: certPool(&errs, "metrics.caFile", m.CAFile)}
+	from := cfg.secrets(ctx, f, env, &errs)
+	for _, k := range secretKeys {
+		if _, set := from[k.key]; !set && *k.field(cfg) == "" && !k.optional {
+			errs.add(k.key, "missing value: set it in the file or in %s", k.env)
+		}
+	}
+	if p := &cfg.Metrics.Pushgateway; *m != (metricsFile{}) || p.Password != "" || p.BearerToken != "" {
 		for _, e := range Leaves(p.Validate()) {
 			errs = append(errs, mapFieldError("metrics", metricsKeys, e))
 		}
 		p.URL, _ = metrics.ParseURL(p.URL)
-		cfg.Metrics = Metrics{PushgatewayURL: p.URL, Pushgateway: p}
+		cfg.Metrics.PushgatewayURL = p.URL
 	}
-
-	errs = append(errs, libraryProblems(cfg, keysOf(errs))...)
+	reported := keysOf(errs)
+	for key, o := range from {
+		reported[key] = reported[key] || reported[o.key] // an unreadable file
+	}
+	errs = append(errs, annotate(libraryProblems(cfg, reported), cfg, from)...)
 	sortByKey(errs)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return cfg, nil
-}
-
-func parseLevel(errs *problems, s string) slog.Level {
-	switch strings.ToLower(s) {
-	case "trace":
-		return LevelTrace
-	case "debug":
-		return slog.LevelDebug
-	case "", "info":
-		return slog.LevelInfo
-	case "warn", "warning":
-		return slog.LevelWarn
-	case "error":
-		return slog.LevelError
-	}
-	errs.add("logLevel", "want Trace, Debug, Info, Warn or Error")
-	return slog.LevelInfo
 }
 
 // required reports a missing value.
@@ -148,29 +142,17 @@ func required(errs *problems, key, value string) {
 	}
 }
 
-// requireSecret reports a missing secret, naming the environment variable
-// that may supply it.
-func requireSecret(errs *problems, key, value, env string) {
-	if value == "" {
-		errs.add(key, "missing value: set it in the file or in %s", env)
-	}
-}
-
-// duration parses a Go duration; empty means def. It must be positive and,
-// when limit is not 0, at most limit.
-func duration(errs *problems, key, s string, def, limit time.Duration) time.Duration {
+// duration parses a Go duration; empty means def. check judges it.
+func duration(errs *problems, key, s string, def time.Duration, check func(time.Duration) error) time.Duration {
 	if s == "" {
 		return def
 	}
 	d, err := time.ParseDuration(s)
-	switch {
-	case err != nil:
+	if err != nil {
 		errs.add(key, "bad duration: want a Go duration such as 24h or 90m")
-	case d <= 0 && limit == 0:
-		errs.add(key, "value out of range: want a positive duration")
-	case d <= 0 || (limit != 0 && d > limit):
-		errs.add(key, "value out of range: want a positive duration of at most %s", limit)
-	default:
+	} else if err = check(d); err != nil {
+		errs.add(key, "%v", err)
+	} else {
 		return d
 	}
 	return def
@@ -186,15 +168,13 @@ func certPool(errs *problems, key, path string) *x509.CertPool {
 	return pool
 }
 
-func timeout(errs *problems, key string, ms int64) time.Duration {
-	switch {
-	case ms == 0:
-		return DefaultTimeout
-	case ms < 0 || ms > maxTimeoutMills:
-		errs.add(key, "value out of range: want 0 (the default, %d) to %d milliseconds", DefaultTimeout.Milliseconds(), maxTimeoutMills)
+// timeout converts milliseconds, 0 meaning DefaultTimeout; the library
+// judges the range (ocjob.MinTimeout, ocjob.MaxTimeout).
+func timeout(ms int64) time.Duration {
+	if ms == 0 {
 		return DefaultTimeout
 	}
-	return time.Duration(ms) * time.Millisecond
+	return time.Duration(min(max(ms, -1), ocjob.MaxTimeout.Milliseconds()+1)) * time.Millisecond
 }
 
 func intIn(errs *problems, key string, v *int64, def, lo, hi int64) int64 {
