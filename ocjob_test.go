@@ -1,6 +1,8 @@
 package ocjob_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -112,4 +114,13 @@ func TestTimeoutLimits(t *testing.T) {
 	assert.NoError(t, ocjob.CheckRunTimeout(ocjob.MinRunTimeout))
 	assert.ErrorContains(t, ocjob.CheckRunTimeout(ocjob.MinRunTimeout-1), "value out of range")
 	assert.Error(t, ocjob.CheckRunTimeout(ocjob.MaxRunTimeout+1))
+}
+
+func TestLeaves(t *testing.T) {
+	a, b, c := errors.New("a"), errors.New("b"), errors.New("c")
+	assert.Nil(t, ocjob.Leaves(nil))
+	assert.Equal(t, []error{a}, ocjob.Leaves(a))
+	assert.Equal(t, []error{a, b, c}, ocjob.Leaves(errors.Join(a, errors.Join(b, nil, c))))
+	wrapped := fmt.Errorf("wrapped: %w", errors.Join(a, b))
+	assert.Equal(t, []error{wrapped}, ocjob.Leaves(wrapped), "a wrapped join is one problem")
 }

@@ -118,3 +118,20 @@ func WriteDocument(w io.Writer, version string, rep *ocsync.Report, errs []error
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
+
+// Leaves lists the errors joined in err (by errors.Join, recursively), each
+// one a problem of its own; none for nil.
+func Leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, Leaves(e)...)
+	}
+	return out
+}

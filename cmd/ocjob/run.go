@@ -177,7 +177,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 // failed reports a configuration that cannot be run, and exits 1.
 func failed(stdout, stderr io.Writer, f flags, scrubber *redact.Scrubber, err error) int {
 	if scrubber == nil {
-		for _, e := range config.Leaves(err) {
+		for _, e := range ocjob.Leaves(err) {
 			fmt.Fprintln(stderr, "ocjob:", e)
 		}
 	}

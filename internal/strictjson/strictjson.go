@@ -190,3 +190,30 @@ func describe(t reflect.Type) string {
 	}
 	return t.String()
 }
+
+// KeyOrder returns the position of a key path in the schema of the struct
+// type T (its json tags, depth first), so that problems found by different
+// checks can be reported in the order of the keys. An index ("tags[2]")
+// ranks with its key; a key outside the schema ranks last.
+func KeyOrder[T any]() func(key string) int {
+	rank := map[string]int{}
+	var walk func(prefix string, t reflect.Type)
+	walk = func(prefix string, t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			key := JoinKey(prefix, f.Tag.Get("json"))
+			rank[key] = len(rank)
+			if f.Type.Kind() == reflect.Struct {
+				walk(key, f.Type)
+			}
+		}
+	}
+	walk("", reflect.TypeFor[T]())
+	return func(key string) int {
+		key, _, _ = strings.Cut(key, "[")
+		if r, ok := rank[key]; ok {
+			return r
+		}
+		return len(rank)
+	}
+}

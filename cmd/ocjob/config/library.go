@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -78,14 +77,14 @@ func libraryProblems(cfg *Config, reported map[string]bool) []error {
 		"compass":        {"compass", compassKeys},
 	}
 	var errs []error
-	for _, err := range Leaves(cfg.Library().Validate()) {
+	for _, err := range ocjob.Leaves(cfg.Library().Validate()) {
 		var pe *ocjob.PartError
 		if !errors.As(err, &pe) {
 			errs = append(errs, &Error{Problem: err.Error(), Err: err})
 			continue
 		}
 		lib := parts[pe.Part]
-		for _, e := range Leaves(pe.Err) {
+		for _, e := range ocjob.Leaves(pe.Err) {
 			ce := mapFieldError(lib.section, lib.keys, e)
 			if reported[ce.Key] {
 				continue
@@ -119,7 +118,7 @@ func mapFieldError(section string, keys map[string]libraryKey, err error) *Error
 // Explain returns the leaves of a run's error (Leaves), each naming the
 // fields of its likely fix (remote.ConfigError) by configuration key.
 func Explain(err error) []error {
-	out := Leaves(err)
+	out := ocjob.Leaves(err)
 	for i, e := range out {
 		out[i] = remote.Explain(e, keyOf)
 	}
@@ -134,23 +133,6 @@ func keyOf(config, field string) string {
 	return map[string]map[string]libraryKey{"compass": compassKeys, "openconnectors": openConnectorsKeys}[config][field].key
 }
 
-// Leaves lists the errors joined in err (by errors.Join, recursively), each
-// one a problem of its own; none for nil.
-func Leaves(err error) []error {
-	if err == nil {
-		return nil
-	}
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range j.Unwrap() {
-		out = append(out, Leaves(e)...)
-	}
-	return out
-}
-
 // keysOf is the set of keys errs name.
 func keysOf(errs []error) map[string]bool {
 	keys := map[string]bool{}
@@ -162,40 +144,17 @@ func keysOf(errs []error) map[string]bool {
 	return keys
 }
 
-// keyRank is the position of every key path in the document's schema (the
-// fields of file, depth first), so that problems are reported in the order
-// of the keys whichever check found them.
-var keyRank = sync.OnceValue(func() map[string]int {
-	rank := map[string]int{}
-	var walk func(prefix string, t reflect.Type)
-	walk = func(prefix string, t reflect.Type) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			key := strictjson.JoinKey(prefix, f.Tag.Get("json"))
-			rank[key] = len(rank)
-			if f.Type.Kind() == reflect.Struct {
-				walk(key, f.Type)
-			}
-		}
-	}
-	walk("", reflect.TypeFor[file]())
-	return rank
-})
+// keyRank is the position of a key in the document's schema.
+var keyRank = sync.OnceValue(strictjson.KeyOrder[file])
 
 // sortByKey orders errs by the schema position of their keys, keeping the
-// order of problems of one key; an index ("tags[2]") ranks with its key.
+// order of problems of one key.
 func sortByKey(errs []error) {
-	rank := keyRank()
 	of := func(err error) int {
-		e, ok := err.(*Error)
-		if !ok {
-			return len(rank)
+		if e, ok := err.(*Error); ok {
+			return keyRank()(e.Key)
 		}
-		key, _, _ := strings.Cut(e.Key, "[")
-		if r, ok := rank[key]; ok {
-			return r
-		}
-		return len(rank)
+		return keyRank()("\x00")
 	}
 	slices.SortStableFunc(errs, func(a, b error) int { return of(a) - of(b) })
 }

@@ -117,7 +117,7 @@ func (f *file) resolve(ctx context.Context, env func(string) string) (*Config, [
 		}
 	}
 	if p := &cfg.Metrics.Pushgateway; *m != (metricsFile{}) || p.Password != "" || p.BearerToken != "" {
-		for _, e := range Leaves(p.Validate()) {
+		for _, e := range ocjob.Leaves(p.Validate()) {
 			errs = append(errs, mapFieldError("metrics", metricsKeys, e))
 		}
 		p.URL, _ = metrics.ParseURL(p.URL)
