@@ -250,6 +250,28 @@ func TestWriteText(t *testing.T) {
 		assert.Contains(t, out, "Plan: 0 to create, 1 to update, 0 to delete, 2 unchanged")
 		assert.NotContains(t, out, "tok-", "credentials never in clear")
 	})
+	t.Run("a value the listing does not show", func(t *testing.T) {
+		src, reg := world(t, 2)
+		hidden := ocsynctest.InterceptRegistry(reg, ocsynctest.RegistryFuncs{
+			Applications: func(ctx context.Context, next ocsync.Registry) ([]ocsync.Registered, error) {
+				list, err := next.Applications(ctx)
+				for i := range list {
+					list[i].Attributes.TargetURL = "" // a slim listing: the state holds its hash only
+				}
+				return list, err
+			},
+		})
+		moved := app(1)
+		moved.TargetURL = "https://eu.example.org/elements/api-v2"
+		src.Put(moved, ocsynctest.DefaultSpec(moved.Name))
+		e := engine(src, hidden)
+		e.DryRun = true
+		rep, err := runEngine(context.Background(), e)
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		require.NoError(t, rep.WriteText(&buf))
+		assert.Contains(t, buf.String(), `targetURL → "https://eu.example.org/elements/api-v2"`, "no made-up empty old value")
+	})
 	t.Run("long values are cut", func(t *testing.T) {
 		long := strings.Repeat("é", 100)
 		plan := &ocsync.Plan{Changes: []ocsync.Change{{Kind: ocsync.KindUpdate, Name: "oc-1", Fields: []string{ocsync.FieldDescription},

@@ -120,6 +120,11 @@ func fieldChange(c *Change, field string) string {
 	if !ok {
 		return "changes " + field
 	}
+	if h, stored := c.current.storedHash(field); stored && oldV == "" && h != fieldHash(field, "") {
+		// The registry's listing does not show this field (the state
+		// holds its hash only): its old value is not known.
+		return fmt.Sprintf("%s → %s", field, shown(newV))
+	}
 	return fmt.Sprintf("%s %s → %s", field, shown(oldV), shown(newV))
 }
 
