@@ -20,7 +20,8 @@
 //
 // The rules:
 //   - A listing failure on either side aborts the run before any change
-//     ([ErrListFailed]); a partial list is never taken for the whole.
+//     ([ErrListFailed]); a partial list is never taken for the whole. Both
+//     sides always list to the end, so both failures are reported at once.
 //   - Only owned applications are updated or deleted. A desired application
 //     whose name is taken by one the job does not own is a conflict, found at
 //     plan time when the Registry lists it (see [PlanOptions].NameKey for
@@ -69,6 +70,16 @@
 //   - Dry run is decided in one place, [Engine].DryRun: Apply then reports the
 //     plan and calls neither the Registry's mutations nor the Source's Spec.
 //   - Long runs log a "progress" record every ProgressInterval (10 s).
+//
+// A [Controller] runs an Engine the way ocjob does: RunOnce plans, applies,
+// logs the plan, the guard's verdict and the summary, and classifies the
+// [RunOutcome] into an exit code ([ExitCode]: 0, 1, 3 or 4); Run does that
+// every Interval until its context ends, never two runs at once. An
+// [Observer] is told about every run (progress and outcome): package
+// ocsync/metrics has the Prometheus one. Prepare, when set, runs before every
+// run (ocjob reads rotated secrets there). After each run the controller
+// closes the idle connections of a side that has them ([IdleCloser]) and
+// reports the retries of a side that counts them ([RetryCounter]).
 //
 // Application credentials travel as redact.Secret (package ocsync/redact),
 // which prints, logs and marshals redacted.
