@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/kyma-incubator/open-connectors-job/ocsync/remote"
 )
 
 // Exit codes of a run, as RunOutcome.ExitCode classifies it. When several
@@ -187,6 +189,12 @@ type Controller struct {
 	Observer Observer
 	// Logger receives the controller's records; nil means Engine.Logger.
 	Logger *slog.Logger
+	// FieldName, when set, names the client configuration fields that a
+	// run's error points at (see remote.ConfigError) in the records the
+	// controller logs and in RunOutcome.Err's text, for a program whose
+	// users know them by other names (ocjob: its configuration keys); the
+	// error's chain is kept.
+	FieldName func(config, field string) string
 	// MinInterval, when positive, is the shortest Interval Run accepts
 	// (an Interval of 0, one run, is always accepted): a loop that runs
 	// again at once hammers both remotes. ocjob.New sets it.
@@ -273,6 +281,9 @@ func (c *Controller) runOnce(ctx context.Context, e *Engine, start time.Time) (o
 	if err != nil {
 		if !e.Deadline.IsZero() && !time.Now().Before(e.Deadline) {
 			err = &lateListError{err: err}
+		}
+		if c.FieldName != nil {
+			err = remote.Explain(err, c.FieldName)
 		}
 		log.LogAttrs(ctx, slog.LevelError, "planning failed, nothing changed", slog.String("error", err.Error()))
 		o.Err = err

@@ -63,6 +63,11 @@ func TestErrorsNameTheKeysToFix(t *testing.T) {
 				assert.Contains(t, r.stderr, w, "the log")
 				assert.Contains(t, strings.ReplaceAll(errs, `"`, `\"`), w, "the document's errors")
 			}
+			for _, line := range strings.Split(r.stderr, "\n") {
+				if strings.Contains(line, "planning failed") {
+					assert.NotContains(t, line, ".Config)", "the controller's own record names keys too")
+				}
+			}
 			assert.NotContains(t, errs, "(compass.Config)", "keys, not Go fields")
 			assert.NotContains(t, errs, "(openconnectors.Config)", "keys, not Go fields")
 			assertNoSecrets(t, r, 2)

@@ -144,7 +144,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		log.LogAttrs(ctx, slog.LevelError, "invalid configuration", slog.String("error", err.Error()))
 		return failed(stdout, stderr, f, scrubber, err)
 	}
-	ctl.Interval, ctl.MinInterval = f.interval, minInterval
+	ctl.Interval, ctl.MinInterval, ctl.FieldName = f.interval, minInterval, config.KeyOf
 	ctl.Observer = ocsync.ObserverFuncs{OnFinished: func(ctx context.Context, o ocsync.RunOutcome) {
 		writeReport(ctx, stdout, stderr, log, f.output, scrubber, o)
 	}}

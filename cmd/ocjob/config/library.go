@@ -120,16 +120,16 @@ func mapFieldError(section string, keys map[string]libraryKey, err error) *Error
 func Explain(err error) []error {
 	out := ocjob.Leaves(err)
 	for i, e := range out {
-		out[i] = remote.Explain(e, keyOf)
+		out[i] = remote.Explain(e, KeyOf)
 	}
 	return out
 }
 
 // Hints are the fixes a run's error suggests, naming configuration keys.
-func Hints(err error) []string { return remote.Advice(err, keyOf) }
+func Hints(err error) []string { return remote.Advice(err, KeyOf) }
 
-// keyOf is the configuration key of a field of a client's Config.
-func keyOf(config, field string) string {
+// KeyOf is the configuration key of a field of a client's Config.
+func KeyOf(config, field string) string {
 	return map[string]map[string]libraryKey{"compass": compassKeys, "openconnectors": openConnectorsKeys}[config][field].key
 }
 
