@@ -43,7 +43,21 @@ func TestForeignClashAcrossThreeRuns(t *testing.T) {
 				_, err := f.cp.Seed(compasstest.DefaultTenant, compasstest.Application{Name: fmt.Sprintf("manual-%d", i)})
 				require.NoError(t, err)
 			}
+			dryRun := func(what string) {
+				t.Helper()
+				e, err := config.NewController(f.cfg, config.Options{DryRun: true})
+				require.NoError(t, err)
+				o := e.RunOnce(context.Background())
+				require.NotNil(t, o.Report)
+				assert.Equal(t, 1, o.Report.Plan.Count(ocsync.KindConflict), "%s: the dry run reports the clash", what)
+			}
+			if tc.refused == 0 {
+				dryRun("before the first run") // the tenant's names were read
+			}
 			for run := 1; run <= 3; run++ {
+				if run == 2 {
+					dryRun("after the first run") // few creates: their names are looked up
+				}
 				e, err := config.NewController(f.cfg, config.Options{})
 				require.NoError(t, err)
 				f.oc.ResetCounts()
