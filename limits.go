@@ -28,14 +28,10 @@ const (
 	MaxRunTimeout = 24 * time.Hour
 )
 
-// timeouts returns a *remote.FieldError for each timeout of the part
-// ("openConnectors" or "compass") that is set but outside
-// MinTimeout..MaxTimeout, joined; nil when there is none.
-func (c Config) timeouts(part string) error {
-	timeout, spec := c.OpenConnectors.Timeout, c.OpenConnectors.SpecTimeout
-	if part == "compass" {
-		timeout, spec = c.Compass.Timeout, c.Compass.SpecTimeout
-	}
+// checkTimeouts returns a *remote.FieldError for each of a client's
+// Timeout and SpecTimeout that is set but outside MinTimeout..MaxTimeout,
+// joined; nil when there is none.
+func checkTimeouts(timeout, spec time.Duration) error {
 	var errs []error
 	for i, d := range []time.Duration{timeout, spec} {
 		field := [...]string{"Timeout", "SpecTimeout"}[i]

@@ -79,13 +79,13 @@ func (c Config) Validate() error {
 		}
 	}
 	// The range of a timeout comes first: a negative one is out of it too.
-	part("openConnectors", errors.Join(c.timeouts("openConnectors"), c.OpenConnectors.Validate()))
+	part("openConnectors", errors.Join(checkTimeouts(c.OpenConnectors.Timeout, c.OpenConnectors.SpecTimeout), c.OpenConnectors.Validate()))
 	part("source", c.Source.Validate())
 	cc, err := c.compass()
 	if err == nil {
 		err = cc.Validate() // an invalid host is reported as the scope's too
 	}
-	part("compass", errors.Join(c.timeouts("compass"), err))
+	part("compass", errors.Join(checkTimeouts(c.Compass.Timeout, c.Compass.SpecTimeout), err))
 	return errors.Join(errs...)
 }
 
@@ -108,10 +108,11 @@ func (c Config) NewScrubber() *redact.Scrubber {
 // both share one from NewScrubber. Errors are *PartError values (or wrap
 // ocsync.ErrScopeMismatch).
 func New(cfg Config) (*ocsync.Controller, error) {
-	for _, part := range []string{"openConnectors", "compass"} {
-		if err := cfg.timeouts(part); err != nil {
-			return nil, &PartError{Part: part, Err: err}
-		}
+	if err := checkTimeouts(cfg.OpenConnectors.Timeout, cfg.OpenConnectors.SpecTimeout); err != nil {
+		return nil, &PartError{Part: "openConnectors", Err: err}
+	}
+	if err := checkTimeouts(cfg.Compass.Timeout, cfg.Compass.SpecTimeout); err != nil {
+		return nil, &PartError{Part: "compass", Err: err}
 	}
 	log := cfg.Logger
 	if log == nil {

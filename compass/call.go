@@ -2,6 +2,7 @@ package compass
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -151,4 +152,34 @@ func (r *Registry) Viewer(ctx context.Context) (id, typ string, err error) {
 		return nil
 	})
 	return id, typ, err
+}
+
+// mutate runs a mutation whose answer must hold the id of the object it
+// wrote; a null answer or an empty id is an error wrapping ErrMalformed.
+func (r *Registry) mutate(ctx context.Context, op string, timeout time.Duration, policy retryPolicy, fn func(context.Context) (*string, error)) error {
+	return r.call(ctx, op, callOptions{timeout: timeout, policy: policy}, func(ctx context.Context) error {
+		id, err := fn(ctx)
+		if err != nil {
+			return err
+		}
+		if ptr.Value(id) == "" {
+			return malformed(op, "the answer holds no id")
+		}
+		return nil
+	})
+}
+
+// setLabel writes one label; the answer must name the label written.
+func (r *Registry) setLabel(ctx context.Context, appID, key string, value any) error {
+	raw := json.RawMessage(mustJSON(value))
+	return r.call(ctx, "setApplicationLabel", r.query(), func(ctx context.Context) error {
+		resp, err := director.SetApplicationLabel(ctx, r.client, appID, key, raw)
+		if err != nil {
+			return err
+		}
+		if resp.SetApplicationLabel == nil || ptr.Value(resp.SetApplicationLabel.Key) != key {
+			return malformed("setApplicationLabel", "the answer does not hold the label written")
+		}
+		return nil
+	})
 }

@@ -347,3 +347,15 @@ func tokenError(q *redact.Scrubber, tokenURL string, err error) *Error {
 	}
 	return e
 }
+
+// retryAfterError reports an answer with a retryable status that named a
+// wait in a Retry-After header. genqlient keeps no response headers, so the
+// transport turns such an answer into this error for the retry loop.
+type retryAfterError struct {
+	status int
+	wait   time.Duration
+}
+
+func (e *retryAfterError) Error() string {
+	return fmt.Sprintf("HTTP %d, retry after %v", e.status, e.wait)
+}

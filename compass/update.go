@@ -2,7 +2,6 @@ package compass
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -199,21 +198,6 @@ func specless(stored, pending *ocsync.State) *ocsync.State {
 	return &st
 }
 
-// mutate runs a mutation whose answer must hold the id of the object it
-// wrote; a null answer or an empty id is an error wrapping ErrMalformed.
-func (r *Registry) mutate(ctx context.Context, op string, timeout time.Duration, policy retryPolicy, fn func(context.Context) (*string, error)) error {
-	return r.call(ctx, op, callOptions{timeout: timeout, policy: policy}, func(ctx context.Context) error {
-		id, err := fn(ctx)
-		if err != nil {
-			return err
-		}
-		if ptr.Value(id) == "" {
-			return malformed(op, "the answer holds no id")
-		}
-		return nil
-	})
-}
-
 // refOf returns the ids of cur's bundle and API definition, read with one
 // application query unless cur.Ref already holds both. The answer is
 // checked: a null or inconsistent page of bundles or API definitions is an
@@ -316,17 +300,9 @@ func (r *Registry) updateBundle(ctx context.Context, bundleID string, app ocsync
 	})
 }
 
-// setLabel writes one label; the answer must name the label written.
-func (r *Registry) setLabel(ctx context.Context, appID, key string, value any) error {
-	raw := json.RawMessage(mustJSON(value))
-	return r.call(ctx, "setApplicationLabel", r.query(), func(ctx context.Context) error {
-		resp, err := director.SetApplicationLabel(ctx, r.client, appID, key, raw)
-		if err != nil {
-			return err
-		}
-		if resp.SetApplicationLabel == nil || ptr.Value(resp.SetApplicationLabel.Key) != key {
-			return malformed("setApplicationLabel", "the answer does not hold the label written")
-		}
-		return nil
-	})
-}
+// ErrIncomplete is wrapped by the error of an update that found the
+// application without its bundle or API definition and could not load the
+// spec document to add one with (ocsync.Update.LoadSpec failed). The fields
+// it could write are written, and the stored state no longer claims the
+// spec, so the next run sends it.
+var ErrIncomplete = errors.New("application lacks its bundle or API definition")
