@@ -108,12 +108,14 @@ func reload(ctl *ocsync.Controller, cur Config, opts Options) func(context.Conte
 		if err != nil || !changed {
 			return err
 		}
+		files := next.SecretFiles
 		next.SecretFiles = nil // the new engine's runs are prepared by this one
 		fresh, err := NewController(&next, opts)
 		if err != nil {
 			return err
 		}
-		ctl.Engine, cur.Compass, cur.OpenConnectors = fresh.Engine, next.Compass, next.OpenConnectors
+		next.SecretFiles = files
+		ctl.Engine, cur = fresh.Engine, next // every secret read is now the current one
 		opts.Logger.LogAttrs(ctx, slog.LevelInfo, "a secret file changed: the clients use the new secret")
 		return nil
 	}

@@ -63,6 +63,26 @@ func TestPushgatewayCredentials(t *testing.T) {
 		assert.Equal(t, redact.Secret(token), cfg.Metrics.Pushgateway.BearerToken)
 		assert.Equal(t, "[redacted]", config.NewScrubber(cfg).Scrub(token))
 	})
+	t.Run("a rotated file is read once", func(t *testing.T) {
+		pwFile := filepath.Join(t.TempDir(), "password")
+		require.NoError(t, os.WriteFile(pwFile, []byte(password), 0o600))
+		doc := minimal()
+		section(doc, "metrics")["pushgatewayURL"] = "https://pushgateway.example.org"
+		section(doc, "metrics")["pushgatewayUsername"] = "ocjob"
+		section(doc, "metrics")["pushgatewayPasswordFile"] = pwFile
+		cfg, err := parseDoc(t, doc, noEnv)
+		require.NoError(t, err)
+		ctl, err := config.NewController(cfg, config.Options{})
+		require.NoError(t, err)
+		require.NotNil(t, ctl.Prepare)
+		first := ctl.Engine
+		require.NoError(t, os.WriteFile(pwFile, []byte(password+"-rotated"), 0o600))
+		require.NoError(t, ctl.Prepare(t.Context()))
+		rebuilt := ctl.Engine
+		assert.NotSame(t, first, rebuilt, "a changed secret makes new clients")
+		require.NoError(t, ctl.Prepare(t.Context()))
+		assert.Same(t, rebuilt, ctl.Engine, "the rotated value is the current one: nothing changed since")
+	})
 	tests := []struct {
 		name    string
 		metrics map[string]any
