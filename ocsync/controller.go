@@ -209,7 +209,6 @@ type Controller struct {
 	run      sync.Mutex // held for the whole of a run
 	mu       sync.Mutex // guards the counters below
 	runs     int
-	ready    bool
 	lastCode int
 }
 
@@ -261,7 +260,6 @@ func (c *Controller) finish(ctx context.Context, o RunOutcome, start time.Time, 
 	code := o.ExitCode()
 	c.mu.Lock()
 	c.runs++
-	c.ready = code != ExitFailed
 	c.lastCode = code
 	c.mu.Unlock()
 	if c.Observer != nil {
@@ -442,7 +440,7 @@ func (c *Controller) CheckInterval() error {
 func (c *Controller) Ready() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ready
+	return c.runs > 0 && c.lastCode != ExitFailed
 }
 
 // Runs returns how many runs have ended.
