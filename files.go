@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/kyma-incubator/open-connectors-job/internal/transport"
 )
 
 // MaxSecretFileBytes bounds a file a secret is read from (64 KiB).
@@ -18,16 +20,14 @@ const MaxSecretFileBytes = 64 << 10
 var ErrTooLarge = errors.New("larger than the limit")
 
 // ReadAll reads r whole, up to limit bytes: one byte more is an error
-// wrapping ErrTooLarge, and nothing beyond it is read.
+// wrapping ErrTooLarge, and nothing beyond it is read (the bounded read of
+// the clients' answers, transport.ReadAll).
 func ReadAll(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
+	data, err := transport.ReadAll(r, -1, limit)
+	if tooLarge := (*transport.TooLargeError)(nil); errors.As(err, &tooLarge) {
 		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
 	}
-	return data, nil
+	return data, err
 }
 
 // ReadFile reads the file at path, at most limit bytes of it, giving up
