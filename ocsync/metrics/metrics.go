@@ -122,7 +122,6 @@ type Metrics struct {
 	requests    *prometheus.CounterVec // nil unless service metrics
 	requestTime *prometheus.HistogramVec
 	hasSuccess  bool // lastSuccess is registered
-	succeeded   bool // the last observed run succeeded
 }
 
 // NewMetrics returns the metrics of one run on a new registry, with
@@ -280,8 +279,7 @@ func (m *Metrics) Observe(r ocsync.RunOutcome) {
 	if m.runs != nil {
 		m.runs.WithLabelValues(strconv.Itoa(r.ExitCode())).Inc()
 	}
-	m.succeeded = r.Succeeded()
-	if m.succeeded {
+	if r.Succeeded() {
 		m.lastSuccess.Set(ts)
 		if !m.hasSuccess {
 			m.Registry.MustRegister(m.lastSuccess)
