@@ -60,11 +60,11 @@ func (c Config) scope() ocsync.Scope {
 
 // compass is the registry's configuration with the derived scope.
 func (c Config) compass() (compass.Config, error) {
-	cc := c.Compass
-	if cc.Scope != (ocsync.Scope{}) && cc.Scope != c.scope() {
+	cc, scope := c.Compass, c.scope()
+	if cc.Scope != (ocsync.Scope{}) && cc.Scope != scope {
 		return cc, fmt.Errorf("%w: Compass.Scope is derived from the source; leave it empty", ocsync.ErrScopeMismatch)
 	}
-	cc.Scope = c.scope()
+	cc.Scope = scope
 	return cc, nil
 }
 
